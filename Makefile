@@ -1,0 +1,56 @@
+# 互助保障服务平台 — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres lint bench translations browser-deps serve worker clean
+
+# The virtualenv is rebuilt when pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations >/dev/null
+
+setup: $(BIN)/.installed translations
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data --if-empty
+	@echo "Starting the task queue consumer and the portal on http://127.0.0.1:$(PORT)"
+	$(BIN)/huey_consumer wsgi.huey --workers 2 --quiet & \
+	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Debian's chromium drives the browser tests; Playwright's own browser downloads do not work here.
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser-deps
+	$(BIN)/pytest -q
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== again on PostgreSQL ($(PG_TEST_URL))"; \
+	  PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"; \
+	else echo "== PostgreSQL not reachable at $(PG_TEST_URL): suite ran on SQLite only"; fi
+
+test-sqlite: setup
+	$(BIN)/pytest -q
+
+test-postgres: setup
+	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

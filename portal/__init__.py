@@ -1,0 +1,66 @@
+"""互助保障服务平台: the central portal, built by ``create_app``."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from portal import config as settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal: defaults, then ``instance/config.py``, then ``PORTAL_*``, then ``config``."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    settings.apply_environment(app.config)
+    if config:
+        app.config.update(config)
+    settings.finalise(app.config, app.instance_path)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from portal import cli, errors, templating
+
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401 - every model registered before Migrate looks
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+    from portal.integrations.sms import gateway_from_config
+    from portal.pii import PersonalDataVault
+
+    app.extensions["pii_vault"] = PersonalDataVault(app.config["DATA_KEY"])
+    app.extensions["sms_gateway"] = gateway_from_config(app.config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+
+    from portal.blueprints.auth.login import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.member_login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

@@ -1,0 +1,13 @@
+"""Blueprints, one package per area; each area adds its blueprint to this list."""
+
+from portal.blueprints.auth.views import bp as auth_bp
+from portal.blueprints.main.views import bp as main_bp
+from portal.blueprints.members.views import bp as members_bp
+from portal.blueprints.staff.views import bp as staff_bp
+
+BLUEPRINTS = [
+    main_bp,
+    auth_bp,
+    members_bp,
+    staff_bp,
+]

@@ -1,0 +1,88 @@
+"""Sign-in and sign-out for staff (password) and members (ID number + text code)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.blueprints.auth.forms import MemberCodeForm, MemberCodeRequestForm, StaffLoginForm
+from portal.domain.errors import InvalidInput
+from portal.domain.identity import mask_id_number
+from portal.extensions import limiter
+from portal.services import auth as auth_service
+from portal.web import EmptyForm, render
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or ""
+    # Only local paths: never bounce a freshly signed-in user to another site.
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def staff_login() -> Response | str:
+    """Staff sign-in by username and password."""
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        try:
+            user = auth_service.authenticate_staff(form.username.data, form.password.data)
+        except InvalidInput as error:
+            flash(error.message, "error")
+        else:
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(url_for("staff.dashboard")))
+    return render("auth/staff_login.html", form=form)
+
+
+@bp.route("/member/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def member_login() -> Response | str:
+    """Step one of member sign-in: ID number and mobile, then a code by text."""
+    form = MemberCodeRequestForm()
+    if form.validate_on_submit():
+        try:
+            id_number = auth_service.request_login_code(form.id_number.data, form.mobile.data)
+        except InvalidInput as error:
+            getattr(form, error.field or "id_number").errors.append(error.message)
+        else:
+            session["login_id_number"] = id_number
+            session["login_next"] = _safe_next(url_for("members.home"))
+            return redirect(url_for("auth.member_code"))
+    return render("auth/member_login.html", form=form)
+
+
+@bp.route("/member/code", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def member_code() -> Response | str:
+    """Step two of member sign-in: the 6-digit code."""
+    id_number = session.get("login_id_number")
+    if not id_number:
+        return redirect(url_for("auth.member_login"))
+    form = MemberCodeForm()
+    if form.validate_on_submit():
+        try:
+            member = auth_service.verify_login_code(id_number, form.code.data)
+        except InvalidInput as error:
+            form.code.errors.append(error.message)
+        else:
+            target = session.get("login_next") or url_for("members.home")
+            session.clear()
+            login_user(member)
+            return redirect(target)
+    return render("auth/member_code.html", form=form, masked_id=mask_id_number(id_number))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
+    form = EmptyForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        logout_user()
+        session.clear()
+        flash("您已安全退出。", "info")
+    return redirect(url_for("main.home"))

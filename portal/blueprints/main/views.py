@@ -1,0 +1,40 @@
+"""Public pages: the home page, the language switch, the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
+from sqlalchemy import text
+
+from portal.extensions import db
+from portal.web import EmptyForm, render
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    """The programmes in plain words, and where each one starts."""
+    return render("main/home.html")
+
+
+@bp.post("/lang/<code>")
+def set_language(code: str):
+    """Switch the interface language for this browser."""
+    if EmptyForm().validate_on_submit() and code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness for load balancers: JSON with the database reachable or not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        current_app.logger.warning("health check: database unreachable: %s", exc)
+        db.session.rollback()
+        database = "unreachable"
+    status = 200 if database == "ok" else 503
+    return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status

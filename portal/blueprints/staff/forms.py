@@ -1,0 +1,13 @@
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.domain.roles import ROLE_LABELS, STAFF_ROLES
+
+
+class StaffAccountForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名。"), Length(max=60)])
+    display_name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=60)])
+    role = SelectField("角色", choices=[(role.value, ROLE_LABELS[role]) for role in STAFF_ROLES])
+    union_code = StringField("所属工会代码", validators=[Optional(), Length(max=32)])
+    password = PasswordField("初始密码（至少10位）", validators=[DataRequired("请填写密码。"), Length(max=200)])

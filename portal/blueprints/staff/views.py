@@ -1,0 +1,63 @@
+"""The staff portal: a dashboard per role, and the administrator's accounts, texts and audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal.blueprints.staff.forms import StaffAccountForm
+from portal.domain.errors import DomainError
+from portal.domain.roles import Role
+from portal.services import staff as staff_service
+from portal.web import render, roles_required, staff_required
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    """Where each role starts: the tasks of that role."""
+    return render("staff/dashboard.html")
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def accounts():
+    """Staff accounts, and a form to create one."""
+    form = StaffAccountForm()
+    if form.validate_on_submit():
+        try:
+            user = staff_service.create_staff(
+                current_user, username=form.username.data, display_name=form.display_name.data,
+                role=form.role.data, password=form.password.data, union_code=form.union_code.data or None,
+            )
+        except DomainError as error:
+            getattr(form, error.field or "username").errors.append(error.message)
+        else:
+            flash(f"已创建账号 {user.username}。", "success")
+            return redirect(url_for("staff.accounts"))
+    return render("staff/accounts.html", form=form, users=staff_service.list_staff(current_user))
+
+
+@bp.get("/texts")
+@roles_required(Role.ADMIN)
+def texts():
+    """The SMS outbox: every text the portal queued or sent."""
+    page = _page()
+    messages, total = staff_service.list_texts(current_user, page=page)
+    return render("staff/texts.html", messages=messages, total=total, page=page, per_page=50)
+
+
+@bp.get("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    """The audit log, newest first, filterable by action."""
+    page = _page()
+    action = request.args.get("action") or None
+    events, total = staff_service.list_audit(current_user, page=page, action=action)
+    return render("staff/audit.html", events=events, total=total, page=page, per_page=50, action=action or "")

@@ -1,0 +1,50 @@
+"""``flask --app wsgi …`` commands shared by operators and ``make run``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from portal.domain.errors import DomainError
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_staff_command)
+    app.cli.add_command(demo_data_command)
+
+
+@click.command("create-staff")
+@click.option("--username", prompt="用户名")
+@click.option("--name", "display_name", prompt="姓名")
+@click.option("--role", prompt="角色", type=click.Choice(
+    ["admin", "reviewer", "union_officer", "childcare_organiser", "enterprise"]))
+@click.option("--union", "union_code", default=None, help="所属工会代码（经办人、托管班负责人必填）")
+@click.password_option("--password", prompt="密码")
+def create_staff_command(username, display_name, role, union_code, password):
+    """Create a staff account."""
+    from portal.services.staff import create_staff
+
+    try:
+        user = create_staff(None, username=username, display_name=display_name, role=role,
+                            password=password, union_code=union_code)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"created {user.username} ({user.role})")
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+@click.option("--members", default=300, show_default=True)
+def demo_data_command(if_empty, members):
+    """Load the demo federation, members and staff accounts."""
+    from portal.demo import database_is_empty, load_demo_data
+
+    if not database_is_empty():
+        if if_empty:
+            click.echo("database has data; demo data not loaded")
+            return
+        raise click.ClickException("the database is not empty; demo data goes into an empty database only")
+    context = load_demo_data(members=members)
+    click.echo(f"demo data loaded: {len(context.unions)} unions, {len(context.members)} members")
+    for note in context.notes:
+        click.echo(note)

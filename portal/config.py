@@ -1,0 +1,115 @@
+"""Settings: defaults here, then ``instance/config.py``, then ``PORTAL_*`` environment variables.
+
+Secrets are never defaulted: the session key and the personal-data key are generated into
+``instance/`` on first start (or taken from the environment), so a checkout holds none.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite at instance/portal.db
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SECRET_KEY": None,
+    "DATA_KEY": None,  # base64 of 32 bytes; encrypts ID numbers and mobiles
+    "REDIS_URL": None,  # rate limits, task queue and shared caches when set
+    "SMS_BACKEND": "outbox",  # outbox | http
+    "SMS_HTTP_URL": None,  # e.g. https://sms.example/send?to={mobile}&text={text}
+    "SMS_HTTP_METHOD": "GET",
+    "SMS_ECHO": True,  # print outbox texts to the console (development)
+    "SMS_SIGNATURE": "【职工互助保障】",
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ["zh_CN", "en"],
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set PORTAL_SESSION_COOKIE_SECURE=1 behind HTTPS
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,  # large rosters; per-file limits are checked by services
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "OTP_TTL_SECONDS": 300,
+    "OTP_MAX_ATTEMPTS": 5,
+    "HUEY_IMMEDIATE": False,
+    "UPLOAD_FOLDER": None,  # None: instance/uploads
+    "PAGE_SIZE": 50,
+}
+
+# Environment names that differ from the config key they set.
+ENV_ALIASES = {
+    "PORTAL_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+}
+
+
+def _coerce(raw: str, default: object) -> object:
+    """Give an environment string the type of the default it replaces."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def apply_environment(config: dict, environ: dict[str, str] | None = None) -> None:
+    """Overlay ``PORTAL_*`` variables onto ``config``."""
+    environ = os.environ if environ is None else environ
+    for name, raw in environ.items():
+        if not name.startswith("PORTAL_") or name.startswith("PORTAL_TEST_"):
+            continue
+        key = ENV_ALIASES.get(name, name.removeprefix("PORTAL_"))
+        config[key] = _coerce(raw, DEFAULTS.get(key, config.get(key)))
+
+
+def _instance_secret(instance: Path, filename: str, make) -> str:
+    """Read a generated secret from ``instance/``, creating it (mode 0600) on first use."""
+    path = instance / filename
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    # O_EXCL: two workers starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def finalise(config: dict, instance_path: str) -> None:
+    """Fill the settings that depend on the instance folder."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.db'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32))
+    if not config.get("DATA_KEY"):
+        config["DATA_KEY"] = _instance_secret(
+            instance, "data_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        )
+    if not config.get("UPLOAD_FOLDER"):
+        config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    Path(config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri.removeprefix("postgres://")
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # SQLite has no pool worth pinging; a busy timeout lets concurrent writers wait.
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        options.setdefault("connect_args", {"timeout": 30})
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -1,0 +1,49 @@
+"""Demo data: a Wuxi-like federation, members and one staff account per role.
+
+Each area adds a ``load(context)`` step to ``STEPS``; the steps run in order in one transaction.
+Everything is deterministic (a seeded random generator) so screenshots and docs stay true.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Member, StaffUser, Union
+
+
+@dataclass
+class DemoContext:
+    today: date
+    rng: random.Random
+    unions: dict[str, Union] = field(default_factory=dict)
+    members: list[Member] = field(default_factory=list)
+    staff: dict[str, StaffUser] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # printed after loading: how to sign in
+
+
+def database_is_empty() -> bool:
+    return not db.session.scalar(select(func.count(Union.id)))
+
+
+def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoContext:
+    """Load every area's demo data into an empty database."""
+    from portal.demo import core
+
+    context = DemoContext(today=today or date.today(), rng=random.Random(20230714))  # noqa: DTZ011
+    for step in [core.load, *STEPS]:
+        if step is core.load:
+            step(context, members=members)
+        else:
+            step(context)
+        db.session.flush()
+    db.session.commit()
+    return context
+
+
+# Areas append their loaders here (each takes the DemoContext).
+STEPS: list = []

@@ -1,0 +1,1 @@
+"""Plain rules of the portal: no Flask, no database session, dates passed in."""

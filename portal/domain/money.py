@@ -1,0 +1,33 @@
+"""Money: integer fen in storage and arithmetic, Decimal at the edges, never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from portal.domain.errors import InvalidInput
+
+FEN_PER_YUAN = 100
+
+
+def yuan_to_fen(value: str | int | Decimal) -> int:
+    """``"12.34"`` → 1234. Refuses more than two decimals rather than rounding someone's money."""
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").removesuffix("元"))
+    except InvalidOperation:
+        raise InvalidInput("请填写正确的金额，例如 1200 或 1200.50。", code="amount_invalid") from None
+    if not amount.is_finite():
+        raise InvalidInput("请填写正确的金额。", code="amount_invalid")
+    fen = amount * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise InvalidInput("金额最多保留两位小数（精确到分）。", code="amount_precision")
+    return int(fen)
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def format_yuan(value: int | Decimal) -> str:
+    """Integer fen, or a Decimal of yuan, as ``12,100.00元``."""
+    amount = fen_to_yuan(value) if isinstance(value, int) else Decimal(value).quantize(Decimal("0.01"))
+    return f"{amount:,.2f}元"

@@ -1,0 +1,1 @@
+"""Adapters to the world outside: SMS providers, file storage."""

@@ -1,0 +1,20 @@
+"""Every model of the portal, one module per area, re-exported here."""
+
+from portal.models.audit import AuditEvent
+from portal.models.auth import LoginCode
+from portal.models.members import Member
+from portal.models.sms import SmsMessage, SmsStatus
+from portal.models.staff import StaffUser
+from portal.models.unions import Union, UnionKind, add_union
+
+__all__ = [
+    "AuditEvent",
+    "LoginCode",
+    "Member",
+    "SmsMessage",
+    "SmsStatus",
+    "StaffUser",
+    "Union",
+    "UnionKind",
+    "add_union",
+]

@@ -1,0 +1,61 @@
+"""Text messages: every text the portal sends is a row first (the outbox), then delivered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.domain.identity import mask_mobile
+from portal.extensions import db
+from portal.models.base import UtcDateTime, utcnow
+from portal.pii import EncryptedText
+
+
+class SmsStatus(StrEnum):
+    QUEUED = "queued"  # waiting for the task queue
+    HELD = "held"  # waiting for ``send_after`` (quiet hours)
+    SENT = "sent"  # handed to the provider (or stored, for the outbox backend)
+    DELIVERED = "delivered"  # the provider confirmed delivery
+    FAILED = "failed"
+
+
+SMS_STATUS_LABELS = {
+    SmsStatus.QUEUED: "待发送",
+    SmsStatus.HELD: "定时发送",
+    SmsStatus.SENT: "已发送",
+    SmsStatus.DELIVERED: "已送达",
+    SmsStatus.FAILED: "发送失败",
+}
+
+
+class SmsMessage(db.Model):
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(EncryptedText)
+    mobile_hash: Mapped[str] = mapped_column(String(64), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)  # login_code, claim_decided, …
+    body: Mapped[str] = mapped_column(Text)
+    # What the text is about, e.g. ("claim", "123"): lets reminders avoid repeating themselves.
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=SmsStatus.QUEUED, index=True)
+    send_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    backend: Mapped[str | None] = mapped_column(String(20))
+    provider_ref: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+    @property
+    def status_label(self) -> str:
+        return SMS_STATUS_LABELS.get(SmsStatus(self.status), self.status)

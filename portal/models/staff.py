@@ -1,0 +1,58 @@
+"""Staff accounts: one role each, scoped to the organisation they work for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.models.base import TimestampMixin, UtcDateTime
+from portal.models.unions import Union
+
+# scrypt with werkzeug's parameters: memory-hard, no extra dependency.
+PASSWORD_METHOD = "scrypt"
+
+
+class StaffUser(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    # The organisation the account acts for: a union (officers, organisers) or none (federation-wide).
+    union_id: Mapped[int | None] = mapped_column(ForeignKey("unions.id"), index=True)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    union: Mapped[Union | None] = relationship()
+
+    actor_type = "staff"
+
+    def get_id(self) -> str:
+        return f"s:{self.id}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.username} {self.role}>"

@@ -1,0 +1,1 @@
+"""One function per user action: checks the actor's permission, keeps invariants, audits, commits."""

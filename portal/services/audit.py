@@ -1,0 +1,36 @@
+"""Writing the audit log. Services call ``record`` inside the transaction of the action itself."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from portal.extensions import db
+from portal.models import AuditEvent
+
+
+def actor_label(actor) -> str:
+    if actor is None:
+        return "system"
+    if getattr(actor, "actor_type", None) == "staff":
+        return f"{actor.username} ({actor.role})"
+    if getattr(actor, "actor_type", None) == "member":
+        return f"member {actor.id} {actor.masked_name}"
+    return str(getattr(actor, "label", actor))
+
+
+def record(actor, action: str, entity: str | None = None, entity_id=None, **details) -> AuditEvent:
+    """Add an audit event to the current transaction; it commits or rolls back with the action."""
+    event = AuditEvent(
+        actor_type=getattr(actor, "actor_type", "system") if actor is not None else "system",
+        actor_id=getattr(actor, "id", None),
+        actor_label=actor_label(actor)[:80],
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        details=details or None,
+    )
+    if has_request_context():
+        event.ip = (request.remote_addr or "")[:64]
+        event.user_agent = (request.user_agent.string or "")[:200]
+    db.session.add(event)
+    return event

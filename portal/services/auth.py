@@ -1,0 +1,115 @@
+"""Signing in: staff by password (with lock-out), members by a one-time code sent by text."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.domain.errors import InvalidInput
+from portal.domain.identity import parse_id_number, parse_mobile
+from portal.extensions import db
+from portal.models import LoginCode, Member, StaffUser
+from portal.models.base import utcnow
+from portal.pii import lookup_hash
+from portal.services import audit
+from portal.services.sms import queue_text
+
+STAFF_LOGIN_FAILED = "用户名或密码不正确。连续输错多次后账号将被暂时锁定，请稍后再试或联系管理员。"
+CODE_FAILED = "验证码不正确或已过期，请重新获取。"
+RESEND_INTERVAL = timedelta(seconds=60)
+
+
+def authenticate_staff(username: str, password: str, *, now: datetime | None = None) -> StaffUser:
+    """Check a staff password; the same message for a wrong name, a wrong password or a lock."""
+    now = now or utcnow()
+    config = current_app.config
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
+    if user is None or not user.is_active_account:
+        # Hash anyway so timing does not tell whether the account exists.
+        StaffUser(password_hash="scrypt:32768:8:1$x$00").check_password(password)
+        raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
+    if user.locked_until and user.locked_until > now:
+        audit.record(user, "staff.login_locked", "staff_user", user.id)
+        db.session.commit()
+        raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
+    if not user.check_password(password):
+        user.failed_logins += 1
+        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            audit.record(user, "staff.locked", "staff_user", user.id)
+        audit.record(user, "staff.login_failed", "staff_user", user.id)
+        db.session.commit()
+        raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(user, "staff.login", "staff_user", user.id)
+    db.session.commit()
+    return user
+
+
+def _code_hash(id_hash: str, code: str) -> str:
+    return lookup_hash(f"login-code:{id_hash}:{code}")
+
+
+def request_login_code(id_number: str, mobile: str, *, now: datetime | None = None) -> str:
+    """Send a 6-digit code when ID number and mobile belong to one member.
+
+    The answer is the normalised ID number whether or not anyone matched: the page must not tell a
+    stranger who is a member. Only the format of what was typed is checked openly.
+    """
+    now = now or utcnow()
+    parsed = parse_id_number(id_number, today=now.date())
+    mobile = parse_mobile(mobile)
+    id_hash = lookup_hash(parsed.value)
+    recent = db.session.scalar(
+        select(LoginCode).where(LoginCode.id_number_hash == id_hash, LoginCode.created_at > now - RESEND_INTERVAL)
+        .limit(1)
+    )
+    if recent is not None:
+        return parsed.value  # a code was just sent; do not flood the phone
+    member = db.session.scalar(select(Member).where(Member.id_number_hash == id_hash))
+    matches = member is not None and member.mobile_hash == lookup_hash(mobile)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    ttl = current_app.config["OTP_TTL_SECONDS"]
+    db.session.add(LoginCode(
+        id_number_hash=id_hash,
+        member_id=member.id if matches else None,
+        code_hash=_code_hash(id_hash, code),
+        expires_at=now + timedelta(seconds=ttl),
+        created_at=now,
+    ))
+    if matches:
+        queue_text(mobile, f"您的登录验证码为{code}，{ttl // 60}分钟内有效。请勿告诉他人。",
+                   kind="login_code", member=member)
+    db.session.commit()
+    return parsed.value
+
+
+def verify_login_code(id_number: str, code: str, *, now: datetime | None = None) -> Member:
+    """Return the member once the latest code matches; each wrong try uses up an attempt."""
+    now = now or utcnow()
+    parsed = parse_id_number(id_number, today=now.date())
+    id_hash = lookup_hash(parsed.value)
+    login = db.session.scalar(
+        select(LoginCode).where(LoginCode.id_number_hash == id_hash, LoginCode.used_at.is_(None))
+        .order_by(LoginCode.created_at.desc(), LoginCode.id.desc()).limit(1)
+    )
+    if login is None or login.expires_at <= now or login.attempts >= current_app.config["OTP_MAX_ATTEMPTS"]:
+        raise InvalidInput(CODE_FAILED, code="code_failed")
+    login.attempts += 1
+    typed = "".join(ch for ch in str(code) if ch.isdigit())
+    if login.member_id is None or not hmac.compare_digest(login.code_hash, _code_hash(id_hash, typed)):
+        db.session.commit()
+        raise InvalidInput(CODE_FAILED, code="code_failed")
+    login.used_at = now
+    member = db.session.get(Member, login.member_id)
+    member.last_login_at = now
+    audit.record(member, "member.login", "member", member.id)
+    db.session.commit()
+    return member

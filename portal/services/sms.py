@@ -1,0 +1,106 @@
+"""Queue and deliver text messages.
+
+A service calls ``queue_text`` inside its own transaction; the text is a row like any other and
+is only handed to the task queue once that transaction commits, so a rolled-back action never
+sends a text, and a crash after commit leaves a queued row that the periodic sweep delivers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.integrations.sms import SmsDeliveryError
+from portal.models import SmsMessage, SmsStatus
+from portal.models.base import utcnow
+from portal.pii import lookup_hash
+
+_PENDING_KEY = "portal_texts_to_deliver"
+MAX_ATTEMPTS = 5
+
+
+def queue_text(mobile: str, body: str, *, kind: str, member=None, subject: tuple[str, object] | None = None,
+               send_after: datetime | None = None) -> SmsMessage:
+    """Add a text to the current transaction; it is delivered after commit (or at ``send_after``)."""
+    message = SmsMessage(
+        mobile=mobile,
+        mobile_hash=lookup_hash(mobile),
+        member_id=getattr(member, "id", None),
+        kind=kind,
+        body=body,
+        subject_type=subject[0] if subject else None,
+        subject_id=str(subject[1]) if subject else None,
+        status=SmsStatus.HELD if send_after else SmsStatus.QUEUED,
+        send_after=send_after,
+    )
+    db.session.add(message)
+    return message
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_new_texts(session, flush_context):
+    for obj in session.new:
+        if isinstance(obj, SmsMessage) and obj.status == SmsStatus.QUEUED:
+            session.info.setdefault(_PENDING_KEY, []).append(obj.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed_texts(session):
+    ids = session.info.pop(_PENDING_KEY, None)
+    if ids:
+        from portal.tasks import deliver_text
+
+        for message_id in ids:
+            deliver_text(message_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_texts(session):
+    session.info.pop(_PENDING_KEY, None)
+
+
+def deliver(message_id: int, *, now: datetime | None = None) -> str:
+    """Hand one text to the configured gateway, in a session of its own; returns the new status."""
+    now = now or utcnow()
+    gateway = current_app.extensions["sms_gateway"]
+    with Session(db.engine, expire_on_commit=False) as session:
+        message = session.get(SmsMessage, message_id, with_for_update=True)
+        if message is None or message.status not in (SmsStatus.QUEUED, SmsStatus.HELD):
+            return message.status if message else "missing"
+        if message.send_after and message.send_after > now:
+            message.status = SmsStatus.HELD
+            session.commit()
+            return message.status
+        signature = current_app.config.get("SMS_SIGNATURE") or ""
+        message.attempts += 1
+        message.backend = gateway.name
+        try:
+            message.provider_ref = gateway.send(message.mobile, signature + message.body)
+        except SmsDeliveryError as exc:
+            message.error = str(exc)[:255]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = SmsStatus.FAILED
+        else:
+            message.status = SmsStatus.SENT
+            message.sent_at = now
+            message.error = None
+        session.commit()
+        return message.status
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Deliver held texts whose time has come and queued ones a crash left behind."""
+    now = now or utcnow()
+    ids = list(db.session.scalars(
+        select(SmsMessage.id)
+        .where(SmsMessage.status.in_((SmsStatus.QUEUED, SmsStatus.HELD)))
+        .where(or_(SmsMessage.send_after.is_(None), SmsMessage.send_after <= now))
+        .order_by(SmsMessage.id)
+        .limit(limit)
+    ))
+    db.session.rollback()  # release the read before the per-message sessions write
+    return sum(deliver(message_id, now=now) == SmsStatus.SENT for message_id in ids)

@@ -1,0 +1,73 @@
+"""Staff accounts and the administrator's views of texts and the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.roles import STAFF_ROLES, UNION_SCOPED_ROLES, Role
+from portal.extensions import db
+from portal.models import AuditEvent, SmsMessage, StaffUser, Union
+from portal.services import audit
+from portal.services.access import require_role
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_staff(actor, *, username: str, display_name: str, role: str, password: str,
+                 union_code: str | None = None) -> StaffUser:
+    """Create a staff account; ``actor`` is an administrator, or ``None`` from the command line."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise InvalidInput(f"未知角色：{role}", field="role") from None
+    if role_enum not in STAFF_ROLES:
+        raise InvalidInput("会员无需创建工作人员账号。", field="role")
+    username = username.strip()
+    if not username:
+        raise InvalidInput("请填写用户名。", field="username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"密码至少{MIN_PASSWORD_LENGTH}位。", field="password")
+    union = None
+    if union_code:
+        union = db.session.scalar(select(Union).where(Union.code == union_code))
+        if union is None:
+            raise InvalidInput(f"找不到工会代码 {union_code}。", field="union_code")
+    if role_enum in UNION_SCOPED_ROLES and union is None:
+        raise InvalidInput("基层工会经办人和托管班负责人必须关联一个工会。", field="union_code")
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise Conflict(f"用户名 {username} 已被使用。", field="username")
+    user = StaffUser(username=username, display_name=display_name or username, role=role_enum, union=union)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "staff.create", "staff_user", user.id, role=role_enum.value, username=username)
+    db.session.commit()
+    return user
+
+
+def list_staff(actor) -> list[StaffUser]:
+    require_role(actor, Role.ADMIN)
+    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
+
+
+def list_texts(actor, *, page: int = 1, per_page: int = 50) -> tuple[list[SmsMessage], int]:
+    """The SMS outbox, newest first, for administrators."""
+    require_role(actor, Role.ADMIN)
+    total = db.session.scalar(select(func.count(SmsMessage.id)))
+    rows = db.session.scalars(
+        select(SmsMessage).order_by(SmsMessage.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(rows), total
+
+
+def list_audit(actor, *, page: int = 1, per_page: int = 50, action: str | None = None):
+    require_role(actor, Role.ADMIN)
+    stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total

@@ -1,0 +1,53 @@
+"""Jinja filters and globals: money in 元, dates and times the Chinese way, masked data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, session
+from flask_login import current_user
+
+from portal.domain.identity import mask_id_number, mask_mobile, mask_name
+from portal.domain.money import format_yuan
+from portal.domain.roles import ROLE_LABELS, Role
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).strftime(fmt)
+
+
+def chinese_date(value: date | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def yuan(value: int | Decimal | None) -> str:
+    """Integer fen (or a Decimal of yuan) as ``1,234.56元``."""
+    return "" if value is None else format_yuan(value)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        local_time=local_time,
+        cn_date=chinese_date,
+        yuan=yuan,
+        mask_id=mask_id_number,
+        mask_mobile=mask_mobile,
+        mask_name=mask_name,
+    )
+
+    @app.context_processor
+    def portal_globals():
+        role = Role(current_user.role) if current_user.is_authenticated else None
+        return {
+            "current_role": role,
+            "role_label": ROLE_LABELS.get(role, "") if role else "",
+            "Role": Role,
+            "current_lang": session.get("lang") or app.config["BABEL_DEFAULT_LOCALE"],
+        }

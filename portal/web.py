@@ -1,0 +1,63 @@
+"""Helpers every view uses: page-or-fragment rendering, access decorators, the button-only form."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash, make_response, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal.domain.errors import DomainError
+from portal.domain.roles import Role
+from portal.extensions import login_manager
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render(template: str, fragment: str | None = None, status: int = 200, **context):
+    """Render the full page, or only ``fragment`` when htmx asked; the answer varies on HX-Request."""
+    name = fragment if fragment and is_htmx() else template
+    response = make_response(render_template(name, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def roles_required(*roles: Role):
+    """Signed-in users holding one of ``roles``; others are sent to sign in or get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if Role(current_user.role) not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+member_required = roles_required(Role.MEMBER)
+
+
+def staff_required(view):
+    """Any signed-in staff account."""
+    return roles_required(*(role for role in Role if role is not Role.MEMBER))(view)
+
+
+def flash_error(error: DomainError) -> None:
+    flash(error.message, "error")
+
+
+def form_errors(form) -> list[str]:
+    """The messages of a WTForms form, field by field, for a summary at the top of the form."""
+    return [message for messages in form.errors.values() for message in messages]

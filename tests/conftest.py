@@ -1,0 +1,138 @@
+"""Shared fixtures: one app per test session on a real database, emptied after every test.
+
+SQLite (a file, so threads share it) by default; PostgreSQL when PORTAL_TEST_DATABASE_URL is set.
+CSRF protection and rate limits stay on, as in production.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+
+os.environ.setdefault("PORTAL_HUEY_IMMEDIATE", "1")  # before portal.tasks is imported
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db, limiter
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CODE_RE = re.compile(r"验证码为(\d{6})")
+
+IS_POSTGRES = bool(os.environ.get("PORTAL_TEST_DATABASE_URL", "").startswith("postgres"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="concurrency test: runs on PostgreSQL (make test runs both)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own ``g`` and database session.
+
+    Without this, the test's own app context would be reused by every request (Flask reuses an
+    outer context of the same app) and state would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",
+        "SMS_ECHO": False,
+        "SMS_BACKEND": "outbox",
+        "UPLOAD_FOLDER": str(instance / "uploads"),
+        "HUEY_IMMEDIATE": True,
+    })
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    """Every test runs inside the app; afterwards every table is emptied and limits reset."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on ``url``, as a browser would have it."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no form with a CSRF token on {url} ({page.status_code})"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, *, form_page: str | None = None, **kwargs):
+    """POST like a browser: fetch the form page for its token, then submit."""
+    token = csrf_token(client, form_page or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+class Auth:
+    """Sign in through the real forms, as a person would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def staff(self, username: str, password: str = "correct-horse-42"):
+        return post_form(self.client, "/auth/staff/login", {"username": username, "password": password})
+
+    def member(self, member):
+        from portal.models import SmsMessage
+
+        post_form(self.client, "/auth/member/login", {"id_number": member.id_number, "mobile": member.mobile})
+        message = db.session.query(SmsMessage).filter_by(member_id=member.id, kind="login_code") \
+            .order_by(SmsMessage.id.desc()).first()
+        assert message is not None, "no login code was texted"
+        code = CODE_RE.search(message.body).group(1)
+        return post_form(self.client, "/auth/member/code", {"code": code})
+
+    def logout(self):
+        return post_form(self.client, "/auth/logout", {}, form_page="/")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -1,0 +1,23 @@
+from decimal import Decimal
+
+import pytest
+
+from portal.domain.errors import InvalidInput
+from portal.domain.money import fen_to_yuan, format_yuan, yuan_to_fen
+
+
+def test_yuan_and_fen_round_trip_exactly():
+    assert yuan_to_fen("12100") == 1_210_000
+    assert yuan_to_fen("0.10") == 10
+    assert yuan_to_fen("1,234.56元") == 123_456
+    assert fen_to_yuan(123_456) == Decimal("1234.56")
+
+
+def test_more_than_two_decimals_is_refused_not_rounded():
+    with pytest.raises(InvalidInput, match="两位小数"):
+        yuan_to_fen("1.005")
+
+
+def test_formatting_in_yuan():
+    assert format_yuan(1_210_000) == "12,100.00元"
+    assert format_yuan(Decimal("450")) == "450.00元"

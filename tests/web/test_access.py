@@ -1,0 +1,64 @@
+import pytest
+
+from portal.domain.roles import Role
+from portal.models import Member
+from portal.services.access import union_scope
+from tests.factories import create_member, create_staff, create_union
+
+STAFF_PAGES = {"/staff/accounts", "/staff/texts", "/staff/audit"}
+
+
+@pytest.mark.parametrize("role", [Role.UNION_OFFICER, Role.REVIEWER, Role.CHILDCARE_ORGANISER, Role.ENTERPRISE])
+def test_admin_pages_are_forbidden_to_other_staff(client, auth, role):
+    create_staff("someone", role, union=create_union())
+    auth.staff("someone")
+    assert client.get("/staff/").status_code == 200
+    for url in STAFF_PAGES:
+        assert client.get(url).status_code == 403, url
+
+
+def test_admin_sees_admin_pages(client, auth):
+    create_staff("admin1", Role.ADMIN)
+    auth.staff("admin1")
+    for url in STAFF_PAGES:
+        assert client.get(url).status_code == 200, url
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    for url in ["/staff/", "/me/", *STAFF_PAGES]:
+        answer = client.get(url)
+        assert answer.status_code == 302 and "/auth/" in answer.headers["Location"], url
+
+
+def test_members_cannot_open_staff_pages(client, auth):
+    auth.member(create_member())
+    assert client.get("/staff/").status_code == 403
+    assert client.get("/staff/texts").status_code == 403
+
+
+def test_staff_cannot_open_member_pages(client, auth):
+    create_staff("admin1", Role.ADMIN)
+    auth.staff("admin1")
+    assert client.get("/me/").status_code == 403
+
+
+def test_union_officer_scope_is_its_own_subtree():
+    from sqlalchemy import select
+
+    from portal.extensions import db
+
+    district = create_union(name="梁溪区总工会")
+    mine = create_union(name="快递工会", parent=district)
+    sibling = create_union(name="环卫工会", parent=district)
+    inside = create_member(union=mine, name="甲")
+    create_member(union=sibling, name="乙")
+    officer = create_staff("officer", Role.UNION_OFFICER, union=mine)
+    district_officer = create_staff("district", Role.UNION_OFFICER, union=district)
+    admin = create_staff("admin", Role.ADMIN)
+
+    def visible(actor):
+        return {m.name for m in db.session.scalars(union_scope(select(Member), actor, Member.union_id))}
+
+    assert visible(officer) == {inside.name}
+    assert visible(district_officer) == {"甲", "乙"}
+    assert visible(admin) == {"甲", "乙"}

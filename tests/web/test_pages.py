@@ -1,0 +1,35 @@
+def test_home_page_is_chinese_and_explains_the_programmes(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    for programme in ("职工互助保障", "锡新保", "关爱·圆梦", "工娃小家"):
+        assert programme in page
+    assert "htmx-2.0.8.min.js" in page
+
+
+def test_healthz_reports_the_database(client):
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json == {"status": "ok", "database": "ok"}
+
+
+def test_language_switch_to_english_and_back(client):
+    from tests.conftest import post_form
+
+    post_form(client, "/lang/en", {"next": "/"}, form_page="/")
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Mutual-aid protection" in page
+    post_form(client, "/lang/zh_CN", {"next": "/"}, form_page="/")
+    assert '<html lang="zh-CN">' in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    answer = client.get("/no-such-page")
+    assert answer.status_code == 404
+    assert "页面不存在" in answer.get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_refused(client):
+    answer = client.post("/auth/staff/login", data={"username": "x", "password": "y"})
+    assert answer.status_code == 400
+    assert "页面已过期" in answer.get_data(as_text=True)
