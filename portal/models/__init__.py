@@ -2,6 +2,7 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.auth import LoginCode
+from portal.models.enrollment import Enrollment, EnrollmentChannel, EnrollmentStatus, Payer, Plan
 from portal.models.members import Member
 from portal.models.sms import SmsMessage, SmsStatus
 from portal.models.staff import StaffUser
@@ -9,8 +10,13 @@ from portal.models.unions import Union, UnionKind, add_union
 
 __all__ = [
     "AuditEvent",
+    "Enrollment",
+    "EnrollmentChannel",
+    "EnrollmentStatus",
     "LoginCode",
     "Member",
+    "Payer",
+    "Plan",
     "SmsMessage",
     "SmsStatus",
     "StaffUser",

@@ -1,0 +1,153 @@
+"""Plans (versioned benefit schedules) and enrolments (参保): who is covered, by which version, when."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.domain.plans import BenefitSchedule
+from portal.extensions import db
+from portal.models.base import TimestampMixin, UtcDateTime
+from portal.models.members import Member
+from portal.models.unions import Union
+
+
+class Plan(TimestampMixin, db.Model):
+    """One version of a plan's benefit schedule. Editing a plan adds a version; old ones stay."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))  # the same for every version of one plan
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)  # the version new enrolments get
+    name: Mapped[str] = mapped_column(String(120))
+    contribution_fen: Mapped[int] = mapped_column(Integer)
+    hospital_daily_fen: Mapped[int] = mapped_column(Integer)
+    hospital_days_cap: Mapped[int] = mapped_column(Integer)
+    condolence_fen: Mapped[int] = mapped_column(Integer)
+    critical_illness_fen: Mapped[int] = mapped_column(Integer)
+    critical_diseases: Mapped[list] = mapped_column(JSON)
+    accident_medical_cap_fen: Mapped[int] = mapped_column(Integer)
+    accident_death_fen: Mapped[int] = mapped_column(Integer)
+    disability_percentages: Mapped[list] = mapped_column(JSON)  # grade 1..10, percent
+    illness_waiting_days: Mapped[int] = mapped_column(Integer)
+    claim_deadline_days: Mapped[int] = mapped_column(Integer)
+    exclusions: Mapped[str] = mapped_column(Text)
+    document_checklist: Mapped[dict] = mapped_column(JSON)  # claim type -> document kinds
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+    def schedule(self) -> BenefitSchedule:
+        """The plain-data view the domain rules work on."""
+        return BenefitSchedule(
+            contribution_fen=self.contribution_fen,
+            hospital_daily_fen=self.hospital_daily_fen,
+            hospital_days_cap=self.hospital_days_cap,
+            condolence_fen=self.condolence_fen,
+            critical_illness_fen=self.critical_illness_fen,
+            critical_diseases=tuple(self.critical_diseases),
+            accident_medical_cap_fen=self.accident_medical_cap_fen,
+            accident_death_fen=self.accident_death_fen,
+            disability_percentages=tuple(self.disability_percentages),
+            illness_waiting_days=self.illness_waiting_days,
+            claim_deadline_days=self.claim_deadline_days,
+            exclusions=self.exclusions,
+            document_checklist=dict(self.document_checklist),
+        )
+
+    @classmethod
+    def from_schedule(cls, code: str, name: str, schedule: BenefitSchedule, version: int = 1) -> Plan:
+        return cls(
+            code=code, name=name, version=version, is_current=True,
+            contribution_fen=schedule.contribution_fen,
+            hospital_daily_fen=schedule.hospital_daily_fen,
+            hospital_days_cap=schedule.hospital_days_cap,
+            condolence_fen=schedule.condolence_fen,
+            critical_illness_fen=schedule.critical_illness_fen,
+            critical_diseases=list(schedule.critical_diseases),
+            accident_medical_cap_fen=schedule.accident_medical_cap_fen,
+            accident_death_fen=schedule.accident_death_fen,
+            disability_percentages=list(schedule.disability_percentages),
+            illness_waiting_days=schedule.illness_waiting_days,
+            claim_deadline_days=schedule.claim_deadline_days,
+            exclusions=schedule.exclusions,
+            document_checklist=dict(schedule.document_checklist),
+        )
+
+
+class EnrollmentStatus(StrEnum):
+    PENDING = "pending"  # applied, waiting for the union (or campaign) to confirm
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class EnrollmentChannel(StrEnum):
+    ROSTER = "roster"  # union batch roster
+    SELF_SERVICE = "self_service"
+    CAMPAIGN = "campaign"
+    KIOSK = "kiosk"
+    RENEWAL = "renewal"
+
+
+class Payer(StrEnum):
+    UNION = "union"
+    MEMBER = "member"
+    CAMPAIGN = "campaign"
+
+
+class Enrollment(TimestampMixin, db.Model):
+    """One member covered by one plan version for one plan year."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        # One cover per member per plan year, whichever union or campaign asks: the database decides.
+        Index(
+            "uq_enrollments_member_year_live", "member_id", "plan_year", unique=True,
+            sqlite_where=text("status != 'cancelled'"), postgresql_where=text("status != 'cancelled'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    union_id: Mapped[int | None] = mapped_column(ForeignKey("unions.id"), index=True)  # who enrolled / pays
+    plan_year: Mapped[int] = mapped_column(Integer)  # 保障年度, the year the cover is for
+    status: Mapped[str] = mapped_column(String(16), default=EnrollmentStatus.PENDING, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    payer: Mapped[str] = mapped_column(String(16))
+    # A renewal (the member was covered the year before) has no illness waiting period.
+    is_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
+    contribution_fen: Mapped[int] = mapped_column(Integer, default=0)
+    starts_on: Mapped[date | None] = mapped_column(Date)  # set on confirmation: the next day
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    cancelled_reason: Mapped[str | None] = mapped_column(String(200))
+
+    member: Mapped[Member] = relationship()
+    plan: Mapped[Plan] = relationship()
+    union: Mapped[Union | None] = relationship()
+
+    def covers(self, day: date) -> bool:
+        return (
+            self.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED)
+            and self.starts_on is not None
+            and self.starts_on <= day <= self.ends_on
+        )
+
+    @classmethod
+    def covering(cls, member_id: int, day: date) -> Enrollment | None:
+        """The confirmed cover of ``member_id`` on ``day``, if any (expired ones still cover their year)."""
+        return db.session.scalar(
+            select(cls).where(
+                cls.member_id == member_id,
+                cls.status.in_((EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED)),
+                cls.starts_on <= day,
+                cls.ends_on >= day,
+            ).limit(1)
+        )
