@@ -1,0 +1,99 @@
+"""Reading and writing spreadsheets: python-calamine reads (fast, bounded memory per sheet),
+XlsxWriter writes (constant-memory mode for large exports).
+
+Readers yield rows of cell values as the file has them; callers (roster import, discharge lists)
+decide what a value means. CSV files are decoded as UTF-8 (with or without BOM) or GB18030, the
+encoding Excel on Chinese Windows saves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from portal.domain.errors import InvalidInput
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput("无法识别CSV文件的编码，请另存为UTF-8编码的CSV或Excel（.xlsx）文件。", code="file_unreadable")
+
+
+def read_rows(data: bytes, filename: str) -> Iterator[list[object]]:
+    """Rows of the first sheet of an ``.xlsx``/``.xls`` or ``.csv`` file; ``InvalidInput`` if unreadable."""
+    name = (filename or "").lower()
+    if name.endswith(".csv"):
+        yield from csv.reader(io.StringIO(_decode_csv(data)))
+        return
+    if not name.endswith((".xlsx", ".xlsm", ".xls")):
+        raise InvalidInput("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。", code="file_type")
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except Exception as exc:  # calamine raises several types for damaged files
+        raise InvalidInput("文件已损坏或不是有效的Excel文件，请用Excel另存为.xlsx后重试。",
+                           code="file_unreadable") from exc
+    yield from rows
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, the way a person reads it (``12.0`` → ``12``, dates as ``YYYY-MM-DD``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def write_xlsx(headers: list[str], rows: Iterable[Iterable[object]], *, sheet: str = "Sheet1",
+               text_columns: Iterable[int] = ()) -> bytes:
+    """An ``.xlsx`` file with a bold header row; ``text_columns`` (indexes) are formatted as text
+    so ID numbers and bank cards are not turned into numbers by Excel."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    worksheet = workbook.add_worksheet(sheet)
+    bold = workbook.add_format({"bold": True, "bg_color": "#F0EFEB", "border": 1})
+    text = workbook.add_format({"num_format": "@"})
+    for column in text_columns:
+        worksheet.set_column(column, column, 22, text)
+    for column, header in enumerate(headers):
+        worksheet.write_string(0, column, header, bold)
+    for row_number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                worksheet.write_number(row_number, column, value)
+            else:
+                worksheet.write_string(row_number, column, cell_text(value))
+    worksheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def xlsx_download(filename: str, content: bytes):
+    """A Flask response that downloads ``content`` as ``filename`` (Chinese names kept, RFC 6266)."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    response = Response(content, mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
