@@ -1,0 +1,78 @@
+"""Texts are rows first and reach the gateway only after the action commits."""
+
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from portal.extensions import db
+from portal.integrations.sms import HttpGateway, SmsDeliveryError
+from portal.models import SmsMessage, SmsStatus
+from portal.models.base import utcnow
+from portal.services.sms import deliver_due, queue_text
+
+
+def test_a_committed_text_is_delivered_through_the_outbox():
+    queue_text("13812345678", "您好", kind="test")
+    db.session.commit()
+    message = db.session.query(SmsMessage).one()
+    assert message.status == SmsStatus.SENT and message.backend == "outbox"
+
+
+def test_a_rolled_back_action_sends_nothing():
+    queue_text("13812345678", "您好", kind="test")
+    db.session.flush()
+    db.session.rollback()
+    assert db.session.query(SmsMessage).count() == 0
+
+
+def test_held_texts_wait_for_their_time():
+    later = utcnow() + timedelta(hours=3)
+    queue_text("13812345678", "明早再发", kind="test", send_after=later)
+    db.session.commit()
+    message = db.session.query(SmsMessage).one()
+    assert message.status == SmsStatus.HELD
+    assert deliver_due(now=utcnow()) == 0
+    assert deliver_due(now=later + timedelta(seconds=1)) == 1
+    db.session.refresh(message)
+    assert message.status == SmsStatus.SENT
+
+
+class _Provider(BaseHTTPRequestHandler):
+    received: list = []
+    status = 200
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        _Provider.received.append(parse_qs(urlparse(self.path).query))
+        self.send_response(_Provider.status)
+        self.end_headers()
+        self.wfile.write(b"msg-42")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def provider():
+    server = HTTPServer(("127.0.0.1", 0), _Provider)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Provider.received = []
+    _Provider.status = 200
+    yield f"http://127.0.0.1:{server.server_port}/send?to={{mobile}}&text={{text}}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_gateway_fills_the_url_template(provider):
+    reference = HttpGateway(provider).send("13812345678", "【职工互助保障】验证码123456")
+    assert reference == "msg-42"
+    assert _Provider.received == [{"to": ["13812345678"], "text": ["【职工互助保障】验证码123456"]}]
+
+
+def test_http_gateway_reports_a_refusal(provider):
+    _Provider.status = 500
+    with pytest.raises(SmsDeliveryError, match="HTTP 500"):
+        HttpGateway(provider).send("13812345678", "x")

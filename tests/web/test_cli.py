@@ -1,0 +1,27 @@
+from portal.extensions import db
+from portal.models import Member, StaffUser, Union
+
+
+def test_create_staff_command(runner):
+    result = runner.invoke(args=["create-staff", "--username", "li", "--name", "李经办", "--role", "admin",
+                                 "--password", "long-enough-pw"])
+    assert result.exit_code == 0, result.output
+    user = db.session.query(StaffUser).filter_by(username="li").one()
+    assert user.check_password("long-enough-pw")
+
+
+def test_create_staff_refuses_an_officer_without_union(runner):
+    result = runner.invoke(args=["create-staff", "--username", "li", "--name", "李", "--role", "union_officer",
+                                 "--password", "long-enough-pw"])
+    assert result.exit_code != 0
+    assert "必须关联一个工会" in result.output
+
+
+def test_demo_data_loads_once(runner):
+    result = runner.invoke(args=["demo-data", "--members", "40"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(Union).filter_by(code="LX").one().name == "梁溪区总工会"
+    assert db.session.query(Member).count() == 40
+    assert {u.username for u in db.session.query(StaffUser)} >= {"admin", "reviewer", "officer", "organiser"}
+    again = runner.invoke(args=["demo-data", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output
