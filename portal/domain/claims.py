@@ -1,0 +1,495 @@
+"""Claims: benefit maths, automatic checks and the review state machine, as plain rules.
+
+Everything here takes what it needs as arguments (the plan's ``BenefitSchedule``, the cover, the
+dates, what was already paid this plan year) so the same rules serve the portal, the kiosk and
+the tests, and every amount carries the rule that produced it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumError
+
+from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.money import format_yuan
+from portal.domain.plans import BenefitSchedule
+
+# Above this an approval needs a second reviewer (四眼原则): 10,000元.
+FOUR_EYES_THRESHOLD_FEN = 1_000_000
+# Share of bulk-approved claims held back for a full review.
+BULK_SAMPLE_PERCENT = 5
+# Texts are sent between 08:00 and 20:00 China time; outside, they wait for the morning.
+QUIET_HOURS_END = time(8, 0)
+QUIET_HOURS_START = time(20, 0)
+# The same stay is never the subject of two invitation texts within this many days.
+INVITATION_REPEAT_DAYS = 7
+
+
+class ClaimType(StrEnum):
+    HOSPITAL = "hospital"  # 住院 (illness)
+    CRITICAL_ILLNESS = "critical_illness"  # 重大疾病
+    ACCIDENT = "accident"  # 意外伤害
+
+    @property
+    def label(self) -> str:
+        return CLAIM_TYPE_LABELS[self]
+
+
+CLAIM_TYPE_LABELS = {
+    ClaimType.HOSPITAL: "住院（疾病）",
+    ClaimType.CRITICAL_ILLNESS: "重大疾病",
+    ClaimType.ACCIDENT: "意外伤害",
+}
+
+DOCUMENT_LABELS = {
+    "id_card": "身份证（正反面）",
+    "discharge_summary": "出院小结",
+    "invoice": "医疗费用发票",
+    "pathology_report": "病理报告或确诊证明",
+    "accident_certificate": "意外事故证明",
+    "disability_appraisal": "伤残鉴定书",
+    "death_certificate": "死亡证明",
+    "bank_card": "收款银行卡",
+}
+
+
+def document_label(kind: str) -> str:
+    return DOCUMENT_LABELS.get(kind, kind)
+
+
+class ClaimStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    NEEDS_DOCUMENTS = "needs_documents"
+    AWAITING_SECOND = "awaiting_second"  # first approval above the four-eyes threshold
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAYOUT_PENDING = "payout_pending"  # in a payout batch, not yet paid
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return CLAIM_STATUS_LABELS[self]
+
+
+CLAIM_STATUS_LABELS = {
+    ClaimStatus.DRAFT: "草稿",
+    ClaimStatus.SUBMITTED: "已提交",
+    ClaimStatus.IN_REVIEW: "审核中",
+    ClaimStatus.NEEDS_DOCUMENTS: "待补充材料",
+    ClaimStatus.AWAITING_SECOND: "待复核",
+    ClaimStatus.APPROVED: "已核准",
+    ClaimStatus.REJECTED: "未予核准",
+    ClaimStatus.PAYOUT_PENDING: "待发放",
+    ClaimStatus.PAID: "已发放",
+}
+
+
+class ClaimAction(StrEnum):
+    SUBMIT = "submit"
+    START_REVIEW = "start_review"
+    REQUEST_DOCUMENTS = "request_documents"
+    RESUBMIT = "resubmit"
+    APPROVE = "approve"  # first approval at or below the threshold, or the second approval
+    APPROVE_FIRST = "approve_first"  # first approval above the threshold
+    REJECT = "reject"
+    BATCH = "batch"
+    PAY = "pay"
+
+
+# (from, action) -> to. Anything missing is refused.
+TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], ClaimStatus] = {
+    (ClaimStatus.DRAFT, ClaimAction.SUBMIT): ClaimStatus.SUBMITTED,
+    (ClaimStatus.SUBMITTED, ClaimAction.START_REVIEW): ClaimStatus.IN_REVIEW,
+    (ClaimStatus.NEEDS_DOCUMENTS, ClaimAction.RESUBMIT): ClaimStatus.SUBMITTED,
+    (ClaimStatus.AWAITING_SECOND, ClaimAction.APPROVE): ClaimStatus.APPROVED,
+    (ClaimStatus.AWAITING_SECOND, ClaimAction.REJECT): ClaimStatus.REJECTED,
+    (ClaimStatus.AWAITING_SECOND, ClaimAction.REQUEST_DOCUMENTS): ClaimStatus.NEEDS_DOCUMENTS,
+    (ClaimStatus.APPROVED, ClaimAction.BATCH): ClaimStatus.PAYOUT_PENDING,
+    (ClaimStatus.PAYOUT_PENDING, ClaimAction.PAY): ClaimStatus.PAID,
+}
+# A reviewer may decide straight from "submitted" (opening the claim starts the review).
+for _status in (ClaimStatus.SUBMITTED, ClaimStatus.IN_REVIEW):
+    TRANSITIONS[(_status, ClaimAction.APPROVE)] = ClaimStatus.APPROVED
+    TRANSITIONS[(_status, ClaimAction.APPROVE_FIRST)] = ClaimStatus.AWAITING_SECOND
+    TRANSITIONS[(_status, ClaimAction.REJECT)] = ClaimStatus.REJECTED
+    TRANSITIONS[(_status, ClaimAction.REQUEST_DOCUMENTS)] = ClaimStatus.NEEDS_DOCUMENTS
+
+OPEN_FOR_REVIEW = (ClaimStatus.SUBMITTED, ClaimStatus.IN_REVIEW, ClaimStatus.AWAITING_SECOND)
+EDITABLE_BY_CLAIMANT = (ClaimStatus.DRAFT, ClaimStatus.NEEDS_DOCUMENTS)
+
+
+def next_status(current: str, action: ClaimAction) -> ClaimStatus:
+    """The status after ``action``; ``Conflict`` when the claim is not in a state that allows it."""
+    status = ClaimStatus(current)
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise Conflict(
+            f"该申请当前状态为“{status.label}”，不能进行此操作。请刷新页面查看最新状态。", code="claim_state"
+        ) from None
+
+
+def approval_action(amount_fen: int, *, is_second: bool) -> ClaimAction:
+    """Approve outright, or record a first approval that a second reviewer must confirm."""
+    if is_second or amount_fen <= FOUR_EYES_THRESHOLD_FEN:
+        return ClaimAction.APPROVE
+    return ClaimAction.APPROVE_FIRST
+
+
+# --- the facts of one claim -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What the claimant says happened. Unused fields stay ``None`` for other claim types."""
+
+    claim_type: ClaimType
+    admission_date: date | None = None
+    discharge_date: date | None = None
+    hospital: str | None = None
+    diagnosis: str | None = None
+    disease: str | None = None  # critical illness: one of the plan's list
+    diagnosis_date: date | None = None
+    accident_date: date | None = None
+    accident_description: str | None = None
+    medical_costs_fen: int | None = None
+    disability_grade: int | None = None  # 1 (most severe) .. 10
+    is_death: bool = False
+
+    @property
+    def has_stay(self) -> bool:
+        return self.admission_date is not None and self.discharge_date is not None
+
+    @property
+    def event_date(self) -> date | None:
+        """The day the insured event happened: cover and the waiting period are judged on it."""
+        if self.claim_type is ClaimType.ACCIDENT:
+            return self.accident_date
+        if self.claim_type is ClaimType.CRITICAL_ILLNESS:
+            return self.diagnosis_date or self.admission_date
+        return self.admission_date
+
+    @property
+    def deadline_from(self) -> date | None:
+        """The day the filing deadline counts from: the end of the stay, else the event."""
+        return self.discharge_date or self.event_date
+
+
+def hospital_days(admission: date, discharge: date) -> int:
+    """Days in hospital: discharge date − admission date (the night count), never negative."""
+    return max((discharge - admission).days, 0)
+
+
+@dataclass(frozen=True)
+class PlanYearHistory:
+    """What the member was already paid in the plan year of the event (approved or paid claims)."""
+
+    allowance_days_paid: int = 0
+    critical_illness_paid: bool = False
+
+
+@dataclass(frozen=True)
+class BenefitLine:
+    code: str  # stable, e.g. "hospital_allowance"
+    label: str
+    amount_fen: int
+    rule: str  # how the amount was reached, in words a member understands
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "label": self.label, "amount_fen": self.amount_fen, "rule": self.rule}
+
+
+@dataclass(frozen=True)
+class Benefit:
+    lines: tuple[BenefitLine, ...]
+    allowance_days: int = 0  # days of hospital allowance this claim uses up
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.amount_fen for line in self.lines)
+
+    def as_dict(self) -> dict:
+        return {"total_fen": self.total_fen, "allowance_days": self.allowance_days,
+                "lines": [line.as_dict() for line in self.lines]}
+
+
+def _stay_lines(schedule: BenefitSchedule, facts: ClaimFacts, history: PlanYearHistory) -> tuple[list, int]:
+    days = hospital_days(facts.admission_date, facts.discharge_date)
+    remaining = max(schedule.hospital_days_cap - history.allowance_days_paid, 0)
+    paid_days = min(days, remaining)
+    daily = schedule.hospital_daily_fen
+    rule = f"住院{days}天 × {format_yuan(daily)}/天"
+    if paid_days < days:
+        rule = (f"住院{days}天，本保障年度已给付{history.allowance_days_paid}天，年度上限{schedule.hospital_days_cap}天，"
+                f"可给付{paid_days}天 × {format_yuan(daily)}/天")
+    lines = [
+        BenefitLine("hospital_allowance", "住院津贴", paid_days * daily, rule),
+        BenefitLine("condolence", "住院慰问金", schedule.condolence_fen, "每次住院一次性给付"),
+    ]
+    return lines, paid_days
+
+
+def calculate_benefit(schedule: BenefitSchedule, facts: ClaimFacts,
+                      history: PlanYearHistory = PlanYearHistory()) -> Benefit:  # noqa: B008 - frozen
+    """The benefit of one claim under ``schedule``, line by line, in integer fen.
+
+    Zero deductible (零起付线): every line starts from the first fen. Waiting periods, cover and
+    deadlines are judged by ``check_claim``: a flagged claim still shows what it would pay.
+    """
+    lines: list[BenefitLine] = []
+    days = 0
+    if facts.claim_type is ClaimType.CRITICAL_ILLNESS:
+        if history.critical_illness_paid:
+            lines.append(BenefitLine("critical_illness", "重大疾病互助金", 0,
+                                     "本保障年度已给付过一次重大疾病互助金，每个保障年度限给付一次"))
+        else:
+            lines.append(BenefitLine("critical_illness", "重大疾病互助金", schedule.critical_illness_fen,
+                                     f"确诊{facts.disease or '重大疾病'}，一次性给付"))
+    if facts.claim_type in (ClaimType.HOSPITAL, ClaimType.CRITICAL_ILLNESS) and facts.has_stay:
+        stay, days = _stay_lines(schedule, facts, history)
+        lines.extend(stay)
+    if facts.claim_type is ClaimType.ACCIDENT:
+        costs = facts.medical_costs_fen or 0
+        if costs:
+            cap = schedule.accident_medical_cap_fen
+            paid = min(costs, cap)
+            rule = f"医疗费用{format_yuan(costs)}，零起付线"
+            if paid < costs:
+                rule += f"，超过限额按{format_yuan(cap)}给付"
+            lines.append(BenefitLine("accident_medical", "意外医疗", paid, rule))
+        if facts.is_death:
+            lines.append(BenefitLine("accident_death", "意外身故", schedule.accident_death_fen, "意外身故全额给付"))
+        elif facts.disability_grade:
+            percent = schedule.disability_percentages[facts.disability_grade - 1]
+            amount = schedule.accident_death_fen * percent // 100
+            lines.append(BenefitLine(
+                "accident_disability", "意外伤残", amount,
+                f"{_grade_label(facts.disability_grade)}伤残：{format_yuan(schedule.accident_death_fen)} × {percent}%"))
+    return Benefit(lines=tuple(lines), allowance_days=days)
+
+
+_GRADE_NUMERALS = "一二三四五六七八九十"
+
+
+def _grade_label(grade: int) -> str:
+    return f"{_GRADE_NUMERALS[grade - 1]}级"
+
+
+# --- automatic checks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A reason a reviewer must look at the claim; the member sees the same words."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+FLAG_LABELS = {
+    "no_cover": "事件发生日无有效保障",
+    "waiting_period": "首次参保等待期内患病",
+    "late_filing": "超过申请期限",
+    "duplicate_stay": "同一次住院已申请过",
+    "date_conflict": "日期前后矛盾",
+    "missing_documents": "材料不全",
+    "disease_not_listed": "所患疾病不在重疾目录内",
+}
+
+
+@dataclass(frozen=True)
+class CoverFacts:
+    """The enrolment that covers the event: its dates and whether it renews last year's cover."""
+
+    starts_on: date
+    ends_on: date
+    is_renewal: bool
+
+
+def check_claim(schedule: BenefitSchedule | None, facts: ClaimFacts, cover: CoverFacts | None, *, filed_on: date,
+                missing_documents: Sequence[str] = (), duplicate_of: int | None = None) -> list[Flag]:
+    """Every automatic flag of a claim, in a stable order; an empty list lets bulk approval take it."""
+    flags: list[Flag] = []
+    flags.extend(_date_flags(facts, filed_on))
+    event = facts.event_date
+    if event is not None:
+        if cover is None or not cover.starts_on <= event <= cover.ends_on:
+            flags.append(Flag("no_cover", f"{event:%Y-%m-%d}（事件发生日）没有有效的互助保障。"))
+        elif (facts.claim_type is not ClaimType.ACCIDENT and not cover.is_renewal and schedule is not None
+              and event < cover.starts_on + timedelta(days=schedule.illness_waiting_days)):
+            ends = cover.starts_on + timedelta(days=schedule.illness_waiting_days - 1)
+            flags.append(Flag(
+                "waiting_period",
+                f"首次参保后{schedule.illness_waiting_days}天内（至{ends:%Y-%m-%d}）为疾病等待期，"
+                f"本次疾病发生在{event:%Y-%m-%d}，在等待期内。意外伤害不受等待期限制。"))
+    if schedule is not None and facts.deadline_from is not None:
+        last_day = facts.deadline_from + timedelta(days=schedule.claim_deadline_days)
+        if filed_on > last_day:
+            flags.append(Flag("late_filing", f"应在{last_day:%Y-%m-%d}前提出申请（出院或事故后"
+                                             f"{schedule.claim_deadline_days}天内），本次在{filed_on:%Y-%m-%d}提出。"))
+    if duplicate_of is not None:
+        flags.append(Flag("duplicate_stay", f"同一次住院已有申请（编号{duplicate_of}），请勿重复申请。"))
+    if (facts.claim_type is ClaimType.CRITICAL_ILLNESS and schedule is not None and facts.disease
+            and facts.disease not in schedule.critical_diseases):
+        flags.append(Flag("disease_not_listed", f"“{facts.disease}”不在本保障项目的重大疾病目录内。"))
+    if missing_documents:
+        names = "、".join(document_label(kind) for kind in missing_documents)
+        flags.append(Flag("missing_documents", f"还缺少：{names}。"))
+    return flags
+
+
+def _date_flags(facts: ClaimFacts, filed_on: date) -> list[Flag]:
+    problems = []
+    if facts.has_stay and facts.discharge_date < facts.admission_date:
+        problems.append("出院日期早于入院日期")
+    for label, day in (("入院日期", facts.admission_date), ("出院日期", facts.discharge_date),
+                       ("确诊日期", facts.diagnosis_date), ("事故日期", facts.accident_date)):
+        if day is not None and day > filed_on:
+            problems.append(f"{label}晚于申请日期")
+    if facts.claim_type is ClaimType.ACCIDENT and facts.accident_date and facts.admission_date \
+            and facts.admission_date < facts.accident_date:
+        problems.append("入院日期早于事故日期")
+    if not problems:
+        return []
+    return [Flag("date_conflict", "；".join(problems) + "，请核对。")]
+
+
+def missing_documents(required: Iterable[str], present: Iterable[str]) -> list[str]:
+    """Kinds of the checklist with no document yet, in checklist order."""
+    have = set(present)
+    return [kind for kind in required if kind not in have]
+
+
+def required_documents(schedule: BenefitSchedule, facts: ClaimFacts) -> list[str]:
+    """The plan's checklist for the claim type, plus what this claim's facts call for."""
+    kinds = list(schedule.document_checklist.get(facts.claim_type.value, []))
+    if facts.claim_type is ClaimType.ACCIDENT:
+        if facts.disability_grade and "disability_appraisal" not in kinds:
+            kinds.append("disability_appraisal")
+        if facts.is_death and "death_certificate" not in kinds:
+            kinds.append("death_certificate")
+    return kinds
+
+
+def required_fields(facts: ClaimFacts, schedule: BenefitSchedule | None = None) -> list[tuple[str, str]]:
+    """(field, message) for what must be filled before a claim can be submitted."""
+    missing: list[tuple[str, str]] = []
+    if facts.claim_type in (ClaimType.HOSPITAL,) or (facts.claim_type is ClaimType.CRITICAL_ILLNESS
+                                                    and (facts.admission_date or facts.discharge_date)):
+        if not facts.admission_date:
+            missing.append(("admission_date", "请填写入院日期。"))
+        if not facts.discharge_date:
+            missing.append(("discharge_date", "请填写出院日期。"))
+        if not facts.hospital:
+            missing.append(("hospital", "请填写医院名称。"))
+    if facts.claim_type is ClaimType.HOSPITAL and not facts.diagnosis:
+        missing.append(("diagnosis", "请填写诊断（见出院小结）。"))
+    if facts.claim_type is ClaimType.CRITICAL_ILLNESS:
+        if not facts.disease:
+            missing.append(("disease", "请从目录中选择所患重大疾病。"))
+        if not facts.diagnosis_date:
+            missing.append(("diagnosis_date", "请填写确诊日期。"))
+    if facts.claim_type is ClaimType.ACCIDENT:
+        if not facts.accident_date:
+            missing.append(("accident_date", "请填写事故日期。"))
+        if not facts.accident_description:
+            missing.append(("accident_description", "请简要说明事故经过。"))
+        if not (facts.medical_costs_fen or facts.disability_grade or facts.is_death):
+            missing.append(("medical_costs", "请填写医疗费用，或伤残等级。"))
+    if facts.disability_grade is not None and not 1 <= facts.disability_grade <= 10:
+        missing.append(("disability_grade", "伤残等级应为1到10级。"))
+    return missing
+
+
+# --- bank cards -------------------------------------------------------------------------------
+
+
+def parse_bank_card(raw: object) -> str:
+    """A payee's bank card number: 16 to 19 digits with a valid Luhn check digit."""
+    digits = "".join(ch for ch in str(raw or "") if not ch.isspace() and ch != "-")
+    if not digits:
+        raise InvalidInput("请填写收款银行卡号。", code="bank_card_missing", field="bank_card")
+    if not digits.isdigit():
+        raise InvalidInput("银行卡号只能包含数字。", code="bank_card_format", field="bank_card")
+    if not 16 <= len(digits) <= 19:
+        raise InvalidInput(f"银行卡号应为16到19位，您填写的是{len(digits)}位，请核对。",
+                           code="bank_card_length", field="bank_card")
+    try:
+        luhn.validate(digits)
+    except StdnumError:
+        raise InvalidInput("银行卡号校验不通过，请逐位核对（常见于抄错一位数字）。",
+                           code="bank_card_checksum", field="bank_card") from None
+    return digits
+
+
+def mask_bank_card(value: str | None) -> str:
+    """``6222 **** **** 1234``: the bank and the last four, enough to recognise one's card."""
+    if not value:
+        return ""
+    return f"{value[:4]} **** **** {value[-4:]}"
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+# Content types recognised by their first bytes, never by the file name.
+MAGIC_TYPES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """JPEG, PNG or PDF by magic bytes; ``None`` for anything else."""
+    for magic, content_type in MAGIC_TYPES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+# --- bulk approval and reminders --------------------------------------------------------------
+
+
+def sample_for_full_review(claim_ids: Sequence[int], rng: random.Random,
+                           percent: int = BULK_SAMPLE_PERCENT) -> set[int]:
+    """A random ``percent`` of the claims (rounded up: any non-empty bulk holds one back)."""
+    if not claim_ids:
+        return set()
+    count = math.ceil(len(claim_ids) * percent / 100)
+    return set(rng.sample(sorted(claim_ids), count))
+
+
+def text_send_after(moment: datetime) -> datetime | None:
+    """``None`` when a text may go now (08:00–20:00 where ``moment`` is), else the next 08:00."""
+    clock = moment.timetz().replace(tzinfo=None)
+    if QUIET_HOURS_END <= clock < QUIET_HOURS_START:
+        return None
+    day = moment.date() if clock < QUIET_HOURS_END else moment.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_HOURS_END, tzinfo=moment.tzinfo)
+
+
+@dataclass
+class DischargeRow:
+    """One line of a hospital-discharge list after parsing; ``error`` when it cannot be used."""
+
+    line: int
+    id_number: str
+    admission_date: date | None
+    discharge_date: date | None
+    hospital: str
+    diagnosis: str
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
