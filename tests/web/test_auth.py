@@ -95,3 +95,26 @@ def test_personal_data_is_encrypted_at_rest():
     from portal.models import Member
 
     assert Member.by_id_number(member.id_number).id == member.id
+
+
+def test_code_requests_are_rate_limited_per_address(client):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/auth/member/login")
+    answers = [client.post("/auth/member/login", data={"csrf_token": token, "id_number": "1", "mobile": "2"})
+               for _ in range(11)]
+    assert [a.status_code for a in answers[:10]] == [200] * 10
+    assert answers[10].status_code == 429
+    assert "操作太频繁" in answers[10].get_data(as_text=True)
+
+
+def test_member_turns_reminder_texts_off_with_htmx(client, auth):
+    member = create_member()
+    auth.member(member)
+    answer = post_form(client, "/me/sms-consent", {"consent": "0"}, form_page="/me/", headers={"HX-Request": "true"})
+    html = answer.get_data(as_text=True)
+    assert html.lstrip().startswith('<form id="sms-consent"') and "不接收提醒短信" in html
+    assert "HX-Request" in answer.headers["Vary"]
+    db.session.refresh(member)
+    assert member.sms_consent is False
+    assert db.session.query(AuditEvent).filter_by(action="member.sms_consent").count() == 1

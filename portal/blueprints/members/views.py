@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user
 
-from portal.web import member_required, render
+from portal.services import members as member_service
+from portal.web import EmptyForm, member_required, render
 
 bp = Blueprint("members", __name__, url_prefix="/me")
 
@@ -15,3 +16,12 @@ bp = Blueprint("members", __name__, url_prefix="/me")
 def home():
     """The signed-in member's own page, personal data masked."""
     return render("members/home.html", member=current_user)
+
+
+@bp.post("/sms-consent")
+@member_required
+def sms_consent():
+    """Turn reminder texts on or off; htmx swaps just the switch."""
+    if EmptyForm().validate_on_submit():
+        member_service.set_sms_consent(current_user, request.form.get("consent") == "1")
+    return render("members/home.html", fragment="members/_sms_consent.html", member=current_user)
