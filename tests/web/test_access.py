@@ -62,3 +62,24 @@ def test_union_officer_scope_is_its_own_subtree():
     assert visible(officer) == {inside.name}
     assert visible(district_officer) == {"甲", "乙"}
     assert visible(admin) == {"甲", "乙"}
+
+
+def test_admin_adds_a_union_and_officers_see_only_their_subtree(client, auth):
+    from tests.conftest import post_form
+
+    district = create_union("LX", "梁溪区总工会")
+    create_union("XS", "锡山区总工会")
+    create_staff("admin1", Role.ADMIN)
+    auth.staff("admin1")
+    answer = post_form(client, "/staff/unions", {"code": "lx09", "name": "梁溪区外卖行业工会",
+                                                 "kind": "grassroots", "parent_code": "LX"})
+    assert answer.status_code == 302
+    duplicate = post_form(client, "/staff/unions", {"code": "LX09", "name": "重复", "kind": "grassroots",
+                                                    "parent_code": "LX"})
+    assert "已被使用" in duplicate.get_data(as_text=True)
+    auth.logout()
+    create_staff("officer", Role.UNION_OFFICER, union=district)
+    auth.staff("officer")
+    page = client.get("/staff/unions").get_data(as_text=True)
+    assert "梁溪区外卖行业工会" in page and "锡山区总工会" not in page
+    assert "添加工会" not in page

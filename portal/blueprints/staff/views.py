@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.blueprints.staff.forms import StaffAccountForm
+from portal.blueprints.staff.forms import StaffAccountForm, UnionForm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.services import staff as staff_service
+from portal.services import unions as union_service
 from portal.web import render, roles_required, staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -42,6 +43,23 @@ def accounts():
             flash(f"已创建账号 {user.username}。", "success")
             return redirect(url_for("staff.accounts"))
     return render("staff/accounts.html", form=form, users=staff_service.list_staff(current_user))
+
+
+@bp.route("/unions", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.UNION_OFFICER, Role.CHILDCARE_ORGANISER)
+def unions():
+    """The union tree (an officer sees its own subtree); administrators add unions."""
+    form = UnionForm() if current_user.role == Role.ADMIN else None
+    if form is not None and form.validate_on_submit():
+        try:
+            union = union_service.create_union(current_user, code=form.code.data, name=form.name.data,
+                                               kind=form.kind.data, parent_code=form.parent_code.data)
+        except DomainError as error:
+            getattr(form, error.field or "code").errors.append(error.message)
+        else:
+            flash(f"已添加 {union.name}。", "success")
+            return redirect(url_for("staff.unions"))
+    return render("staff/unions.html", form=form, tree=union_service.union_tree(current_user))
 
 
 @bp.get("/texts")
