@@ -28,6 +28,8 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(32))
     # The organisation the account acts for: a union (officers, organisers) or none (federation-wide).
     union_id: Mapped[int | None] = mapped_column(ForeignKey("unions.id"), index=True)
+    # Enterprise contacts (role ``enterprise``) act only for this caring enterprise.
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,252 @@
+"""Rules of the work-study programme "关爱·圆梦": enterprises, positions, students, placements.
+
+Plain Python: dates are passed in, money is integer fen. Services and the kiosk share these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
+
+from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.identity import IdNumber, normalise
+
+# The law lets 16-year-olds work; the programme never goes below it, whatever a position says.
+MIN_STUDENT_AGE = 16
+# "A student applies to a few positions": more live applications than this crowd others out.
+MAX_LIVE_APPLICATIONS = 3
+MAX_PLACES_PER_POSITION = 200
+MAX_DAYS_PER_WEEK = 7
+
+
+class EnterpriseStatus(StrEnum):
+    PENDING = "pending"  # registered, waiting for a union officer
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class PayUnit(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+
+
+class PositionStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # full, past its deadline, or taken down
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the enterprise
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+LIVE_APPLICATION_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED)
+
+
+class PlacementStatus(StrEnum):
+    CONFIRMED = "confirmed"  # accepted; agreement and insurance still to record
+    UNDER_WAY = "under_way"  # agreement signed, insured, started
+    FINISHED = "finished"
+
+
+class ConcernCategory(StrEnum):
+    UNPAID_WAGES = "unpaid_wages"
+    SAFETY = "safety"
+    HOURS = "hours"
+    OTHER = "other"
+
+
+class ConcernStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+ENTERPRISE_STATUS_LABELS = {
+    EnterpriseStatus.PENDING: "待审核", EnterpriseStatus.APPROVED: "已认定", EnterpriseStatus.REJECTED: "未通过",
+}
+PAY_UNIT_LABELS = {PayUnit.DAY: "元/天", PayUnit.MONTH: "元/月"}
+POSITION_STATUS_LABELS = {PositionStatus.OPEN: "招募中", PositionStatus.CLOSED: "已结束"}
+APPLICATION_STATUS_LABELS = {
+    ApplicationStatus.SUBMITTED: "待企业答复", ApplicationStatus.ACCEPTED: "已录用",
+    ApplicationStatus.DECLINED: "未录用", ApplicationStatus.WITHDRAWN: "已撤回",
+}
+PLACEMENT_STATUS_LABELS = {
+    PlacementStatus.CONFIRMED: "待签协议", PlacementStatus.UNDER_WAY: "实践中", PlacementStatus.FINISHED: "已结束",
+}
+CONCERN_CATEGORY_LABELS = {
+    ConcernCategory.UNPAID_WAGES: "拖欠报酬", ConcernCategory.SAFETY: "安全问题",
+    ConcernCategory.HOURS: "工作时间过长", ConcernCategory.OTHER: "其他问题",
+}
+CONCERN_STATUS_LABELS = {ConcernStatus.OPEN: "待处理", ConcernStatus.ANSWERED: "已答复"}
+CLOSED_REASON_LABELS = {"full": "名额已满", "deadline": "报名已截止", "withdrawn": "企业已撤下", "union": "工会已下架"}
+
+
+def parse_uscc(raw: object) -> str:
+    """A unified social credit code (统一社会信用代码), checked; ``InvalidInput`` says how to fix it."""
+    code = normalise(raw)
+    if not code:
+        raise InvalidInput("请填写统一社会信用代码。", code="uscc_missing", field="uscc")
+    try:
+        return uscc.validate(code)
+    except InvalidLength:
+        raise InvalidInput(f"统一社会信用代码应为18位，您填写的是{len(code)}位，请对照营业执照核对。",
+                           code="uscc_length", field="uscc") from None
+    except InvalidChecksum:
+        raise InvalidInput("统一社会信用代码校验位不正确，请对照营业执照逐位核对。",
+                           code="uscc_checksum", field="uscc") from None
+    except (InvalidFormat, ValidationError):
+        raise InvalidInput("统一社会信用代码格式不正确：只含数字和大写字母（不含I、O、Z、S、V），请对照营业执照核对。",
+                           code="uscc_format", field="uscc") from None
+
+
+def check_student_age(id_number: IdNumber, starts_on: date, *, minimum_age: int = MIN_STUDENT_AGE) -> int:
+    """The student's age on the position's first day; refused below ``minimum_age`` (never below 16)."""
+    minimum = max(minimum_age, MIN_STUDENT_AGE)
+    age = id_number.age_on(starts_on)
+    if age < minimum:
+        raise InvalidInput(
+            f"按身份证号码计算，学生在岗位开始日（{starts_on.year}年{starts_on.month}月{starts_on.day}日）时{age}岁，"
+            f"未满{minimum}周岁，不能报名该岗位。请选择开始日期更晚或年龄要求更低的岗位。",
+            code="student_too_young", field="id_number",
+        )
+    return age
+
+
+@dataclass(frozen=True)
+class PositionTerms:
+    """What an enterprise offers; ``check`` refuses terms the programme cannot accept."""
+
+    places: int
+    pay_fen: int
+    pay_unit: PayUnit
+    starts_on: date
+    ends_on: date
+    apply_by: date
+    min_age: int
+    agreement_and_insurance_confirmed: bool
+
+    def check(self, *, today: date) -> None:
+        if not self.agreement_and_insurance_confirmed:
+            raise InvalidInput("发布岗位须承诺与学生签订实践协议并为其购买意外伤害保险，请勾选确认。",
+                               code="agreement_required", field="agreement_confirmed")
+        if not 1 <= self.places <= MAX_PLACES_PER_POSITION:
+            raise InvalidInput(f"招募人数应在1到{MAX_PLACES_PER_POSITION}之间。", code="places_invalid", field="places")
+        if self.pay_fen <= 0:
+            raise InvalidInput("请填写报酬（爱心岗位须有报酬）。", code="pay_invalid", field="pay")
+        if self.min_age < MIN_STUDENT_AGE:
+            raise InvalidInput(f"最低年龄不能低于{MIN_STUDENT_AGE}周岁。", code="min_age_invalid", field="min_age")
+        if self.ends_on < self.starts_on:
+            raise InvalidInput("结束日期不能早于开始日期。", code="dates_invalid", field="ends_on")
+        if self.apply_by < today:
+            raise InvalidInput("报名截止日期已过，请填写今天或以后的日期。", code="deadline_past", field="apply_by")
+        if self.apply_by > self.starts_on:
+            raise InvalidInput("报名截止日期应不晚于岗位开始日期。", code="deadline_after_start", field="apply_by")
+
+
+def position_closed_reason(*, status: str, filled: int, places: int, apply_by: date, today: date) -> str | None:
+    """Why a position takes no applications (a key of ``CLOSED_REASON_LABELS``), or ``None`` if open."""
+    if status == PositionStatus.CLOSED:
+        return "withdrawn"
+    if filled >= places:
+        return "full"
+    if apply_by < today:
+        return "deadline"
+    return None
+
+
+def check_can_apply(*, closed_reason: str | None, already_applied: bool, live_applications: int) -> None:
+    """Refuse an application to a closed position, a second one to the same position, or too many."""
+    if closed_reason is not None:
+        raise Conflict(f"该岗位已停止报名（{CLOSED_REASON_LABELS[closed_reason]}），请选择其他招募中的岗位。",
+                       code="position_closed")
+    if already_applied:
+        raise Conflict("该学生已报名过这个岗位，无需重复报名。请在“我的勤工俭学”中查看进度。",
+                       code="duplicate_application")
+    if live_applications >= MAX_LIVE_APPLICATIONS:
+        raise Conflict(f"每名学生同时最多报名{MAX_LIVE_APPLICATIONS}个岗位。请先撤回一个待答复的报名，或等待企业答复。",
+                       code="too_many_applications")
+
+
+def check_decision(status: str) -> None:
+    """Only an application waiting for the enterprise can be accepted or declined."""
+    if status != ApplicationStatus.SUBMITTED:
+        label = APPLICATION_STATUS_LABELS.get(ApplicationStatus(status), status)
+        raise Conflict(f"该报名已处理（{label}），不能再次答复。", code="already_decided")
+
+
+def priority_key(*, is_hardship_family: bool, applied_order: int) -> tuple[int, int]:
+    """Applications in the order an enterprise should read them: hardship families first, then first come."""
+    return (0 if is_hardship_family else 1, applied_order)
+
+
+def week_starting(day: date) -> date:
+    """The Monday of ``day``'s week: attendance is reported once per placement per week."""
+    return day - timedelta(days=day.weekday())
+
+
+def check_attendance(*, week: date, days_present: int, starts_on: date, today: date) -> None:
+    if week > week_starting(today):
+        raise InvalidInput("不能填报未来周次的出勤。", code="week_in_future", field="week")
+    if week < week_starting(starts_on):
+        raise InvalidInput("该周早于实践开始日期。", code="week_before_start", field="week")
+    if not 0 <= days_present <= MAX_DAYS_PER_WEEK:
+        raise InvalidInput("出勤天数应在0到7之间。", code="days_invalid", field="days_present")
+
+
+def expected_pay_fen(*, pay_fen: int, pay_unit: PayUnit, days_worked: int, days_per_month: int = 21) -> int:
+    """What the offer promises for ``days_worked``: daily pay times days, or monthly pay pro rata.
+
+    A monthly rate is prorated over 21.75 working days in labour law; we use the rounder 21 only as
+    a default the caller may change, rounding half up to the fen.
+    """
+    if days_worked < 0:
+        raise InvalidInput("实践天数不能为负数。", field="days_worked")
+    if pay_unit == PayUnit.DAY:
+        return pay_fen * days_worked
+    amount = Decimal(pay_fen) * days_worked / days_per_month
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def check_completion(*, days_worked: int, pay_received_fen: int, starts_on: date, ends_on: date) -> None:
+    """The end-of-placement record: days within the dates, pay not negative, unpaid work flagged."""
+    span = (ends_on - starts_on).days + 1
+    if ends_on < starts_on:
+        raise InvalidInput("结束日期不能早于开始日期。", code="dates_invalid", field="ends_on")
+    if not 0 <= days_worked <= span:
+        raise InvalidInput(f"实践天数应在0到{span}天之间（开始到结束共{span}天）。", code="days_invalid",
+                           field="days_worked")
+    if pay_received_fen < 0:
+        raise InvalidInput("报酬不能为负数。", code="pay_invalid", field="pay_received")
+    if days_worked > 0 and pay_received_fen == 0:
+        raise InvalidInput("学生已实践却未记录报酬。爱心岗位须支付报酬，请填写实际发放的金额。",
+                           code="unpaid_work", field="pay_received")
+
+
+def average_fen(amounts: Iterable[int]) -> int | None:
+    """The mean of integer fen amounts, rounded half up to the fen; ``None`` for no amounts."""
+    values = list(amounts)
+    if not values:
+        return None
+    mean = Decimal(sum(values)) / len(values)
+    return int(mean.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def pay_per_day_fen(total_pay_fen: int, total_days: int) -> int | None:
+    """Average pay per day worked, rounded half up to the fen; ``None`` when no day was worked."""
+    if total_days <= 0:
+        return None
+    mean = Decimal(total_pay_fen) / total_days
+    return int(mean.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def certificate_number(year: int, placement_id: int) -> str:
+    """``SJ2026-000042``: printed on the practice certificate, checkable by the union."""
+    return f"SJ{year}-{placement_id:06d}"
