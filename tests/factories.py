@@ -42,3 +42,32 @@ def create_staff(username: str | None = None, role: Role = Role.ADMIN, union: Un
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def create_plan(code: str = "SANHEYI", name: str = "职工住院+重疾+意外三合一互助保障", **figures):
+    """A plan version with the demo figures (``BenefitSchedule`` defaults), overridable per test."""
+    from portal.domain.plans import BenefitSchedule
+    from portal.models import Plan
+
+    plan = Plan.from_schedule(code, name, BenefitSchedule(**figures))
+    db.session.add(plan)
+    db.session.commit()
+    return plan
+
+
+def create_enrollment(member: Member, plan=None, *, starts_on: date = date(2026, 1, 1), is_renewal: bool = False,
+                      status: str = "active", union: Union | None = None):
+    """A confirmed one-year cover of ``member`` from ``starts_on``."""
+    from datetime import timedelta
+
+    from portal.domain.plans import cover_period
+    from portal.models import Enrollment
+
+    plan = plan or create_plan(code=f"P{next(_sequence)}")
+    start, end = cover_period(starts_on - timedelta(days=1))
+    enrollment = Enrollment(member=member, plan=plan, union=union or member.union, plan_year=start.year,
+                            status=status, channel="roster", payer="union", is_renewal=is_renewal,
+                            contribution_fen=plan.contribution_fen, starts_on=start, ends_on=end)
+    db.session.add(enrollment)
+    db.session.commit()
+    return enrollment
