@@ -2,7 +2,36 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.auth import LoginCode
-from portal.models.enrollment import Enrollment, EnrollmentChannel, EnrollmentStatus, Payer, Plan
+from portal.models.childcare import (
+    Attendance,
+    AttendanceStatus,
+    Child,
+    ChildcareBallot,
+    ChildcareClass,
+    ClassNotice,
+    ClassStatus,
+    PickupAdult,
+    Registration,
+    RegistrationStatus,
+)
+from portal.models.claims import (
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    DischargeImport,
+    PayoutBatch,
+    PayoutItem,
+)
+from portal.models.enrollment import (
+    Campaign,
+    Enrollment,
+    EnrollmentChannel,
+    EnrollmentStatus,
+    Payer,
+    Plan,
+    RosterImport,
+    RosterImportStatus,
+)
 from portal.models.jobs import (
     Application,
     AttendanceReport,
@@ -19,9 +48,26 @@ from portal.models.staff import StaffUser
 from portal.models.unions import Union, UnionKind, add_union
 
 __all__ = [
+    "Attendance",
+    "AttendanceStatus",
+    "Child",
+    "ChildcareBallot",
+    "ChildcareClass",
+    "ClassNotice",
+    "ClassStatus",
+    "PickupAdult",
+    "Registration",
+    "RegistrationStatus",
     "Application",
     "AttendanceReport",
     "AuditEvent",
+    "Campaign",
+    "Claim",
+    "ClaimDocument",
+    "ClaimEvent",
+    "DischargeImport",
+    "PayoutBatch",
+    "PayoutItem",
     "Concern",
     "Enrollment",
     "EnrollmentChannel",
@@ -33,6 +79,8 @@ __all__ = [
     "Placement",
     "Plan",
     "Position",
+    "RosterImport",
+    "RosterImportStatus",
     "SmsMessage",
     "SmsStatus",
     "StaffUser",

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.plans import BenefitSchedule
@@ -128,10 +141,16 @@ class Enrollment(TimestampMixin, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     cancelled_reason: Mapped[str | None] = mapped_column(String(200))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    roster_import_id: Mapped[int | None] = mapped_column(ForeignKey("roster_imports.id"), index=True)
+    # The cover this one renews (the year before), for the renewal report and the waiting period.
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"))
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # self-service applications
 
     member: Mapped[Member] = relationship()
     plan: Mapped[Plan] = relationship()
     union: Mapped[Union | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
 
     def covers(self, day: date) -> bool:
         return (
@@ -151,3 +170,99 @@ class Enrollment(TimestampMixin, db.Model):
                 cls.ends_on >= day,
             ).limit(1)
         )
+
+
+class Campaign(TimestampMixin, db.Model):
+    """A gifted campaign ("锡新保"): a sponsor pays one year of a plan for the members who qualify.
+
+    ``claimed_count`` is raised by a single conditional UPDATE (``claimed_count < quota``), so the
+    quota holds however many requests arrive at once; the check constraint is the last line.
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint("claimed_count <= quota", name="quota_not_exceeded"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    sponsor: Mapped[str] = mapped_column(String(120))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    # The area: members of this union's subtree qualify (the federation: everyone).
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    quota: Mapped[int] = mapped_column(Integer)
+    claimed_count: Mapped[int] = mapped_column(Integer, default=0)
+    occupations: Mapped[list] = mapped_column(JSON, default=list)  # empty: any occupation
+    requires_gig_worker: Mapped[bool] = mapped_column(Boolean, default=True)
+    requires_social_insurance: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)  # closed early by an administrator
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+    plan: Mapped[Plan] = relationship()
+    union: Mapped[Union] = relationship()
+
+    @property
+    def remaining(self) -> int:
+        return max(self.quota - self.claimed_count, 0)
+
+    def is_open_on(self, day: date) -> bool:
+        return not self.is_closed and self.opens_on <= day <= self.closes_on
+
+    def rules(self):
+        """The plain-data view the eligibility rule works on."""
+        from portal.domain.enrollment import CampaignRules
+
+        return CampaignRules(
+            occupations=tuple(self.occupations or ()), requires_gig_worker=self.requires_gig_worker,
+            requires_social_insurance=self.requires_social_insurance, area_path=self.union.path,
+        )
+
+
+class RosterImportStatus(StrEnum):
+    QUEUED = "queued"  # stored, waiting for the task queue to check it
+    VALIDATING = "validating"
+    VALIDATED = "validated"  # report ready, waiting for the officer to confirm
+    IMPORTING = "importing"
+    DONE = "done"
+    FAILED = "failed"  # the file could not be read, or the import failed and wrote nothing
+
+
+class RosterImport(TimestampMixin, db.Model):
+    """One uploaded roster (or a renewal run): its report, its progress and its outcome.
+
+    ``content_hash`` with the union is unique: uploading the same file again shows the first
+    upload's report and can create nothing new.
+    """
+
+    __tablename__ = "roster_imports"
+    __table_args__ = (UniqueConstraint("union_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the file's bytes
+    stored_name: Mapped[str] = mapped_column(String(120))  # under UPLOAD_FOLDER/rosters/
+    status: Mapped[str] = mapped_column(String(16), default=RosterImportStatus.QUEUED, index=True)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)  # data rows, blank rows excluded
+    ok_rows: Mapped[int] = mapped_column(Integer, default=0)
+    error_rows: Mapped[int] = mapped_column(Integer, default=0)
+    covered_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)  # enrolments written
+    members_created: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows that are not plain "ok": [{"row", "column", "message", "kind": "error"|"covered"}].
+    issues: Mapped[list] = mapped_column(JSON, default=list)
+    failure: Mapped[str | None] = mapped_column(Text)  # why the file or the import failed
+    validated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    union: Mapped[Union] = relationship()
+    plan: Mapped[Plan] = relationship()
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (RosterImportStatus.QUEUED, RosterImportStatus.VALIDATING,
+                               RosterImportStatus.IMPORTING)
