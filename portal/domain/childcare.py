@@ -1,0 +1,250 @@
+"""Summer childcare ("工娃小家") rules: priority tiers, the seeded ballot, ages, schedules, phases.
+
+Everything here is pure and deterministic: dates are passed in, and the ballot draws from
+``random.Random(seed)`` with the seed recorded, so anyone holding the seed and the list of
+entries can run the draw again and get the same seat order.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from enum import StrEnum
+
+from portal.domain.errors import InvalidInput
+
+DEFAULT_MIN_AGE = 6
+DEFAULT_MAX_AGE = 12
+MAX_PICKUP_ADULTS = 4
+WEEKDAY_LABELS = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 6: "周六", 7: "周日"}
+
+
+class PriorityCategory(StrEnum):
+    """Why a family gets priority. The order of the tiers follows the article: gig and sanitation
+    workers first, then hardship families, then families where both parents work."""
+
+    GIG_WORKER = "gig_worker"
+    SANITATION_WORKER = "sanitation_worker"
+    HARDSHIP_FAMILY = "hardship_family"
+    DUAL_WORKING = "dual_working"
+    GENERAL = "general"
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self]
+
+    @property
+    def tier(self) -> int:
+        return CATEGORY_TIERS[self]
+
+
+CATEGORY_LABELS = {
+    PriorityCategory.GIG_WORKER: "新就业形态劳动者",
+    PriorityCategory.SANITATION_WORKER: "环卫工人",
+    PriorityCategory.HARDSHIP_FAMILY: "困难职工家庭",
+    PriorityCategory.DUAL_WORKING: "双职工家庭",
+    PriorityCategory.GENERAL: "其他职工",
+}
+CATEGORY_TIERS = {
+    PriorityCategory.GIG_WORKER: 1,
+    PriorityCategory.SANITATION_WORKER: 1,
+    PriorityCategory.HARDSHIP_FAMILY: 2,
+    PriorityCategory.DUAL_WORKING: 3,
+    PriorityCategory.GENERAL: 4,
+}
+TIER_LABELS = {1: "第一优先（新就业形态劳动者、环卫工人）", 2: "第二优先（困难职工家庭）",
+               3: "第三优先（双职工家庭）", 4: "其他职工"}
+# A parent may declare what the member record cannot know (the other parent's work); hardship
+# is flagged by the union only, never self-declared.
+DECLARABLE_CATEGORIES = (PriorityCategory.GIG_WORKER, PriorityCategory.SANITATION_WORKER,
+                         PriorityCategory.DUAL_WORKING)
+
+
+def categories_from_record(*, is_gig_worker: bool, occupation: str | None, is_hardship_family: bool,
+                           gig_occupations: Iterable[str], sanitation_occupation: str) -> set[PriorityCategory]:
+    """The priority categories the member record itself proves."""
+    found = set()
+    if is_gig_worker or (occupation or "") in set(gig_occupations):
+        found.add(PriorityCategory.GIG_WORKER)
+    if occupation == sanitation_occupation:
+        found.add(PriorityCategory.SANITATION_WORKER)
+    if is_hardship_family:
+        found.add(PriorityCategory.HARDSHIP_FAMILY)
+    return found
+
+
+def effective_category(recorded: set[PriorityCategory],
+                       declared: PriorityCategory | None) -> tuple[PriorityCategory, bool]:
+    """The best category of the family and whether it rests on the parent's own declaration.
+
+    A declaration only counts when it is better than what the record shows, so staff need to
+    check exactly the registrations marked as declared.
+    """
+    if declared is not None and declared not in DECLARABLE_CATEGORIES:
+        raise InvalidInput("该优先类别由工会认定，不能自行申报。", code="category_not_declarable",
+                           field="declared_category")
+    best_recorded = min(recorded, key=lambda c: (c.tier, list(PriorityCategory).index(c)), default=None)
+    if declared is not None and (best_recorded is None or declared.tier < best_recorded.tier):
+        return declared, True
+    return best_recorded or PriorityCategory.GENERAL, False
+
+
+# --- the ballot ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BallotEntry:
+    """One request in the draw: its registration number within the class and its tier."""
+
+    number: int
+    tier: int
+
+
+@dataclass(frozen=True)
+class Allocation:
+    order: tuple[int, ...]  # every registration number, in seat order
+    confirmed: tuple[int, ...]
+    waitlisted: tuple[int, ...]  # in waitlist order
+
+
+def allocate(entries: Iterable[BallotEntry], seats: int, seed: str) -> Allocation:
+    """Seats by tier, and inside a tier by a ballot drawn from ``random.Random(seed)``.
+
+    The recipe, so anyone can check it: start ``random.Random(seed)`` once; for each tier from
+    1 upwards, sort that tier's registration numbers ascending and ``shuffle`` them with the
+    same generator; the concatenation is the seat order; the first ``seats`` get a seat and the
+    rest are wait-listed in that order.
+    """
+    entries = list(entries)
+    if seats < 0:
+        raise ValueError("seats cannot be negative")
+    numbers = [entry.number for entry in entries]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError("registration numbers must be unique")
+    rng = random.Random(str(seed))
+    order: list[int] = []
+    for tier in sorted({entry.tier for entry in entries}):
+        drawn = sorted(entry.number for entry in entries if entry.tier == tier)
+        rng.shuffle(drawn)
+        order.extend(drawn)
+    return Allocation(order=tuple(order), confirmed=tuple(order[:seats]), waitlisted=tuple(order[seats:]))
+
+
+# --- ages, schedules and phases ------------------------------------------------------------
+
+
+def age_on(birth_date: date, day: date) -> int:
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+def check_age(birth_date: date, starts_on: date, min_age: int, max_age: int) -> int:
+    """The child's age on the first day of the class; refused outside the class's range."""
+    age = age_on(birth_date, starts_on)
+    if not min_age <= age <= max_age:
+        raise InvalidInput(
+            f"按身份证号码计算，孩子开班时{age}岁，本班只招收{min_age}—{max_age}岁的孩子，请选择适合年龄的班级。",
+            code="child_age_out_of_range", field="child_id_number",
+        )
+    return age
+
+
+@dataclass(frozen=True)
+class Schedule:
+    starts_on: date
+    ends_on: date
+    weekdays: frozenset[int]  # ISO weekdays, 1 = Monday
+    daily_start: time
+    daily_end: time
+
+    def is_class_day(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on and day.isoweekday() in self.weekdays
+
+    def days(self, until: date | None = None) -> list[date]:
+        """Every class day, up to ``until`` (inclusive) when given."""
+        last = self.ends_on if until is None else min(self.ends_on, until)
+        count = (last - self.starts_on).days + 1
+        every_day = (self.starts_on + timedelta(n) for n in range(max(count, 0)))
+        return [day for day in every_day if day.isoweekday() in self.weekdays]
+
+
+def schedules_overlap(a: Schedule, b: Schedule) -> bool:
+    """True when a child could be expected in both classes at the same moment."""
+    if not (a.daily_start < b.daily_end and b.daily_start < a.daily_end):
+        return False
+    first, last = max(a.starts_on, b.starts_on), min(a.ends_on, b.ends_on)
+    shared = a.weekdays & b.weekdays
+    span = (last - first).days + 1
+    return any((first + timedelta(n)).isoweekday() in shared for n in range(min(span, 7)))
+
+
+def parse_weekdays(values: Iterable[object]) -> frozenset[int]:
+    days = frozenset(int(v) for v in values)
+    if not days or not days <= set(WEEKDAY_LABELS):
+        raise InvalidInput("请至少选择一个上课日（周一至周日）。", field="weekdays")
+    return days
+
+
+def weekdays_label(days: Iterable[int]) -> str:
+    days = sorted(days)
+    if days == [1, 2, 3, 4, 5]:
+        return "周一至周五"
+    if days == list(range(1, 8)):
+        return "每天"
+    return "、".join(WEEKDAY_LABELS[d] for d in days)
+
+
+class Phase(StrEnum):
+    NOT_OPEN = "not_open"  # before the registration window
+    WINDOW_OPEN = "window_open"  # requests collected for the draw
+    AWAITING_DRAW = "awaiting_draw"  # window closed, seats not allocated yet
+    FIRST_COME = "first_come"  # after the draw: first come, first served
+    RUNNING = "running"
+    FINISHED = "finished"
+
+    @property
+    def label(self) -> str:
+        return PHASE_LABELS[self]
+
+
+PHASE_LABELS = {
+    Phase.NOT_OPEN: "尚未开始报名",
+    Phase.WINDOW_OPEN: "报名中（截止后按优先顺序和抽签分配）",
+    Phase.AWAITING_DRAW: "报名已截止，待分配名额",
+    Phase.FIRST_COME: "名额已分配，余位先到先得",
+    Phase.RUNNING: "开班中",
+    Phase.FINISHED: "已结班",
+}
+
+
+def class_phase(today: date, *, opens_on: date, closes_on: date, starts_on: date, ends_on: date,
+                allocated: bool) -> Phase:
+    """Where a class stands on ``today``; the window is open from ``opens_on`` to ``closes_on`` inclusive."""
+    if today > ends_on:
+        return Phase.FINISHED
+    if today >= starts_on:
+        return Phase.RUNNING
+    if today < opens_on:
+        return Phase.NOT_OPEN
+    if today <= closes_on:
+        return Phase.WINDOW_OPEN
+    return Phase.FIRST_COME if allocated else Phase.AWAITING_DRAW
+
+
+def check_class_dates(*, opens_on: date, closes_on: date, starts_on: date, ends_on: date) -> None:
+    """The registration window ends before the class starts, and the class ends after it starts."""
+    if ends_on < starts_on:
+        raise InvalidInput("结班日期不能早于开班日期。", field="ends_on")
+    if closes_on < opens_on:
+        raise InvalidInput("报名截止日期不能早于报名开始日期。", field="registration_closes_on")
+    if closes_on >= starts_on:
+        raise InvalidInput("报名须在开班前截止，以便分配名额并通知家长。", field="registration_closes_on")
+
+
+def attendance_rate(present_days: int, possible_days: int) -> float | None:
+    """Share of possible child-days attended; ``None`` before any class day has passed."""
+    return None if possible_days <= 0 else present_days / possible_days
