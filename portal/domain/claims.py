@@ -229,8 +229,8 @@ def _stay_lines(schedule: BenefitSchedule, facts: ClaimFacts, history: PlanYearH
     daily = schedule.hospital_daily_fen
     rule = f"住院{days}天 × {format_yuan(daily)}/天"
     if paid_days < days:
-        rule = (f"住院{days}天，本保障年度已给付{history.allowance_days_paid}天，年度上限{schedule.hospital_days_cap}天，"
-                f"可给付{paid_days}天 × {format_yuan(daily)}/天")
+        rule = (f"住院{days}天，本保障年度已给付{history.allowance_days_paid}天，"
+                f"年度上限{schedule.hospital_days_cap}天，可给付{paid_days}天 × {format_yuan(daily)}/天")
     lines = [
         BenefitLine("hospital_allowance", "住院津贴", paid_days * daily, rule),
         BenefitLine("condolence", "住院慰问金", schedule.condolence_fen, "每次住院一次性给付"),

@@ -1,0 +1,238 @@
+"""Filing claims through the services: drafts, documents, submission, checks and access."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import ExifTags, Image
+from sqlalchemy import select
+
+from portal.domain.claims import ClaimStatus
+from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.models.claims import Claim
+from portal.services import claims as claims_service
+from tests.factories import create_enrollment, create_member, create_plan, create_staff, create_union
+
+CHINA = ZoneInfo("Asia/Shanghai")
+COVER_START = date(2026, 1, 1)
+NOON = datetime(2026, 7, 1, 12, 0, tzinfo=CHINA)
+CARD = "6222021234567890128"
+
+
+def jpeg_bytes(color=(200, 30, 30), with_gps=True) -> bytes:
+    image = Image.new("RGB", (64, 48), color)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCam"
+    if with_gps:
+        exif.get_ifd(ExifTags.IFD.GPSInfo).update({ExifTags.GPS.GPSLatitudeRef: "N",
+                                                   ExifTags.GPS.GPSLatitude: (31.0, 34.0, 0.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def png_bytes(color=(30, 30, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pdf_bytes(color=(30, 200, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(buffer, format="PDF")
+    return buffer.getvalue()
+
+
+def covered_member(union=None, *, plan=None, starts_on=COVER_START, is_renewal=True, **fields):
+    union = union or create_union()
+    member = create_member(union=union, **fields)
+    create_enrollment(member, plan or create_plan(code=f"SANHEYI{member.id}"), starts_on=starts_on,
+                      is_renewal=is_renewal)
+    return member
+
+
+HOSPITAL_FACTS = {"admission_date": date(2026, 6, 1), "discharge_date": date(2026, 6, 13),
+                  "hospital": "无锡市人民医院", "diagnosis": "社区获得性肺炎"}
+
+
+def file_claim(actor, member=None, *, claim_type="hospital", facts=None, documents=True, submit=True,
+               now=NOON, key=None):
+    """A complete claim through the real services: draft, facts, every document, submission."""
+    claim = claims_service.start_claim(actor, claim_type, request_key=key or f"k{datetime.now().timestamp()}",
+                                       id_number=member.id_number if member is not None else None,
+                                       today=now.date())
+    claims_service.save_claim(actor, claim.id, dict(facts or HOSPITAL_FACTS), bank_card=CARD, today=now.date())
+    if documents:
+        for number, (kind, _) in enumerate(claims_service.document_choices(claim)):
+            claims_service.upload_document(actor, claim.id, kind=kind, filename=f"{kind}.png",
+                                           data=png_bytes((number * 20, 10, 10)), today=now.date())
+    if submit:
+        claims_service.submit_claim(actor, claim.id, now=now)
+    return db.session.get(Claim, claim.id)
+
+
+def test_member_files_a_complete_hospital_claim_that_passes_the_checks():
+    member = covered_member()
+    claim = file_claim(member)
+    assert claim.status == ClaimStatus.SUBMITTED
+    assert claim.flags == [] and claim.calculated_fen == 80_000
+    assert [line["code"] for line in claim.breakdown["lines"]] == ["hospital_allowance", "condolence"]
+    assert [event.kind for event in claim.events][-2:] == ["submitted", "checked"]
+    assert "自动检查通过" in claim.events[-1].message
+
+
+def test_a_double_click_on_start_gives_one_draft_and_on_submit_one_submission():
+    member = covered_member()
+    first = claims_service.start_claim(member, "hospital", request_key="same-form")
+    again = claims_service.start_claim(member, "hospital", request_key="same-form")
+    assert first.id == again.id
+    claim = file_claim(member)
+    answer = claims_service.submit_claim(member, claim.id, now=NOON)
+    assert answer.already_submitted
+    assert sum(event.kind == "submitted" for event in claim.events) == 1
+
+
+def test_missing_documents_are_named_and_the_draft_is_kept():
+    member = covered_member()
+    claim = file_claim(member, documents=False, submit=False)
+    assert claim.status == ClaimStatus.DRAFT
+    flags = {flag["code"]: flag["message"] for flag in claim.flags}
+    assert "出院小结" in flags["missing_documents"] and "医疗费用发票" in flags["missing_documents"]
+    claims_service.submit_claim(member, claim.id, now=NOON)  # may be submitted; the reviewer sees the flag
+    assert claim.status == ClaimStatus.SUBMITTED and claim.is_flagged
+
+
+def test_incomplete_claim_cannot_be_submitted_and_says_what_is_missing():
+    member = covered_member()
+    claim = claims_service.start_claim(member, "accident", request_key="acc")
+    with pytest.raises(InvalidInput, match="请填写事故日期") as error:
+        claims_service.submit_claim(member, claim.id, now=NOON)
+    assert "银行卡" in error.value.message
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.DRAFT
+
+
+def test_illness_in_the_waiting_period_of_a_first_enrolment_is_flagged_but_an_accident_is_not():
+    member = covered_member(starts_on=date(2026, 6, 1), is_renewal=False)
+    illness = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2026, 6, 11),
+                                        "discharge_date": date(2026, 6, 14)})
+    assert [flag["code"] for flag in illness.flags] == ["waiting_period"]
+    accident = file_claim(member, claim_type="accident", facts={
+        "accident_date": date(2026, 6, 11), "accident_description": "送件途中被电动车撞倒",
+        "medical_costs_fen": 620_000})
+    assert accident.flags == [] and accident.calculated_fen == 500_000
+
+
+def test_event_outside_any_cover_and_a_second_claim_for_the_same_stay_are_flagged():
+    member = covered_member()
+    file_claim(member)
+    second = file_claim(member)
+    assert "duplicate_stay" in second.flag_codes
+    outside = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2025, 12, 1),
+                                        "discharge_date": date(2025, 12, 5)})
+    assert "no_cover" in outside.flag_codes
+
+
+def test_allowance_days_already_paid_in_the_plan_year_reduce_a_later_claim():
+    member = covered_member()
+    earlier = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2026, 1, 10),
+                                        "discharge_date": date(2026, 7, 3)})  # 174 days
+    earlier.status = ClaimStatus.PAID
+    db.session.commit()
+    later = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2026, 7, 10),
+                                      "discharge_date": date(2026, 7, 22)}, now=NOON + timedelta(days=30))
+    assert later.allowance_days == 6 and later.calculated_fen == 6 * 5_000 + 20_000
+
+
+def test_officer_files_for_a_member_of_its_union_only():
+    union, other = create_union(), create_union()
+    officer = create_staff("officer", Role.UNION_OFFICER, union=union)
+    mine = covered_member(union)
+    theirs = covered_member(other)
+    claim = file_claim(officer, mine)
+    assert claim.member_id == mine.id and claim.filed_by_type == "staff"
+    with pytest.raises(PermissionDenied):
+        claims_service.start_claim(officer, "hospital", request_key="x", id_number=theirs.id_number)
+    rows, total = claims_service.union_claims(officer)
+    assert total == 1 and rows[0].id == claim.id
+
+
+def test_a_member_cannot_see_or_edit_someone_elses_claim():
+    owner, stranger = covered_member(), covered_member()
+    claim = file_claim(owner, submit=False)
+    with pytest.raises(NotFound):
+        claims_service.load_claim(stranger, claim.id)
+    with pytest.raises(NotFound):
+        claims_service.save_claim(stranger, claim.id, {"hospital": "x"})
+    with pytest.raises(NotFound):
+        claims_service.open_document(stranger, claim.documents[0].id)
+
+
+def test_a_claim_is_always_judged_against_the_claimants_own_cover():
+    covered = covered_member()
+    uncovered = create_member(union=covered.union)
+    claim = file_claim(uncovered)
+    assert claim.enrollment_id is None and "no_cover" in claim.flag_codes
+    assert file_claim(covered).enrollment.member_id == covered.id
+
+
+def test_officer_of_another_union_cannot_open_documents_but_a_reviewer_can_and_is_audited():
+    member = covered_member()
+    claim = file_claim(member)
+    outsider = create_staff("outsider", Role.UNION_OFFICER, union=create_union())
+    reviewer = create_staff("rev", Role.REVIEWER)
+    document = claim.documents[0]
+    with pytest.raises(PermissionDenied):
+        claims_service.open_document(outsider, document.id)
+    opened, path = claims_service.open_document(reviewer, document.id)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "claim.document_view",
+                                                      AuditEvent.actor_id == reviewer.id)) is not None
+
+
+def test_photos_lose_their_exif_and_gps_and_are_stored_outside_static_under_random_names(app):
+    member = covered_member()
+    claim = claims_service.start_claim(member, "hospital", request_key="photo")
+    document = claims_service.upload_document(member, claim.id, kind="invoice", filename="../../etc/发票.jpg",
+                                              data=jpeg_bytes())
+    _, path = claims_service.open_document(member, document.id)
+    with Image.open(path) as stored:
+        assert stored.format == "JPEG"
+        assert not stored.getexif() and not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        assert "exif" not in stored.info
+    assert "static" not in str(path) and str(path).startswith(app.config["UPLOAD_FOLDER"])
+    assert "发票" not in path.name and document.original_name == "发票.jpg"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"MZ\x90\x00\x03 this is a program renamed to photo.jpg", "按文件内容识别"),
+    (b"<html><script>alert(1)</script></html>", "按文件内容识别"),
+    (b"\xff\xd8\xff\xe0 not really a jpeg", "图片已损坏"),
+    (b"", "文件是空的"),
+])
+def test_forged_uploads_are_refused_with_a_clear_message(data, message):
+    member = covered_member()
+    claim = claims_service.start_claim(member, "hospital", request_key="forged")
+    with pytest.raises(InvalidInput, match=message):
+        claims_service.upload_document(member, claim.id, kind="invoice", filename="photo.jpg", data=data)
+    assert claim.documents == []
+
+
+def test_oversized_uploads_are_refused_with_the_limit(app):
+    member = covered_member()
+    claim = claims_service.start_claim(member, "hospital", request_key="big")
+    too_big = b"%PDF-1.7\n" + b"0" * app.config["UPLOAD_MAX_BYTES"] + b"\n%%EOF"
+    with pytest.raises(InvalidInput, match="超过了10MB的限制"):
+        claims_service.upload_document(member, claim.id, kind="invoice", filename="scan.pdf", data=too_big)
+
+
+def test_submitted_claims_can_no_longer_be_edited_by_the_claimant():
+    member = covered_member()
+    claim = file_claim(member)
+    with pytest.raises(Conflict, match="不能再修改"):
+        claims_service.save_claim(member, claim.id, {"hospital": "别的医院"})

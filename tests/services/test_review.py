@@ -1,0 +1,318 @@
+"""Reviewing and paying claims: decisions, four eyes, versions, bulk approval, payouts, reminders."""
+
+from __future__ import annotations
+
+import io
+import random
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from python_calamine import CalamineWorkbook
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.domain.claims import ClaimStatus
+from portal.domain.errors import Conflict, InvalidInput, PermissionDenied
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.integrations.spreadsheets import write_xlsx
+from portal.models import AuditEvent, SmsMessage, SmsStatus
+from portal.models.claims import Claim, PayoutItem
+from portal.services import claims as claims_service
+from portal.services import discharges, payouts, review
+from portal.services.review import QueueFilters
+from tests.factories import create_member, create_staff, create_union
+from tests.services.test_claims import CHINA, NOON, covered_member, file_claim, png_bytes
+
+CRITICAL_38_DAYS = {"admission_date": date(2026, 5, 1), "discharge_date": date(2026, 6, 8),
+                    "hospital": "无锡市人民医院", "disease": "恶性肿瘤", "diagnosis_date": date(2026, 5, 3)}
+
+
+@pytest.fixture
+def reviewers():
+    return create_staff("rev1", Role.REVIEWER), create_staff("rev2", Role.REVIEWER)
+
+
+def texts(member, kind):
+    return list(db.session.scalars(select(SmsMessage).where(SmsMessage.member_id == member.id,
+                                                            SmsMessage.kind == kind)))
+
+
+def test_reviewer_approves_and_the_member_is_texted(reviewers):
+    member = covered_member()
+    claim = file_claim(member)
+    review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, now=NOON)
+    assert claim.status == ClaimStatus.APPROVED and claim.approved_fen == 80_000
+    [text] = texts(member, "claim_approved")
+    assert "800.00元" in text.body and "0128" in text.body and text.status == SmsStatus.SENT
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "claim.approve")) is not None
+
+
+def test_rejection_needs_a_reason_the_member_reads(reviewers):
+    member = covered_member()
+    claim = file_claim(member)
+    with pytest.raises(InvalidInput, match="原因"):
+        review.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, now=NOON)
+    review.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason="美容手术不在保障范围",
+                        now=NOON)
+    assert claim.status == ClaimStatus.REJECTED
+    assert "美容手术不在保障范围" in claim.events[-1].message and texts(member, "claim_rejected")
+
+
+def test_more_documents_needed_then_resubmitted(reviewers):
+    member = covered_member()
+    claim = file_claim(member)
+    review.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
+                        documents=["pathology_report"], reason="请补充病理报告原件照片", now=NOON)
+    assert claim.status == ClaimStatus.NEEDS_DOCUMENTS
+    assert "病理报告" in texts(member, "claim_documents")[0].body
+    assert "missing_documents" in claim.flag_codes and "病理报告" in str(claim.flags)
+    claims_service.upload_document(member, claim.id, kind="pathology_report", filename="p.png",
+                                   data=png_bytes((1, 2, 3)))
+    claims_service.submit_claim(member, claim.id, now=NOON)
+    assert claim.status == ClaimStatus.SUBMITTED and claim.flags == []
+
+
+def test_adjusting_the_amount_needs_a_reason(reviewers):
+    claim = file_claim(covered_member())
+    with pytest.raises(InvalidInput, match="调整原因"):
+        review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, amount_fen=70_000)
+    review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, amount_fen=70_000,
+                        reason="发票显示实际住院10天", now=NOON)
+    assert claim.approved_fen == 70_000 and claim.adjustment_reason == "发票显示实际住院10天"
+
+
+def test_above_10000_yuan_a_second_reviewer_must_approve(reviewers):
+    first, second = reviewers
+    member = covered_member()
+    claim = file_claim(member, claim_type="critical_illness", facts=CRITICAL_38_DAYS)
+    assert claim.calculated_fen == 1_210_000
+    review.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
+    assert claim.status == ClaimStatus.AWAITING_SECOND and not texts(member, "claim_approved")
+    with pytest.raises(PermissionDenied, match="另一位审核员"):
+        review.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
+    review.decide_claim(second, claim.id, "approve", version=claim.version_id, now=NOON)
+    assert claim.status == ClaimStatus.APPROVED and claim.approved_fen == 1_210_000
+    assert "12,100.00元" in texts(member, "claim_approved")[0].body
+
+
+def test_union_officers_cannot_decide_claims():
+    union = create_union()
+    officer = create_staff("o", Role.UNION_OFFICER, union=union)
+    claim = file_claim(covered_member(union))
+    with pytest.raises(PermissionDenied):
+        review.decide_claim(officer, claim.id, "approve", version=claim.version_id)
+
+
+def test_a_decision_on_a_stale_page_is_refused(reviewers):
+    claim = file_claim(covered_member())
+    seen = claim.version_id
+    review.decide_claim(reviewers[0], claim.id, "approve", version=seen, now=NOON)
+    with pytest.raises(Conflict, match="已被他人处理"):
+        review.decide_claim(reviewers[1], claim.id, "reject", version=seen, reason="重复", now=NOON)
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.APPROVED
+
+
+def test_two_sessions_acting_on_one_claim_one_wins_the_other_is_told(app, reviewers):
+    """The optimistic version at the database: a write from an older read updates no row."""
+    claim = file_claim(covered_member())
+    claim_id, first_id, second_id = claim.id, reviewers[0].id, reviewers[1].id
+    db.session.remove()
+    from portal.models import StaffUser
+
+    with app.app_context():  # reviewer 2's session reads the claim first …
+        stale_reviewer = db.session.get(StaffUser, second_id)
+        stale = db.session.get(Claim, claim_id)
+        seen = stale.version_id
+        with app.app_context():  # … reviewer 1 decides in another session and commits
+            review.decide_claim(db.session.get(StaffUser, first_id), claim_id, "approve", version=seen, now=NOON)
+        with pytest.raises(Conflict, match="已被他人处理"):
+            review.decide_claim(stale_reviewer, claim_id, "reject", version=seen, reason="重复申请", now=NOON)
+    assert db.session.get(Claim, claim_id).status == ClaimStatus.APPROVED
+
+
+@pytest.mark.postgres_only
+def test_two_reviewers_at_the_same_moment_exactly_one_wins(app, reviewers):
+    claim = file_claim(covered_member())
+    claim_id, version, ids = claim.id, claim.version_id, [reviewer.id for reviewer in reviewers]
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act(staff_id, decision):
+        from portal.models import StaffUser
+
+        with app.app_context():
+            actor = db.session.get(StaffUser, staff_id)
+            db.session.get(Claim, claim_id)  # both read before either writes
+            barrier.wait()
+            try:
+                review.decide_claim(actor, claim_id, decision, version=version, reason="不符合条件", now=NOON)
+                outcomes.append("won")
+            except Conflict:
+                outcomes.append("told")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=act, args=(ids[0], "approve")),
+               threading.Thread(target=act, args=(ids[1], "reject"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["told", "won"]
+
+
+def test_bulk_approval_takes_unflagged_claims_and_holds_a_seeded_5_percent(reviewers):
+    union = create_union()
+    claims = [file_claim(covered_member(union)) for _ in range(21)]
+    flagged = file_claim(covered_member(union), documents=False)
+    ids = [claim.id for claim in claims] + [flagged.id]
+    result = review.bulk_approve(reviewers[0], ids, rng=random.Random(42), now=NOON)
+    assert len(result.held_for_review) == 2  # ceil(21 × 5%)
+    assert result.held_for_review == sorted(random.Random(42).sample(sorted(c.id for c in claims), 2))
+    assert len(result.approved) == 19 and result.skipped == [flagged.id]
+    held = db.session.get(Claim, result.held_for_review[0])
+    assert held.status == ClaimStatus.IN_REVIEW and held.sample_hold
+    again = review.bulk_approve(reviewers[0], ids, rng=random.Random(1), now=NOON)
+    assert again.approved == [] and again.held_for_review == []  # sampled ones need a full review
+    assert db.session.get(Claim, flagged.id).status == ClaimStatus.SUBMITTED
+
+
+def test_bulk_approval_above_10000_still_needs_a_second_reviewer(reviewers):
+    claims = [file_claim(covered_member(), claim_type="critical_illness", facts=CRITICAL_38_DAYS)
+              for _ in range(3)]
+    result = review.bulk_approve(reviewers[0], [c.id for c in claims], rng=random.Random(3), now=NOON)
+    assert len(result.awaiting_second) == 2 and result.approved == []
+
+
+def test_queue_filters_by_status_flag_union_and_age(reviewers):
+    district = create_union()
+    mine = create_union(parent=district)
+    old = file_claim(covered_member(mine), now=NOON - timedelta(days=10))
+    flagged = file_claim(covered_member(), documents=False)
+    reviewer = reviewers[0]
+    now = NOON + timedelta(hours=1)
+    ids = lambda filters: [c.id for c in review.review_queue(reviewer, filters, now=now)[0]]  # noqa: E731
+    assert ids(QueueFilters()) == [old.id, flagged.id]
+    assert ids(QueueFilters(flag="missing_documents")) == [flagged.id]
+    assert ids(QueueFilters(flag="none")) == [old.id]
+    assert ids(QueueFilters(union_code=district.code)) == [old.id]
+    assert ids(QueueFilters(min_age_days=7)) == [old.id]
+    rows, total = review.review_queue(reviewer, QueueFilters(), page=2, per_page=1, now=now)
+    assert total == 2 and [c.id for c in rows] == [flagged.id]
+
+
+def approved_claims(reviewer, count=2):
+    claims = [file_claim(covered_member()) for _ in range(count)]
+    for claim in claims:
+        review.decide_claim(reviewer, claim.id, "approve", version=claim.version_id, now=NOON)
+    return claims
+
+
+def test_payout_batch_exports_full_card_numbers_and_is_paid_once(reviewers):
+    claims = approved_claims(reviewers[0])
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    assert batch.claim_count == 2 and batch.total_fen == 160_000
+    assert all(claim.status == ClaimStatus.PAYOUT_PENDING for claim in claims)
+    with pytest.raises(InvalidInput, match="先导出"):
+        payouts.mark_batch_paid(reviewers[0], batch.id, bank_reference="B1")
+    filename, content = payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
+    assert rows[1][2] == "6222021234567890128" and rows[1][4] == 800 and rows[-1][4] == 1600
+    payouts.mark_batch_paid(reviewers[1], batch.id, bank_reference="ICBC20260701001", now=NOON)
+    assert all(claim.status == ClaimStatus.PAID for claim in claims)
+    assert "已转账" in texts(claims[0].member, "claim_paid")[0].body
+    with pytest.raises(Conflict, match="不能重复付款"):
+        payouts.mark_batch_paid(reviewers[1], batch.id, bank_reference="ICBC20260701002", now=NOON)
+    with pytest.raises(InvalidInput, match="没有已核准"):
+        payouts.create_batch(reviewers[0], now=NOON)
+
+
+def test_the_database_refuses_a_second_payout_of_one_claim(reviewers):
+    [claim] = approved_claims(reviewers[0], 1)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    db.session.add(PayoutItem(batch_id=batch.id, claim_id=claim.id, amount_fen=1, payee_name="x", bank_card="1"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_officers_cannot_see_or_export_payouts(reviewers):
+    approved_claims(reviewers[0], 1)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    officer = create_staff("o", Role.UNION_OFFICER, union=create_union())
+    with pytest.raises(PermissionDenied):
+        payouts.export_batch(officer, batch.id)
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def discharge_file(*rows):
+    return write_xlsx(discharges.HEADERS, list(rows), text_columns=(0,))
+
+
+def stay_row(member, admitted=date(2026, 6, 1), days=6):
+    return [member.id_number, admitted.isoformat(), (admitted + timedelta(days=days)).isoformat(), "无锡市人民医院",
+            "肺炎"]
+
+
+def test_discharge_list_creates_prefilled_drafts_and_invitations_for_covered_members(reviewers):
+    covered = covered_member(name="虞建国")
+    no_consent = covered_member(sms_consent=False)
+    uncovered = create_member()
+    claimed = covered_member()
+    file_claim(claimed)
+    data = discharge_file(stay_row(covered), stay_row(no_consent), stay_row(uncovered), stay_row(claimed),
+                          ["12345", "2026-06-01", "2026-06-03", "医院", "诊断"])
+    record = discharges.import_discharges(reviewers[0], data, "出院名单.xlsx", now=NOON)
+    outcomes = [result["outcome"] for result in record.results]
+    assert outcomes == ["invited", "draft_only", "not_covered", "already_claimed", "invalid"]
+    assert record.drafts_created == 2 and record.texts_queued == 1
+    draft = db.session.get(Claim, record.results[0]["claim_id"])
+    assert draft.status == ClaimStatus.DRAFT and draft.hospital == "无锡市人民医院" and draft.calculated_fen == 50_000
+    [invitation] = texts(covered, "claim_invitation")
+    assert invitation.status == SmsStatus.SENT and draft.reference in invitation.body
+    assert texts(no_consent, "claim_invitation") == []
+    _, statuses = discharges.get_import(reviewers[0], record.id)
+    assert statuses[invitation.id].status == SmsStatus.SENT
+
+
+def test_invitations_in_quiet_hours_wait_until_8_in_the_morning(reviewers):
+    member = covered_member()
+    evening = datetime(2026, 7, 1, 21, 30, tzinfo=CHINA)
+    record = discharges.import_discharges(reviewers[0], discharge_file(stay_row(member)), "a.xlsx", now=evening)
+    assert record.results[0]["outcome"] == "held"
+    [text] = texts(member, "claim_invitation")
+    assert text.status == SmsStatus.HELD
+    assert text.send_after.astimezone(CHINA) == datetime(2026, 7, 2, 8, 0, tzinfo=CHINA)
+
+
+def test_the_same_stay_is_not_texted_again_within_7_days(reviewers):
+    member = covered_member()
+    data = discharge_file(stay_row(member))
+    discharges.import_discharges(reviewers[0], data, "a.xlsx", now=NOON)
+    second = discharges.import_discharges(reviewers[0], data, "a.xlsx", now=NOON + timedelta(days=6))
+    assert second.results[0]["outcome"] == "recently_invited"
+    third = discharges.import_discharges(reviewers[0], data, "a.xlsx", now=NOON + timedelta(days=8))
+    assert third.results[0]["outcome"] == "reinvited"
+    assert len(texts(member, "claim_invitation")) == 2
+    assert db.session.scalar(select(Claim.id).where(Claim.member_id == member.id).offset(1)) is None  # one draft
+
+
+def test_decision_texts_in_the_evening_are_held_until_morning(reviewers):
+    member = covered_member()
+    claim = file_claim(member)
+    review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id,
+                        now=datetime(2026, 7, 1, 22, 0, tzinfo=CHINA))
+    [text] = texts(member, "claim_approved")
+    assert text.status == SmsStatus.HELD
+    assert text.send_after.astimezone(CHINA) == datetime(2026, 7, 2, 8, 0, tzinfo=CHINA)
+
+
+def test_a_discharge_list_without_the_expected_columns_is_refused(reviewers):
+    data = write_xlsx(["姓名", "医院"], [["张三", "医院"]])
+    with pytest.raises(InvalidInput, match="身份证号"):
+        discharges.import_discharges(reviewers[0], data, "bad.xlsx", now=NOON)
