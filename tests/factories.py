@@ -71,3 +71,100 @@ def create_enrollment(member: Member, plan=None, *, starts_on: date = date(2026,
     db.session.add(enrollment)
     db.session.commit()
     return enrollment
+
+
+CHILDCARE_PHASE_DAYS = {
+    # phase: (opens, closes, starts, ends) in days from ``today``
+    "window_open": (-3, 5, 10, 40),
+    "after_window": (-20, -1, 10, 40),
+    "running": (-40, -20, -7, 30),
+}
+
+
+def create_childcare_class(union: Union, *, today: date = TODAY, phase: str = "window_open", seats: int = 46,
+                           **fields):
+    """A published childcare class whose dates put it in ``phase`` on ``today``."""
+    from datetime import time, timedelta
+
+    from portal.models import ChildcareClass
+
+    opens, closes, starts, ends = (today + timedelta(days=d) for d in CHILDCARE_PHASE_DAYS[phase])
+    values = dict(
+        name=f"测试暑托班{next(_sequence)}", site_name="职工服务中心", address="测试路1号", district="测试区",
+        starts_on=starts, ends_on=ends, weekdays="12345", daily_start=time(8), daily_end=time(17, 30),
+        seats=seats, seats_taken=0, last_number=0, min_age=6, max_age=12, fee_fen=0, meals="午餐",
+        programme="手工、阅读", staff_and_volunteers="社工2名", safety_rules="须由授权成人接送。",
+        registration_opens_on=opens, registration_closes_on=closes, status="published",
+    )
+    values.update(fields)
+    cls = ChildcareClass(union=union, **values)
+    db.session.add(cls)
+    db.session.commit()
+    return cls
+
+
+def child_input(*, name: str = "小明", birth: date = date(2018, 5, 1), region: str = "320214",
+                sequence: int | None = None, adults: list[tuple[str, str, str]] | None = None, **fields):
+    """What a parent types for a child (``sequence`` odd for a boy); a new child each call by default."""
+    from portal.services.childcare import ChildInput, PickupInput
+
+    number = compose_id_number(region, birth, sequence if sequence is not None else 2 * next(_sequence) + 1)
+    adults = adults or [("王芳", "母亲", "13912345678")]
+    return ChildInput(name=name, id_number=number,
+                      pickup_adults=[PickupInput(*adult) for adult in adults], **fields)
+
+
+# ---------------------------------------------------------------- work-study (jobs)
+
+def create_enterprise(*, union: Union | None = None, name: str | None = None, status: str = "approved",
+                      contact_username: str | None = None):
+    """A caring enterprise (approved by default) and, with ``contact_username``, its contact's account."""
+    from portal.domain.jobs import compose_uscc
+    from portal.models import Enterprise
+
+    number = next(_sequence)
+    union = union or create_union(kind=UnionKind.STREET)
+    enterprise = Enterprise(name=name or f"测试爱心企业{number}", uscc=compose_uscc("320206", number),
+                            district="惠山区", address="长安街道测试路1号", union=union, contact_name="企业联系人",
+                            status=status)
+    enterprise.set_contact_mobile(f"139{number:08d}")
+    db.session.add(enterprise)
+    db.session.flush()
+    if contact_username:
+        user = StaffUser(username=contact_username, display_name="企业联系人", role=Role.ENTERPRISE,
+                         enterprise_id=enterprise.id, is_active_account=status == "approved")
+        user.set_password(PASSWORD)
+        db.session.add(user)
+    db.session.commit()
+    return enterprise
+
+
+def create_position(enterprise, *, places: int = 2, starts_on: date = date(2026, 7, 15),
+                    ends_on: date = date(2026, 8, 15), apply_by: date = date(2026, 7, 10), pay_fen: int = 15_000,
+                    pay_unit: str = "day", **fields):
+    """An open position of ``enterprise`` (dates fit ``TODAY``)."""
+    from portal.models import Position
+
+    values = dict(title="行政助理", description="协助整理档案。", district=enterprise.district,
+                  address=enterprise.address, majors="行政管理、文秘", hours="周一至周五 9:00—17:00", min_age=16,
+                  safety_notes="不安排高处和夜间作业。", agreement_confirmed=True, status="open")
+    values.update(fields)
+    position = Position(enterprise_id=enterprise.id, union_id=enterprise.union_id, places=places, filled=0,
+                        pay_fen=pay_fen, pay_unit=pay_unit, starts_on=starts_on, ends_on=ends_on, apply_by=apply_by,
+                        **values)
+    db.session.add(position)
+    db.session.commit()
+    return position
+
+
+def create_student(parent: Member, *, name: str = "李明", birth: date = date(2005, 3, 1), region: str = "320206"):
+    """A university student registered by ``parent`` (19 on ``TODAY`` by default)."""
+    from portal.models import Student
+
+    number = next(_sequence)
+    student = Student(parent_member_id=parent.id, name=name, school="江南大学", major="会计学", year_of_study="大二")
+    student.set_identity(parse_id_number(compose_id_number(region, birth, 100 + number), today=TODAY))
+    student.set_mobile(f"137{number:08d}")
+    db.session.add(student)
+    db.session.commit()
+    return student

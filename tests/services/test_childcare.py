@@ -1,0 +1,275 @@
+"""Childcare services: registration, the draw, the waitlist, refusals, access, attendance, overview."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.clock import CHINA
+from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.integrations.spreadsheets import read_rows
+from portal.models import AuditEvent, ChildcareClass, Registration, SmsMessage
+from portal.services import childcare as service
+from tests.factories import TODAY, child_input, create_childcare_class, create_member, create_staff, create_union
+
+NOW = datetime(2026, 7, 1, 10, 0, tzinfo=CHINA)
+
+
+@pytest.fixture
+def xw():
+    district = create_union("XW", "新吴区总工会")
+    park = create_union("XW01", "新吴区软件园工会", parent=district)
+    return district, park
+
+
+def register(parent, cls, now=NOW, **child):
+    return service.register_child(parent, cls.id, child_input(**child), accepted_rules=True, now=now)
+
+
+def texts(kind):
+    return list(db.session.scalars(select(SmsMessage).where(SmsMessage.kind == kind)))
+
+
+def test_window_requests_are_drawn_by_tier_then_by_a_recorded_seed(xw):
+    _, park = xw
+    cls = create_childcare_class(park, seats=2)
+    courier = create_member(union=park, occupation="快递员", is_gig_worker=True)
+    others = [create_member(union=park, occupation="企业职工") for _ in range(3)]
+    requests = [register(parent, cls) for parent in [*others, courier]]
+    assert {r.status for r in requests} == {"requested"}
+    assert len(texts("childcare_requested")) == 4
+
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    with pytest.raises(InvalidInput, match="报名截止"):
+        service.allocate_class(organiser, cls.id, now=NOW)
+    ballot = service.allocate_class(organiser, cls.id, now=NOW + timedelta(days=6))
+
+    statuses = {r.parent_id: r.status for r in db.session.scalars(select(Registration))}
+    assert statuses[courier.id] == "confirmed"  # tier 1 always ahead of the ballot among tier 4
+    assert sorted(statuses.values()) == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert db.session.get(ChildcareClass, cls.id).seats_taken == 2
+    assert ballot.entries[0] == [1, 4] and len(ballot.seed) == 16
+    check = service.verify_ballot(cls.id)
+    assert check.matches and list(check.recomputed) == ballot.order
+    assert len(texts("childcare_confirmed")) == 2 and len(texts("childcare_waitlisted")) == 2
+    assert "候补（第1位）" in texts("childcare_waitlisted")[0].body or "候补（第2位）" in texts("childcare_waitlisted")[0].body
+    # a second press draws nothing new
+    assert service.allocate_class(organiser, cls.id, now=NOW + timedelta(days=7)).seed == ballot.seed
+
+
+def test_after_the_window_seats_go_first_come_then_to_the_waitlist_in_order(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window", seats=2)
+    parents = [create_member(union=park) for _ in range(4)]
+    results = [register(parent, cls) for parent in parents]
+    assert [r.status for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert db.session.get(ChildcareClass, cls.id).ballot is not None  # the empty draw ran first, on record
+    views = service.my_registrations(parents[3])
+    assert views[0].waitlist_position == 2
+
+
+def test_a_cancellation_promotes_the_next_child_and_texts_the_parent(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window", seats=1)
+    first, second, third = (create_member(union=park) for _ in range(3))
+    seat = register(first, cls)
+    waiting = register(second, cls)
+    later = register(third, cls)
+    assert service.registration_for_parent(third, later.id).waitlist_position == 2
+
+    promoted = service.cancel_registration(first, seat.id, now=NOW)
+    assert [r.id for r in promoted] == [waiting.id]
+    assert db.session.get(Registration, waiting.id).status == "confirmed"
+    assert service.registration_for_parent(third, later.id).waitlist_position == 1
+    message = texts("childcare_promoted")[0]
+    assert message.member_id == second.id and "候补转为录取" in message.body
+    assert service.cancel_registration(first, seat.id, now=NOW) == []  # twice: nothing more happens
+    assert db.session.get(ChildcareClass, cls.id).seats_taken == 1
+
+
+def test_registering_the_same_child_twice_keeps_one_registration(xw):
+    _, park = xw
+    cls = create_childcare_class(park)
+    parent = create_member(union=park)
+    first = register(parent, cls, sequence=11)
+    again = register(parent, cls, sequence=11)
+    assert again.id == first.id
+    assert db.session.scalar(select(db.func.count(Registration.id))) == 1
+
+
+def test_a_child_outside_the_age_range_is_refused(xw):
+    _, park = xw
+    cls = create_childcare_class(park)
+    with pytest.raises(InvalidInput, match="只招收6—12岁") as refused:
+        register(create_member(union=park), cls, birth=date(2012, 1, 1))
+    assert refused.value.code == "child_age_out_of_range"
+
+
+def test_the_same_child_cannot_be_in_two_overlapping_classes_whoever_registers(xw):
+    _, park = xw
+    first = create_childcare_class(park, name="七月班")
+    overlapping = create_childcare_class(park, name="七八月班")
+    later = create_childcare_class(park, name="九月班", starts_on=TODAY + timedelta(days=60),
+                                   ends_on=TODAY + timedelta(days=80))
+    mother, father = create_member(union=park), create_member(union=park)
+    register(mother, first, sequence=21)
+    with pytest.raises(Conflict, match="七月班") as refused:
+        register(mother, overlapping, sequence=21)
+    assert refused.value.code == "child_in_overlapping_class"
+    with pytest.raises(Conflict):
+        register(father, overlapping, sequence=21)  # the other parent, the same child
+    with pytest.raises(Conflict):
+        register(father, first, sequence=21)  # or the very same class
+    assert register(mother, later, sequence=21).status == "requested"
+
+
+def test_registration_after_the_class_started_or_without_accepting_rules_is_refused(xw):
+    _, park = xw
+    running = create_childcare_class(park, phase="running")
+    parent = create_member(union=park)
+    with pytest.raises(InvalidInput, match="已于.*开班") as refused:
+        register(parent, running)
+    assert refused.value.code == "class_started"
+    open_class = create_childcare_class(park)
+    with pytest.raises(InvalidInput, match="安全须知"):
+        service.register_child(parent, open_class.id, child_input(), accepted_rules=False, now=NOW)
+    with pytest.raises(InvalidInput, match="接送人"):
+        register(parent, open_class, adults=[("李四", "父亲", "12345")])
+
+
+def test_a_declared_category_counts_and_is_marked_for_checking(xw):
+    _, park = xw
+    cls = create_childcare_class(park)
+    parent = create_member(union=park, occupation="企业职工")
+    registration = service.register_child(parent, cls.id, child_input(), accepted_rules=True,
+                                          declared_category="dual_working", now=NOW)
+    assert (registration.category, registration.tier, registration.category_declared) == ("dual_working", 3, True)
+
+
+def test_staff_see_only_classes_of_their_own_subtree(xw):
+    district, park = xw
+    cls = create_childcare_class(park)
+    registration = register(create_member(union=park), cls, health_notes="哮喘，随身带喷雾")
+    elsewhere = create_union("LX", "梁溪区总工会")
+    other_organiser = create_staff("lx_organiser", Role.CHILDCARE_ORGANISER, union=elsewhere)
+    outside_officer = create_staff("lx_officer", Role.UNION_OFFICER, union=elsewhere)
+    district_officer = create_staff("xw_officer", Role.UNION_OFFICER, union=district)
+    organiser = create_staff("xw_organiser", Role.CHILDCARE_ORGANISER, union=district)
+
+    for outsider in (other_organiser, outside_officer):
+        with pytest.raises(PermissionDenied):
+            service.class_roster(outsider, cls.id)
+        assert service.managed_classes(outsider) == []
+    with pytest.raises(PermissionDenied):
+        service.view_health_notes(other_organiser, registration.id)
+    with pytest.raises(PermissionDenied):
+        service.mark_attendance(other_organiser, registration.id, TODAY, "present", now=NOW)
+    assert len(service.class_roster(district_officer, cls.id)) == 1  # the union sees the roster…
+    with pytest.raises(PermissionDenied):
+        service.view_health_notes(district_officer, registration.id)  # …but not the health notes
+
+    seen = service.view_health_notes(organiser, registration.id)
+    assert seen.child.health_notes == "哮喘，随身带喷雾"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "childcare.health_notes_view"))
+    assert event.actor_id == organiser.id and event.entity_id == str(registration.id)
+
+
+def test_a_parent_cannot_see_another_familys_child(xw):
+    _, park = xw
+    cls = create_childcare_class(park)
+    registration = register(create_member(union=park), cls)
+    stranger = create_member(union=park)
+    with pytest.raises(NotFound):
+        service.registration_for_parent(stranger, registration.id)
+    with pytest.raises(NotFound):
+        service.cancel_registration(stranger, registration.id, now=NOW)
+
+
+def test_attendance_pickup_and_rates(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window", seats=3)
+    parent = create_member(union=park)
+    registration = register(parent, cls, adults=[("王芳", "母亲", "13912345678"), ("王大爷", "外公", "13812345678")])
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    first_day = cls.starts_on
+    while first_day.isoweekday() > 5:
+        first_day += timedelta(days=1)
+    on_the_day = datetime.combine(first_day, datetime.min.time(), tzinfo=CHINA) + timedelta(hours=8)
+
+    with pytest.raises(InvalidInput, match="以后的日期"):
+        service.mark_attendance(organiser, registration.id, first_day, "present", now=NOW)
+    with pytest.raises(InvalidInput, match="还没有签到"):
+        service.record_pickup(organiser, registration.id, first_day, mobile="13812345678", now=on_the_day)
+    service.mark_attendance(organiser, registration.id, first_day, "present", now=on_the_day)
+    service.mark_attendance(organiser, registration.id, first_day, "present", now=on_the_day)  # double tap
+
+    with pytest.raises(InvalidInput, match="不在家长授权的接送名单") as refused:
+        service.record_pickup(organiser, registration.id, first_day, mobile="13700000000",
+                              now=on_the_day + timedelta(hours=9))
+    assert refused.value.code == "pickup_not_authorised"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "childcare.pickup_refused"))
+    mark = service.record_pickup(organiser, registration.id, first_day, mobile="138 1234 5678",
+                                 now=on_the_day + timedelta(hours=9, minutes=30))
+    assert mark.pickup_adult.name == "王大爷"
+
+    rows = service.attendance_sheet(organiser, cls.id, first_day, today=first_day + timedelta(days=1))
+    assert rows[0].present_days == 1 and rows[0].possible_days >= 1
+    summary = service.overview(organiser, today=first_day)
+    assert summary.classes[0].present_days == 1 and summary.attendance_rate == 1.0
+
+
+def test_overview_counts_categories_and_children_once_and_exports(xw):
+    district, park = xw
+    july = create_childcare_class(park, phase="after_window", seats=5, name="七月班")
+    august = create_childcare_class(park, phase="after_window", seats=5, name="八月班",
+                                    starts_on=TODAY + timedelta(days=50), ends_on=TODAY + timedelta(days=70))
+    courier = create_member(union=park, occupation="快递员", is_gig_worker=True)
+    register(courier, july, sequence=31)
+    register(courier, august, sequence=31)  # the same child in two classes that do not overlap
+    register(create_member(union=park, occupation="环卫工人"), july)
+    officer = create_staff("xw_officer", Role.UNION_OFFICER, union=district)
+
+    summary = service.overview(officer, today=TODAY)
+    assert summary.children_served == 2
+    assert summary.by_category["gig_worker"] == 2 and summary.by_category["sanitation_worker"] == 1
+    rows = list(read_rows(service.export_overview(officer, today=TODAY), "x.xlsx"))
+    assert rows[0][:3] == ["组织", "区", "班级"]
+    assert {row[2] for row in rows[1:-1]} == {"七月班", "八月班"}
+    assert "服务儿童2人" in rows[-1]
+
+
+def test_a_notice_texts_every_confirmed_parent_once(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window", seats=1)
+    register(create_member(union=park), cls)
+    register(create_member(union=park), cls)  # wait-listed: not in the class yet
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    notice = service.send_notice(organiser, cls.id, "明天参观无锡博物院，请8点前送到。", now=NOW)
+    again = service.send_notice(organiser, cls.id, "明天参观无锡博物院，请8点前送到。", now=NOW)
+    assert again.id == notice.id and notice.recipients == 1
+    assert len(texts("childcare_notice")) == 1
+
+
+def test_organiser_creates_and_publishes_a_class_for_its_own_organisation(xw):
+    district, park = xw
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=district)
+    data = service.ClassInput(
+        name="工娃小家", site_name="职工服务中心", address="软件园", starts_on=date(2026, 7, 20),
+        ends_on=date(2026, 8, 20), weekdays=[1, 2, 3, 4, 5], daily_start=datetime.min.time().replace(hour=8),
+        daily_end=datetime.min.time().replace(hour=17, minute=30), seats=46,
+        registration_opens_on=date(2026, 7, 1), registration_closes_on=date(2026, 7, 10),
+        safety_rules="凭授权接送。", union_code="XW01")
+    cls = service.create_class(organiser, data)
+    assert cls.status == "draft" and cls.union == park
+    assert service.publish_class(organiser, cls.id, now=NOW).status == "published"
+    with pytest.raises(Conflict):
+        service.update_class(organiser, cls.id, data)
+    data.union_code = "LX"
+    create_union("LX", "梁溪区总工会")
+    with pytest.raises(PermissionDenied):
+        service.create_class(organiser, data)
+    data.union_code, data.registration_closes_on = None, date(2026, 7, 25)
+    with pytest.raises(InvalidInput, match="开班前截止"):
+        service.create_class(organiser, data)
