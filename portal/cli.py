@@ -11,6 +11,7 @@ from portal.domain.errors import DomainError
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(import_roster_command)
 
 
 @click.command("create-staff")
@@ -48,3 +49,42 @@ def demo_data_command(if_empty, members):
     click.echo(f"demo data loaded: {len(context.unions)} unions, {len(context.members)} members")
     for note in context.notes:
         click.echo(note)
+
+
+@click.command("import-roster")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--union", "union_code", required=True, help="参保工会代码，例如 LX01")
+@click.option("--dry-run", is_flag=True, help="只校验，不写入任何数据。")
+@click.option("--json", "as_json", is_flag=True, help="以JSON输出结果。")
+def import_roster_command(file, union_code, dry_run, as_json):
+    """Check and import a union roster (.xlsx or .csv); exit code 0 unless the file cannot be read."""
+    import json
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Union
+    from portal.services.rosters import import_roster_file
+
+    union = db.session.scalar(select(Union).where(Union.code == union_code))
+    if union is None:
+        raise click.ClickException(f"找不到工会代码 {union_code}。")
+    path = Path(file)
+    try:
+        outcome = import_roster_file(union, path.read_bytes(), path.name, dry_run=dry_run)
+    except DomainError as error:
+        if as_json:
+            click.echo(json.dumps({"error": error.message}, ensure_ascii=False))
+        else:
+            click.echo(error.message, err=True)
+        raise SystemExit(2) from None
+    result = outcome.as_json()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    verb = "可参保（未写入，--dry-run）" if dry_run else "已参保"
+    click.echo(f"{verb}: {outcome.ok_rows if dry_run else result['created']}  "
+               f"已在别处参保: {result['already_covered']}  错误: {len(result['errors'])}")
+    for error in result["errors"]:
+        click.echo(f"  第{error['row']}行 {error['column']}: {error['message']}")

@@ -3,6 +3,7 @@
 from portal.blueprints.auth.views import bp as auth_bp
 from portal.blueprints.childcare.manage import bp as childcare_manage_bp
 from portal.blueprints.childcare.views import bp as childcare_bp
+from portal.blueprints.enrollment.views import bp as enrollment_bp
 from portal.blueprints.main.views import bp as main_bp
 from portal.blueprints.members.views import bp as members_bp
 from portal.blueprints.staff.views import bp as staff_bp
@@ -12,6 +13,7 @@ BLUEPRINTS = [
     auth_bp,
     members_bp,
     staff_bp,
+    enrollment_bp,
     childcare_bp,
     childcare_manage_bp,
 ]

@@ -1,0 +1,1 @@
+"""Enrolment (参保): my cover, self-service, rosters, renewal, campaigns, plans."""

@@ -1,0 +1,152 @@
+"""Plans (administrators edit the benefit schedule; each save is a new version) and campaigns."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_login import current_user
+
+from portal.blueprints.enrollment.blueprint import bp
+from portal.blueprints.enrollment.forms import CampaignForm, NominateForm, PlanForm
+from portal.domain import enrollment as rules
+from portal.domain.errors import DomainError, InvalidInput
+from portal.domain.money import fen_to_yuan, yuan_to_fen
+from portal.domain.plans import BenefitSchedule
+from portal.domain.roles import Role
+from portal.services import campaigns as campaign_service
+from portal.services import enrollment as enrollment_service
+from portal.web import EmptyForm, flash_error, render, roles_required
+
+MONEY_FIELDS = {
+    "contribution": "contribution_fen", "hospital_daily": "hospital_daily_fen", "condolence": "condolence_fen",
+    "critical_illness": "critical_illness_fen", "accident_medical_cap": "accident_medical_cap_fen",
+    "accident_death": "accident_death_fen",
+}
+PLAIN_FIELDS = ("hospital_days_cap", "illness_waiting_days", "claim_deadline_days")
+SCHEDULE_TO_FORM = {value: key for key, value in MONEY_FIELDS.items()}
+
+
+@bp.get("/plans")
+@roles_required(Role.ADMIN)
+def plans():
+    """Every plan version; the current one is what new enrolments get."""
+    return render("enrollment/plans.html", plans=enrollment_service.list_plans(current_user))
+
+
+def _fill_form(form: PlanForm, plan) -> None:
+    form.based_on_version.data = str(plan.version)
+    form.name.data = plan.name
+    for form_name, column in MONEY_FIELDS.items():
+        getattr(form, form_name).data = str(fen_to_yuan(getattr(plan, column)))
+    for name in PLAIN_FIELDS:
+        getattr(form, name).data = getattr(plan, name)
+    form.critical_diseases.data = "\n".join(plan.critical_diseases)
+    form.disability_percentages.data = ",".join(str(p) for p in plan.disability_percentages)
+    form.exclusions.data = plan.exclusions
+
+
+def _schedule_from(form: PlanForm, plan) -> BenefitSchedule:
+    money = {}
+    for form_name, column in MONEY_FIELDS.items():
+        try:
+            money[column] = yuan_to_fen(getattr(form, form_name).data)
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field=form_name) from None
+    return enrollment_service.schedule_with(
+        plan.schedule(), **money, **{name: getattr(form, name).data for name in PLAIN_FIELDS},
+        critical_diseases=rules.parse_disease_list(form.critical_diseases.data),
+        disability_percentages=rules.parse_percentages(form.disability_percentages.data),
+        exclusions=form.exclusions.data.strip(),
+    )
+
+
+@bp.route("/plans/<code>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_plan(code: str):
+    """Edit the benefit schedule; saving creates a new version, older enrolments keep theirs."""
+    plan = enrollment_service.current_plan(code)
+    form = PlanForm()
+    if form.validate_on_submit():
+        try:
+            schedule = _schedule_from(form, plan)
+            saved = enrollment_service.edit_plan(current_user, code, name=form.name.data, schedule=schedule,
+                                                 based_on_version=int(form.based_on_version.data or 0))
+        except DomainError as error:
+            field = SCHEDULE_TO_FORM.get(error.field or "", error.field)
+            target = getattr(form, field, None) if field else None
+            (target.errors if target is not None and isinstance(target.errors, list) else form.form_errors) \
+                .append(error.message)
+        else:
+            flash(f"已保存为第{saved.version}版。新参保按新版本执行，已参保的保持原版本。", "success")
+            return redirect(url_for("enrollment.plans"))
+    elif not form.is_submitted():
+        _fill_form(form, plan)
+    return render("enrollment/plan_form.html", form=form, plan=plan,
+                  versions=enrollment_service.plan_versions(current_user, code))
+
+
+@bp.route("/campaigns", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
+def campaigns():
+    """Campaigns with their uptake; administrators open new ones here."""
+    form = CampaignForm() if current_user.role == Role.ADMIN else None
+    if form is not None:
+        form.union_code.choices = [(u.code, f"{u.name}（{u.code}）")
+                                   for u in enrollment_service.unions_in_scope(current_user) if u.kind != "grassroots"]
+        if form.validate_on_submit():
+            try:
+                campaign = campaign_service.open_campaign(current_user, campaign_service.CampaignDraft(
+                    name=form.name.data, sponsor=form.sponsor.data, union_code=form.union_code.data,
+                    opens_on=form.opens_on.data, closes_on=form.closes_on.data, quota=form.quota.data,
+                    occupations=rules.parse_disease_list(form.occupations.data or ""),
+                    requires_gig_worker=form.requires_gig_worker.data,
+                    requires_social_insurance=form.requires_social_insurance.data,
+                    description=form.description.data or "",
+                ))
+            except DomainError as error:
+                getattr(form, error.field or "name").errors.append(error.message)
+            else:
+                flash(f"已开启赠送项目“{campaign.name}”，名额{campaign.quota}个。", "success")
+                return redirect(url_for("enrollment.campaign", campaign_id=campaign.id))
+    return render("enrollment/campaigns.html", uptakes=campaign_service.list_campaigns(current_user), form=form)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@roles_required(Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
+def campaign(campaign_id: int):
+    """One campaign: uptake, and the qualifying members an officer may still nominate."""
+    found = campaign_service.get_campaign(current_user, campaign_id)
+    nominees = []
+    if current_user.role in (Role.ADMIN, Role.UNION_OFFICER) and found.remaining:
+        nominees = campaign_service.eligible_unclaimed(current_user, campaign_id)
+    return render("enrollment/campaign.html", campaign=found, nominees=nominees, form=EmptyForm(),
+                  uptake=next((u for u in campaign_service.list_campaigns(current_user)
+                               if u.campaign.id == campaign_id), None))
+
+
+@bp.post("/campaigns/<int:campaign_id>/nominate")
+@roles_required(Role.ADMIN, Role.UNION_OFFICER)
+def nominate(campaign_id: int):
+    """Claim the gift on behalf of one qualifying member of the officer's union."""
+    form = NominateForm()
+    if form.validate_on_submit():
+        try:
+            enrollment = campaign_service.nominate(current_user, campaign_id, int(form.member_id.data))
+        except (DomainError, ValueError) as error:
+            flash(getattr(error, "message", "请选择会员。"), "error")
+        else:
+            flash(f"已为 {enrollment.member.name} 领取赠送保障。", "success")
+    return redirect(url_for("enrollment.campaign", campaign_id=campaign_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/close")
+@roles_required(Role.ADMIN)
+def close_campaign(campaign_id: int):
+    """Stop a campaign early."""
+    if EmptyForm().validate_on_submit():
+        try:
+            campaign_service.close_campaign(current_user, campaign_id)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash("赠送项目已结束领取。", "success")
+    return redirect(url_for("enrollment.campaign", campaign_id=campaign_id))

@@ -1,0 +1,154 @@
+"""Staff views: enrolments and members (paged, filtered, exported), applications, renewal."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal.blueprints.enrollment.blueprint import bp
+from portal.blueprints.enrollment.forms import RejectForm, UnionChoiceForm
+from portal.domain import enrollment as rules
+from portal.domain.errors import DomainError
+from portal.domain.roles import Role
+from portal.integrations.spreadsheets import xlsx_download
+from portal.services import enrollment as enrollment_service
+from portal.web import EmptyForm, flash_error, render, roles_required
+
+READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
+OFFICERS = (Role.ADMIN, Role.UNION_OFFICER)
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _enrollment_filters() -> enrollment_service.EnrollmentFilters:
+    args = request.args
+    return enrollment_service.EnrollmentFilters(
+        q=args.get("q", "")[:60], status=args.get("status", "") if args.get("status") in rules.STATUS_LABELS else "",
+        plan_year=args.get("plan_year", type=int), union_code=args.get("union_code", "")[:32],
+        channel=args.get("channel", "") if args.get("channel") in rules.CHANNEL_LABELS else "",
+    )
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def enrollments():
+    """Enrolments in the actor's union subtree, filtered and paged."""
+    filters, page, per_page = _enrollment_filters(), _page(), current_app.config["PAGE_SIZE"]
+    try:
+        rows, total = enrollment_service.list_enrollments(current_user, filters, page=page, per_page=per_page)
+    except DomainError as error:
+        flash_error(error)
+        rows, total = [], 0
+    return render("enrollment/list.html", "enrollment/_list_table.html", rows=rows, total=total, page=page,
+                  per_page=per_page, filters=filters, rules=rules)
+
+
+@bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export_enrollments():
+    """The filtered enrolments as an Excel file."""
+    content = enrollment_service.export_enrollments(current_user, _enrollment_filters())
+    return xlsx_download("参保名单.xlsx", content)
+
+
+def _member_filters() -> enrollment_service.MemberFilters:
+    args = request.args
+    return enrollment_service.MemberFilters(q=args.get("q", "")[:60], union_code=args.get("union_code", "")[:32],
+                                            cover=args.get("cover", ""), gig=args.get("gig", ""))
+
+
+@bp.get("/members")
+@roles_required(*READERS)
+def members():
+    """Members of the actor's union subtree with their cover today."""
+    filters, page, per_page = _member_filters(), _page(), current_app.config["PAGE_SIZE"]
+    try:
+        rows, total, covers = enrollment_service.list_members(current_user, filters, page=page, per_page=per_page)
+    except DomainError as error:
+        flash_error(error)
+        rows, total, covers = [], 0, {}
+    return render("enrollment/members.html", "enrollment/_members_table.html", rows=rows, total=total,
+                  covers=covers, page=page, per_page=per_page, filters=filters)
+
+
+@bp.get("/members/export.xlsx")
+@roles_required(*READERS)
+def export_members():
+    """The filtered members as an Excel file."""
+    return xlsx_download("会员名单.xlsx", enrollment_service.export_members(current_user, _member_filters()))
+
+
+@bp.get("/applications")
+@roles_required(*OFFICERS)
+def applications():
+    """Self-service applications waiting for the union to confirm."""
+    page = _page()
+    rows, total = enrollment_service.list_applications(current_user, page=page)
+    return render("enrollment/applications.html", rows=rows, total=total, page=page, per_page=50,
+                  form=EmptyForm(), reject_form=RejectForm())
+
+
+@bp.post("/applications/<int:enrollment_id>/confirm")
+@roles_required(*OFFICERS)
+def confirm_application(enrollment_id: int):
+    """Confirm one application: the cover starts tomorrow."""
+    if EmptyForm().validate_on_submit():
+        try:
+            enrollment = enrollment_service.confirm_application(current_user, enrollment_id)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(f"已确认 {enrollment.member.name} 的参保申请，保障自{enrollment.starts_on:%Y-%m-%d}起生效。",
+                  "success")
+    return redirect(url_for("enrollment.applications"))
+
+
+@bp.post("/applications/<int:enrollment_id>/reject")
+@roles_required(*OFFICERS)
+def reject_application(enrollment_id: int):
+    """Decline one application, with the reason the member will read."""
+    form = RejectForm()
+    if not form.validate_on_submit():
+        for message in form.reason.errors:
+            flash(message, "error")
+        return redirect(url_for("enrollment.applications"))
+    try:
+        enrollment_service.reject_application(current_user, enrollment_id, reason=form.reason.data)
+    except DomainError as error:
+        flash_error(error)
+    else:
+        flash("已告知会员不予确认的原因。", "success")
+    return redirect(url_for("enrollment.applications"))
+
+
+def _union_choices(form) -> None:
+    form.union_code.choices = [(u.code, f"{u.name}（{u.code}）")
+                               for u in enrollment_service.unions_in_scope(current_user)]
+
+
+@bp.route("/renewal", methods=["GET", "POST"])
+@roles_required(*OFFICERS)
+def renewal():
+    """Carry a union's covers that end soon into the next period, in one action."""
+    form = UnionChoiceForm(union_code=request.args.get("union_code") or getattr(current_user.union, "code", None))
+    _union_choices(form)
+    report = None
+    if form.validate_on_submit():
+        try:
+            union = enrollment_service.union_by_code(current_user, form.union_code.data)
+            report = enrollment_service.renew_union(current_user, union)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(f"续保完成：新增{report.created}人，{report.already_covered}人已由其他渠道参保。", "success")
+    due = None
+    if form.union_code.data:
+        try:
+            due = enrollment_service.renewal_preview(
+                current_user, enrollment_service.union_by_code(current_user, form.union_code.data))
+        except DomainError:
+            due = None
+    return render("enrollment/renewal.html", form=form, report=report, due=due,
+                  window=rules.RENEWAL_WINDOW_DAYS)
