@@ -317,6 +317,7 @@ def upload_roster(actor, union: Union, data: bytes, filename: str) -> tuple[Rost
     roster, is_new = stage_roster(actor, union, data, filename)
     if is_new:
         check_roster_task(roster.id)
+        db.session.refresh(roster)  # the task may already have run (eager queue, fast consumer)
     return roster, is_new
 
 
@@ -368,6 +369,7 @@ def confirm_roster(actor, import_id: int) -> RosterImport:
     audit.record(actor, "enrollment.roster_confirm", "roster_import", roster.id, ok_rows=roster.ok_rows)
     db.session.commit()
     import_roster_task(roster.id)
+    db.session.refresh(roster)
     return roster
 
 
@@ -426,6 +428,7 @@ def recheck_roster(actor, import_id: int) -> RosterImport:
         raise Conflict("该名单正在处理或已导入完成，无需重新校验。")
     db.session.commit()
     check_roster_task(roster.id)
+    db.session.refresh(roster)
     return roster
 
 
