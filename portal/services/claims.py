@@ -211,21 +211,26 @@ def save_claim(actor, claim_id: int, data: dict, *, version: int | None = None, 
     _require_claimant(actor, claim)
     _require_editable(claim)
     check_version(claim, version)
+    # Everything is checked before anything changes, so a refusal leaves the claim as it was.
+    grade, costs = data.get("disability_grade"), data.get("medical_costs_fen")
+    if grade is not None and not 1 <= grade <= 10:
+        raise InvalidInput("伤残等级应为1到10级。", field="disability_grade")
+    if costs is not None and costs < 0:
+        raise InvalidInput("医疗费用不能为负数。", field="medical_costs")
+    card = parse_bank_card(bank_card) if bank_card else None
+    new_type = None
     if claim_type and claim.status == ClaimStatus.DRAFT:
         try:
-            claim.claim_type = ClaimType(claim_type)
+            new_type = ClaimType(claim_type)
         except ValueError:
             raise InvalidInput("请选择申请类型。", field="claim_type") from None
+    if new_type is not None:
+        claim.claim_type = new_type
     for name in EDITABLE_FIELDS:
         if name in data:
             value = data[name]
-            setattr(claim, name, value.strip() if isinstance(value, str) else value)
-    if claim.disability_grade is not None and not 1 <= claim.disability_grade <= 10:
-        raise InvalidInput("伤残等级应为1到10级。", field="disability_grade")
-    if claim.medical_costs_fen is not None and claim.medical_costs_fen < 0:
-        raise InvalidInput("医疗费用不能为负数。", field="medical_costs")
-    if bank_card:
-        card = parse_bank_card(bank_card)
+            setattr(claim, name, (value.strip() or None) if isinstance(value, str) else value)
+    if card:
         claim.bank_card, claim.bank_card_last4 = card, card[-4:]
     refresh_assessment(claim, today=today)
     audit.record(actor, "claim.save", "claim", claim.id)

@@ -1,0 +1,196 @@
+"""Reviewers: the queue, decisions one by one or in bulk, payout batches and discharge lists."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal.blueprints.review.forms import DecisionForm, DischargeListForm, PaidForm
+from portal.domain.claims import CLAIM_STATUS_LABELS, DOCUMENT_LABELS, FLAG_LABELS
+from portal.domain.errors import DomainError
+from portal.domain.money import yuan_to_fen
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.integrations.spreadsheets import xlsx_download
+from portal.services import claims as claims_service
+from portal.services import discharges, payouts, review
+from portal.services.review import QueueFilters
+from portal.web import EmptyForm, flash_error, render, roles_required
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
+
+
+@bp.context_processor
+def review_labels():
+    return {"document_labels": DOCUMENT_LABELS, "flag_labels": FLAG_LABELS, "status_labels": CLAIM_STATUS_LABELS}
+
+
+def _filters() -> QueueFilters:
+    age = request.args.get("age", type=int)
+    return QueueFilters(status=request.args.get("status") or None, flag=request.args.get("flag") or None,
+                        union_code=(request.args.get("union") or "").strip().upper() or None,
+                        min_age_days=age if age and age > 0 else None)
+
+
+@bp.get("/")
+@federation_staff
+def queue():
+    """The review queue, oldest first, with filters (status, flag, union, age) and paging."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    filters = _filters()
+    claims, total = review.review_queue(current_user, filters, page=page)
+    return render("review/queue.html", fragment="review/_queue_table.html", claims=claims, total=total, page=page,
+                  per_page=50, filters=filters, counts=review.queue_counts(current_user), bulk=EmptyForm(),
+                  age=request.args.get("age", ""))
+
+
+@bp.get("/claims/<int:claim_id>")
+@federation_staff
+def claim(claim_id: int):
+    """One claim with everything a decision needs, and the decision form."""
+    claim = claims_service.load_claim(current_user, claim_id)
+    form = DecisionForm(version=claim.version_id)
+    form.documents.choices = list(DOCUMENT_LABELS.items())
+    return _claim_page(claim, form)
+
+
+def _claim_page(claim, form, status=200):
+    return render("review/claim.html", status=status, claim=claim, form=form,
+                  timeline=claims_service.member_timeline(claim, current_user),
+                  missing=claims_service.missing_document_kinds(claim))
+
+
+@bp.post("/claims/<int:claim_id>")
+@roles_required(Role.REVIEWER)
+def decide(claim_id: int):
+    """Start the review, approve, reject or ask for documents; a stale page is told, not obeyed."""
+    claim = claims_service.load_claim(current_user, claim_id)
+    form = DecisionForm()
+    form.documents.choices = list(DOCUMENT_LABELS.items())
+    if not form.validate_on_submit():
+        return _claim_page(claim, form, status=400)
+    try:
+        amount = yuan_to_fen(form.amount.data) if (form.amount.data or "").strip() else None
+        review.decide_claim(current_user, claim.id, form.decision.data, version=form.version.data,
+                            amount_fen=amount, reason=form.reason.data, documents=form.documents.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+        if error.code in ("stale", "claim_state"):
+            return redirect(url_for("review.claim", claim_id=claim_id))
+        claim = claims_service.load_claim(current_user, claim_id)
+        return _claim_page(claim, form, status=422)
+    flash(f"已处理：{claim.reference} 现为“{claim.status_label}”。", "success")
+    return redirect(url_for("review.queue"))
+
+
+@bp.post("/bulk")
+@roles_required(Role.REVIEWER)
+def bulk():
+    """Approve the ticked unflagged claims; a random 5% of them is held for a full review."""
+    if not EmptyForm().validate_on_submit():
+        flash("页面已过期，请刷新后重试。", "error")
+        return redirect(url_for("review.queue"))
+    ids = [int(value) for value in request.form.getlist("claim_id") if value.isdigit()]
+    if not ids:
+        flash("请先勾选要批量核准的申请。", "error")
+        return redirect(request.referrer or url_for("review.queue"))
+    try:
+        result = review.bulk_approve(current_user, ids)
+    except DomainError as error:
+        flash_error(error)
+    else:
+        flash(f"批量核准{len(result.approved)}件，{len(result.awaiting_second)}件待第二位审核员复核，"
+              f"随机抽取{len(result.held_for_review)}件转人工逐项审核，{len(result.skipped)}件不符合批量条件未处理。",
+              "success")
+    return redirect(url_for("review.queue"))
+
+
+@bp.route("/payouts", methods=["GET", "POST"])
+@federation_staff
+def payout_list():
+    """Approved claims waiting for payment, and the payout batches."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            batch = payouts.create_batch(current_user)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(f"已生成发放批次{batch.reference}：{batch.claim_count}笔。", "success")
+            return redirect(url_for("review.batch", batch_id=batch.id))
+    return render("review/payouts.html", form=form, waiting=payouts.approved_waiting(current_user),
+                  batches=payouts.list_batches(current_user))
+
+
+@bp.get("/payouts/<int:batch_id>")
+@federation_staff
+def batch(batch_id: int):
+    """A batch: its claims (cards masked), the export and the "paid" form."""
+    batch = payouts.get_batch(current_user, batch_id)
+    return render("review/batch.html", batch=batch, export_form=EmptyForm(),
+                  paid_form=PaidForm(version=batch.version_id))
+
+
+@bp.post("/payouts/<int:batch_id>/export")
+@federation_staff
+def export(batch_id: int):
+    """The bank-transfer file (full card numbers): reviewers and administrators only, audited."""
+    if not EmptyForm().validate_on_submit():
+        flash("页面已过期，请刷新后重试。", "error")
+        return redirect(url_for("review.batch", batch_id=batch_id))
+    filename, content = payouts.export_batch(current_user, batch_id)
+    return xlsx_download(filename, content)
+
+
+@bp.post("/payouts/<int:batch_id>/paid")
+@federation_staff
+def mark_paid(batch_id: int):
+    """Record the bank's reference: the claims become paid and their members are texted."""
+    form = PaidForm()
+    if form.validate_on_submit():
+        try:
+            payouts.mark_batch_paid(current_user, batch_id, bank_reference=form.bank_reference.data,
+                                    version=form.version.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash("已登记付款，会员将收到到账短信。", "success")
+    else:
+        for messages in form.errors.values():
+            flash(messages[0], "error")
+    return redirect(url_for("review.batch", batch_id=batch_id))
+
+
+@bp.route("/discharges", methods=["GET", "POST"])
+@federation_staff
+def discharge_lists():
+    """Import a hospital-discharge list: drafts and invitation texts for covered, unclaimed stays."""
+    form = DischargeListForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            record = discharges.import_discharges(current_user, upload.read(), upload.filename)
+        except DomainError as error:
+            form.file.errors.append(error.message)
+        else:
+            flash(f"已导入{record.row_count}行：新建草稿{record.drafts_created}件，短信{record.texts_queued}条。",
+                  "success")
+            return redirect(url_for("review.discharge_import", import_id=record.id))
+    return render("review/discharges.html", form=form, imports=discharges.list_imports(current_user))
+
+
+@bp.get("/discharges/<int:import_id>")
+@federation_staff
+def discharge_import(import_id: int):
+    """What one import did, row by row, with each text's delivery status."""
+    record, texts = discharges.get_import(current_user, import_id)
+    return render("review/discharge_import.html", record=record, texts=texts, outcomes=discharges.OUTCOME_LABELS)
+
+
+@bp.get("/discharges/sample.xlsx")
+@federation_staff
+def discharge_sample():
+    """A discharge list built from current covered members, to try the import with."""
+    return xlsx_download("出院名单示例.xlsx", discharges.sample_discharge_list(current_user))
