@@ -107,6 +107,12 @@ def parse_uscc(raw: object) -> str:
                            code="uscc_format", field="uscc") from None
 
 
+def compose_uscc(region_code: str, sequence: int) -> str:
+    """A well-formed code for demo data and tests: a company (91) in ``region_code``, check character added."""
+    body = f"91{region_code}{sequence:09d}"[:17]
+    return body + uscc.calc_check_digit(body)
+
+
 def check_student_age(id_number: IdNumber, starts_on: date, *, minimum_age: int = MIN_STUDENT_AGE) -> int:
     """The student's age on the position's first day; refused below ``minimum_age`` (never below 16)."""
     minimum = max(minimum_age, MIN_STUDENT_AGE)

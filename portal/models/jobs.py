@@ -50,9 +50,10 @@ class Enterprise(TimestampMixin, db.Model):
     contact_mobile: Mapped[str] = mapped_column(EncryptedText)
     contact_mobile_hash: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default=EnterpriseStatus.PENDING, index=True)
-    # None: registered by its contact person. ``use_alter``: staff accounts point at enterprises too.
-    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", use_alter=True))
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", use_alter=True))
+    # None: registered by its contact person. Staff accounts point at enterprises too: ``use_alter``
+    # breaks the cycle when tables are created, SET NULL when rows are removed in either order.
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", use_alter=True, ondelete="SET NULL"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", use_alter=True, ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_note: Mapped[str | None] = mapped_column(String(200))
 
@@ -208,6 +209,7 @@ class Application(TimestampMixin, db.Model):
 
     student: Mapped[Student] = relationship()
     position: Mapped[Position] = relationship()
+    placement: Mapped[Placement | None] = relationship(back_populates="application")
 
     @property
     def status_label(self) -> str:
@@ -242,7 +244,7 @@ class Placement(TimestampMixin, db.Model):
     # The student's own link (texted on confirmation): keyed hash of a random token, never the token.
     access_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    application: Mapped[Application] = relationship()
+    application: Mapped[Application] = relationship(back_populates="placement")
     position: Mapped[Position] = relationship()
     student: Mapped[Student] = relationship()
     enterprise: Mapped[Enterprise] = relationship()

@@ -110,7 +110,10 @@ def register_enterprise(actor, details: EnterpriseDetails, *, username: str, pas
     if by_staff:
         require_union_staff(actor)
     code = rules.parse_uscc(details.uscc)
-    mobile = parse_mobile(details.contact_mobile)
+    try:
+        mobile = parse_mobile(details.contact_mobile)
+    except InvalidInput as error:
+        raise InvalidInput(error.message, code=error.code, field="contact_mobile") from None
     name = details.name.strip()
     if not name:
         raise InvalidInput("请填写企业名称（与营业执照一致）。", field="name")

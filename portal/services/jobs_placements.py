@@ -82,6 +82,21 @@ def decide_application(actor, application_id: int, *, accept: bool, note: str = 
     note = note.strip()
     if not accept and not note:
         raise InvalidInput("不录用时请写明原因或建议，学生会收到短信。", field="note")
+    if accept and position.ends_on < today:
+        raise Conflict("该岗位的实践期已经结束，不能再录用。", code="position_over")
+    if accept:
+        # The position row first, then application rows: every accept locks in this order, so
+        # closing a full position (which answers the others still waiting) cannot deadlock.
+        filled = db.session.execute(
+            update(Position)
+            .where(Position.id == position.id, Position.filled < Position.places,
+                   Position.status == PositionStatus.OPEN)
+            .values(filled=Position.filled + 1).execution_options(synchronize_session=False)
+        ).rowcount
+        if not filled:
+            db.session.rollback()
+            raise Conflict("该岗位名额已满（或已停止招募），不能再录用。如需增加名额，请发布新的岗位。",
+                           code="position_full")
     # The application moves only from "submitted": a double click decides once.
     claimed = db.session.execute(
         update(Application).where(Application.id == application.id, Application.status == ApplicationStatus.SUBMITTED)
@@ -95,19 +110,6 @@ def decide_application(actor, application_id: int, *, accept: bool, note: str = 
     student = application.student
     placement = token = None
     if accept:
-        if position.ends_on < today:
-            db.session.rollback()
-            raise Conflict("该岗位的实践期已经结束，不能再录用。", code="position_over")
-        filled = db.session.execute(
-            update(Position)
-            .where(Position.id == position.id, Position.filled < Position.places,
-                   Position.status == PositionStatus.OPEN)
-            .values(filled=Position.filled + 1).execution_options(synchronize_session=False)
-        ).rowcount
-        if not filled:
-            db.session.rollback()
-            raise Conflict("该岗位名额已满（或已停止招募），不能再录用。如需增加名额，请发布新的岗位。",
-                           code="position_full")
         token = secrets.token_urlsafe(24)
         link = link_for(token) if link_for else f"/jobs/s/{token}"
         placement = Placement(
@@ -154,6 +156,15 @@ def _decline_waiting(position: Position, actor) -> None:
 
 
 # ---------------------------------------------------------------- placements (enterprise)
+
+def own_application(actor, application_id: int) -> Application:
+    """An application to one of the actor's own positions."""
+    application = db.session.get(Application, application_id)
+    if application is None:
+        raise NotFound("找不到该报名。")
+    own_position(actor, application.position_id)
+    return application
+
 
 def own_placement(actor, placement_id: int) -> Placement:
     enterprise = enterprise_of(actor)

@@ -1,0 +1,177 @@
+"""The enterprise contact's pages: own positions, applications, placements (``jobs.enterprise.*``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user
+
+from portal import clock
+from portal.blueprints.jobs.forms import (
+    AgreementForm,
+    AttendanceForm,
+    CloseForm,
+    DecisionForm,
+    FinishForm,
+    PositionForm,
+)
+from portal.blueprints.jobs.helpers import certificate_page, form_error
+from portal.domain.errors import DomainError
+from portal.domain.jobs import week_starting
+from portal.domain.roles import Role
+from portal.services import jobs as jobs_service
+from portal.services import jobs_placements as placements
+from portal.web import is_htmx, render, roles_required
+
+bp = Blueprint("enterprise", __name__, url_prefix="/enterprise")
+enterprise_required = roles_required(Role.ENTERPRISE)
+
+
+@bp.get("/")
+@enterprise_required
+def dashboard():
+    """The enterprise's positions (with applications waiting) and its students at work."""
+    enterprise, rows = jobs_service.enterprise_positions(current_user)
+    return render("jobs/enterprise/dashboard.html", enterprise=enterprise, rows=rows,
+                  placements=placements.enterprise_placements(current_user), today=clock.today())
+
+
+@bp.route("/positions/new", methods=["GET", "POST"])
+@enterprise_required
+def new_position():
+    """Post a caring position; it appears in the public listing at once."""
+    enterprise = jobs_service.enterprise_of(current_user)
+    form = PositionForm()
+    if not form.is_submitted():
+        form.district.data, form.address.data = enterprise.district, enterprise.address
+    if form.validate_on_submit():
+        try:
+            item = jobs_service.post_position(current_user, position_details(form))
+        except DomainError as error:
+            form_error(form, error, "title")
+        else:
+            flash(f"岗位“{item.title}”已发布。", "success")
+            return redirect(url_for("jobs.enterprise.position", position_id=item.id))
+    return render("jobs/enterprise/position_form.html", form=form, enterprise=enterprise)
+
+
+def position_details(form) -> jobs_service.PositionDetails:
+    return jobs_service.PositionDetails(
+        title=form.title.data or "", description=form.description.data or "", district=form.district.data or "",
+        address=form.address.data or "", majors=form.majors.data or "", places=form.places.data,
+        pay_yuan=form.pay.data or "", pay_unit=form.pay_unit.data, starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data, apply_by=form.apply_by.data, hours=form.hours.data or "",
+        min_age=form.min_age.data, safety_notes=form.safety_notes.data or "",
+        agreement_confirmed=bool(form.agreement_confirmed.data))
+
+
+@bp.get("/positions/<int:position_id>")
+@enterprise_required
+def position(position_id: int):
+    """Applications to one position: waiting first, hardship families marked for priority."""
+    item, applications = jobs_service.position_applications(current_user, position_id)
+    return render("jobs/enterprise/position.html", position=item, applications=applications,
+                  form=DecisionForm(), close_form=CloseForm(), today=clock.today())
+
+
+@bp.post("/positions/<int:position_id>/close")
+@enterprise_required
+def close_position(position_id: int):
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            jobs_service.close_position(current_user, position_id, reason=form.reason.data or "")
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("岗位已停止报名。", "success")
+    return redirect(url_for("jobs.enterprise.position", position_id=position_id))
+
+
+@bp.post("/applications/<int:application_id>/decide")
+@enterprise_required
+def decide(application_id: int):
+    """Accept or decline with a note; htmx swaps just the application's row."""
+    form = DecisionForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            placements.decide_application(
+                current_user, application_id, accept=form.decision.data == "accept", note=form.note.data or "",
+                link_for=lambda token: url_for("jobs.student_placement", token=token, _external=True))
+        except DomainError as exc:
+            error = exc.message
+    else:
+        error = "请选择答复；页面过期时请刷新后重试。"
+    application = placements.own_application(current_user, application_id)
+    if not is_htmx():
+        flash(error or "已答复，学生会收到短信。", "error" if error else "success")
+        return redirect(url_for("jobs.enterprise.position", position_id=application.position_id))
+    return render("jobs/enterprise/_application.html", application=application, form=DecisionForm(), error=error,
+                  today=clock.today())
+
+
+@bp.get("/placements/<int:placement_id>")
+@enterprise_required
+def placement(placement_id: int):
+    """One student at work: contact details (now visible), agreement, attendance, the end."""
+    return _placement_screen(placement_id)
+
+
+def _placement_screen(placement_id: int, status: int = 200, **submitted):
+    item = placements.own_placement(current_user, placement_id)
+    contact = placements.placement_contact(current_user, placement_id)
+    today = clock.today()
+    forms = {
+        "agreement": AgreementForm(formdata=None, agreement_signed_on=today, starts_on=item.starts_on),
+        "attendance": AttendanceForm(formdata=None, week=week_starting(today)),
+        "finish": FinishForm(formdata=None, ends_on=min(item.ends_on, today), days_worked=item.days_reported or None),
+    }
+    forms.update(submitted)
+    return render("jobs/enterprise/placement.html", status=status, placement=item, contact=contact, **forms)
+
+
+def _placement_action(placement_id: int, name: str, form, action, success: str):
+    """Run one placement action; on a refusal show the page again with what was typed kept."""
+    if form.validate_on_submit():
+        try:
+            action(form)
+        except DomainError as error:
+            form_error(form, error, next(iter(form._fields)))
+        else:
+            flash(success, "success")
+            return redirect(url_for("jobs.enterprise.placement", placement_id=placement_id))
+    return _placement_screen(placement_id, status=422, **{name: form})
+
+
+@bp.post("/placements/<int:placement_id>/agreement")
+@enterprise_required
+def agreement(placement_id: int):
+    """Record the signed agreement and the accident insurance; the placement starts."""
+    return _placement_action(placement_id, "agreement", AgreementForm(), lambda f: placements.record_agreement(
+        current_user, placement_id, agreement_signed_on=f.agreement_signed_on.data, insurer=f.insurer.data,
+        policy_no=f.policy_no.data, starts_on=f.starts_on.data), "已登记协议和保险，学生已收到上岗确认短信。")
+
+
+@bp.post("/placements/<int:placement_id>/attendance")
+@enterprise_required
+def attendance(placement_id: int):
+    """This week's attendance (again for the same week corrects it)."""
+    return _placement_action(placement_id, "attendance", AttendanceForm(), lambda f: placements.report_attendance(
+        current_user, placement_id, week=f.week.data, days_present=f.days_present.data,
+        hours_worked=f.hours_worked.data, note=f.note.data or ""), "已填报本周出勤。")
+
+
+@bp.post("/placements/<int:placement_id>/finish")
+@enterprise_required
+def finish(placement_id: int):
+    """Days worked and pay received; the student can then print the certificate."""
+    return _placement_action(placement_id, "finish", FinishForm(), lambda f: placements.finish_placement(
+        current_user, placement_id, ends_on=f.ends_on.data, days_worked=f.days_worked.data,
+        pay_received_yuan=f.pay_received.data), "实践已结束，学生可打印实践证明。")
+
+
+@bp.get("/placements/<int:placement_id>/certificate")
+@enterprise_required
+def certificate(placement_id: int):
+    item = placements.own_placement(current_user, placement_id)
+    return certificate_page(item, back=url_for("jobs.enterprise.placement", placement_id=item.id))

@@ -1,0 +1,158 @@
+"""The union's work-study pages (``jobs.union.*``): figures, approvals, concerns, export.
+
+Union officers see their own subtree; administrators see the whole federation.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import clock
+from portal.blueprints.jobs.forms import AnswerForm, CloseForm, EnterpriseForm, ReviewForm
+from portal.blueprints.jobs.helpers import certificate_page, enterprise_details, form_error
+from portal.domain.errors import DomainError
+from portal.domain.jobs import APPLICATION_STATUS_LABELS, ApplicationStatus
+from portal.domain.roles import Role
+from portal.integrations.spreadsheets import xlsx_download
+from portal.services import jobs as jobs_service
+from portal.services import jobs_placements as placements
+from portal.web import render, roles_required
+
+bp = Blueprint("union", __name__, url_prefix="/union")
+union_required = roles_required(Role.UNION_OFFICER, Role.ADMIN)
+
+
+@bp.get("/")
+@union_required
+def overview():
+    """The programme at a glance: the article's figures, open concerns first, enterprises waiting."""
+    return render("jobs/union/overview.html", figures=placements.union_figures(current_user),
+                  concerns=placements.union_concerns(current_user, limit=20), answer_form=AnswerForm(),
+                  pending=placements.union_enterprises(current_user, status="pending"), review_form=ReviewForm())
+
+
+@bp.get("/enterprises")
+@union_required
+def enterprises():
+    """Every enterprise of the area, pending ones first."""
+    return render("jobs/union/enterprises.html", enterprises=placements.union_enterprises(current_user),
+                  review_form=ReviewForm())
+
+
+@bp.route("/enterprises/new", methods=["GET", "POST"])
+@union_required
+def new_enterprise():
+    """An officer registers an enterprise on its behalf (approved at once) with its contact's account."""
+    form = EnterpriseForm()
+    form.union_id.choices = [(u.id, u.name) for u in jobs_service.oversight_unions(current_user)]
+    if form.validate_on_submit():
+        try:
+            enterprise = jobs_service.register_enterprise(current_user, enterprise_details(form),
+                                                          username=form.username.data, password=form.password.data)
+        except DomainError as error:
+            form_error(form, error, "name")
+        else:
+            flash(f"已登记爱心企业“{enterprise.name}”，联系人可用所设用户名和密码登录。", "success")
+            return redirect(url_for("jobs.union.enterprises"))
+    return render("jobs/enterprise_form.html", form=form, by_staff=True)
+
+
+@bp.post("/enterprises/<int:enterprise_id>/review")
+@union_required
+def review(enterprise_id: int):
+    """Approve an enterprise, or turn it down with a reason."""
+    form = ReviewForm()
+    if form.validate_on_submit():
+        approve = request.form.get("decision") == "approve"
+        try:
+            enterprise = jobs_service.review_enterprise(current_user, enterprise_id, approve=approve,
+                                                        note=form.note.data or "")
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"“{enterprise.name}”{'已通过审核' if approve else '未通过审核'}，已短信通知联系人。", "success")
+    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/jobs/")
+                    else url_for("jobs.union.enterprises"))
+
+
+@bp.get("/positions")
+@union_required
+def positions():
+    """Every position of the area, with places filled."""
+    return render("jobs/union/positions.html", positions=placements.union_positions(current_user),
+                  today=clock.today(), close_form=CloseForm())
+
+
+@bp.post("/positions/<int:position_id>/close")
+@union_required
+def close_position(position_id: int):
+    """Take down a position (unsafe, misleading, or the enterprise asked)."""
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            jobs_service.close_position(current_user, position_id, reason=form.reason.data or "")
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("岗位已下架。", "success")
+    return redirect(url_for("jobs.union.positions"))
+
+
+@bp.get("/applications")
+@union_required
+def applications():
+    """Applications of the area, filterable by state."""
+    status = request.args.get("status") or None
+    if status not in {s.value for s in ApplicationStatus}:
+        status = None
+    return render("jobs/union/applications.html", status=status, labels=APPLICATION_STATUS_LABELS,
+                  applications=placements.union_applications(current_user, status=status))
+
+
+@bp.get("/placements")
+@union_required
+def placement_list():
+    """Where every student works, whether insured, attendance reported, paid."""
+    return render("jobs/union/placements.html", placements=placements.union_placements(current_user))
+
+
+@bp.get("/placements/<int:placement_id>")
+@union_required
+def placement(placement_id: int):
+    """One placement in full, with the student's contact details (the view is audited)."""
+    item = placements.union_placement(current_user, placement_id)
+    contact = placements.placement_contact(current_user, placement_id)
+    return render("jobs/union/placement.html", placement=item, contact=contact, answer_form=AnswerForm())
+
+
+@bp.get("/placements/<int:placement_id>/certificate")
+@union_required
+def certificate(placement_id: int):
+    item = placements.union_placement(current_user, placement_id)
+    return certificate_page(item, back=url_for("jobs.union.placement", placement_id=item.id))
+
+
+@bp.post("/concerns/<int:concern_id>/answer")
+@union_required
+def answer(concern_id: int):
+    """Answer a student's concern; the student is told by text."""
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            placements.answer_concern(current_user, concern_id, answer=form.answer.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("已答复，学生会收到短信。", "success")
+    else:
+        flash("请填写答复内容。", "error")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/jobs/") else url_for("jobs.union.overview"))
+
+
+@bp.get("/export.xlsx")
+@union_required
+def export():
+    """Placements of the area as an Excel file (ID numbers masked)."""
+    return xlsx_download(f"勤工俭学上岗情况-{clock.today():%Y%m%d}.xlsx", placements.export_placements(current_user))
