@@ -382,20 +382,9 @@ def upload_document(actor, claim_id: int, *, kind: str, filename: str, data: byt
     if kind not in allowed:
         raise InvalidInput("请选择材料类型。", field="kind")
     stored = prepare_upload(data, current_app.config["UPLOAD_MAX_BYTES"])
-    digest = hashlib.sha256(stored.content).hexdigest()
-    existing = db.session.scalar(select(ClaimDocument).where(ClaimDocument.claim_id == claim.id,
-                                                             ClaimDocument.sha256 == digest))
-    if existing is not None:
-        return existing  # the same file twice (double click, second try) is one document
-    token = secrets.token_hex(16)
-    stored_name = f"claims/{token[:2]}/{token}.{EXTENSIONS[stored.content_type]}"
-    path = _upload_root() / stored_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(stored.content)
-    document = ClaimDocument(claim=claim, kind=kind, original_name=_safe_name(filename), stored_name=stored_name,
-                             content_type=stored.content_type, size_bytes=len(stored.content), sha256=digest,
-                             uploaded_by=actor_label(actor))
-    db.session.add(document)
+    document, path = store_document(claim, kind, filename, stored, uploaded_by=actor_label(actor))
+    if path is None:
+        return document  # the same file twice (double click, second try) is one document
     refresh_assessment(claim, today=today)
     audit.record(actor, "claim.document_upload", "claim", claim.id, kind=kind, size=len(stored.content))
     try:
@@ -404,6 +393,25 @@ def upload_document(actor, claim_id: int, *, kind: str, filename: str, data: byt
         path.unlink(missing_ok=True)
         raise
     return document
+
+
+def store_document(claim: Claim, kind: str, filename: str | None, stored: StoredFile, *,
+                   uploaded_by: str) -> tuple[ClaimDocument, Path | None]:
+    """Write a checked file under a random name and add its row; ``path`` is None for a repeat."""
+    digest = hashlib.sha256(stored.content).hexdigest()
+    existing = next((doc for doc in claim.documents if doc.sha256 == digest), None)
+    if existing is not None:
+        return existing, None
+    token = secrets.token_hex(16)
+    stored_name = f"claims/{token[:2]}/{token}.{EXTENSIONS[stored.content_type]}"
+    path = _upload_root() / stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(stored.content)
+    document = ClaimDocument(claim=claim, kind=kind, original_name=_safe_name(filename), stored_name=stored_name,
+                             content_type=stored.content_type, size_bytes=len(stored.content), sha256=digest,
+                             uploaded_by=uploaded_by)
+    db.session.add(document)
+    return document, path
 
 
 def _safe_name(filename: str | None) -> str:
