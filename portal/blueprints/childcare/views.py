@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -103,3 +104,9 @@ def cancel(registration_id: int):
         else:
             flash("已取消报名。名额将自动递补给候补的孩子。", "success")
     return redirect(url_for("childcare.registration", registration_id=registration_id))
+
+
+@bp.cli.command("allocate-due")
+def allocate_due_command():
+    """Draw every class whose registration window has closed (run daily from cron or the queue)."""
+    click.echo(f"allocated {service.allocate_due()} class(es)")
