@@ -11,6 +11,7 @@ from portal.domain.errors import DomainError
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(discharge_sample_command)
     app.cli.add_command(import_roster_command)
 
 
@@ -88,3 +89,22 @@ def import_roster_command(file, union_code, dry_run, as_json):
                f"已在别处参保: {result['already_covered']}  错误: {len(result['errors'])}")
     for error in result["errors"]:
         click.echo(f"  第{error['row']}行 {error['column']}: {error['message']}")
+
+
+@click.command("discharge-sample")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--count", default=8, show_default=True, help="How many covered members to include.")
+def discharge_sample_command(path, count):
+    """Write a hospital-discharge list of current covered members, to try the discharge import."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import StaffUser
+    from portal.services.discharges import sample_discharge_list
+
+    reviewer = db.session.scalar(select(StaffUser).where(StaffUser.role.in_(("reviewer", "admin"))).limit(1))
+    if reviewer is None:
+        raise click.ClickException("no reviewer or administrator account exists")
+    with open(path, "wb") as handle:
+        handle.write(sample_discharge_list(reviewer, count=count))
+    click.echo(f"wrote {path}: import it under 理赔审核 → 出院名单")

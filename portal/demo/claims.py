@@ -3,7 +3,7 @@
 Runs after the enrolment loader and finds covered members by querying, so it follows whatever
 covers that loader made. The demo member 虞建国 gets the article's case: a 38-day stay for a
 critical illness, 12,100元, approved by two reviewers and paid. A discharge list to import is
-generated on demand (审核 → 出院名单 → 下载示例名单, or ``flask --app wsgi claims-discharge-sample``).
+generated on demand (审核 → 出院名单 → 下载示例名单, or ``flask --app wsgi discharge-sample FILE``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portal.demo.core import DEMO_PASSWORD
 from portal.domain.claims import ClaimStatus, ClaimType
+from portal.domain.money import format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Enrollment, EnrollmentStatus, StaffUser
@@ -107,7 +108,7 @@ class _Builder:
         claim.approved_fen = claim.calculated_fen
         if second is not None:
             claim.first_approver_id, claim.first_approved_at = reviewer.id, when
-            add_event(claim, "first_approval", reviewer, f"初审通过，金额{claim.approved_fen / 100:,.2f}元。"
+            add_event(claim, "first_approval", reviewer, f"初审通过，金额{format_yuan(claim.approved_fen)}。"
                       "超过10,000.00元，等待第二位审核员复核。", at=when)
             if status is ClaimStatus.AWAITING_SECOND:
                 claim.status = status
@@ -115,7 +116,7 @@ class _Builder:
             reviewer, when = second, when + timedelta(hours=3)
         claim.status = ClaimStatus.APPROVED
         claim.decided_by_id, claim.decided_at = reviewer.id, when
-        add_event(claim, "approved", reviewer, f"审核通过，核准金额{claim.approved_fen / 100:,.2f}元。将转入发放。",
+        add_event(claim, "approved", reviewer, f"审核通过，核准金额{format_yuan(claim.approved_fen)}。将转入发放。",
                   at=when)
 
 
@@ -166,7 +167,8 @@ def load(context) -> None:
     # Approved, waiting for a payout batch (the reviewer can make one).
     for index, cover in enumerate(others[2:4]):
         claim = build.claim(cover, ClaimType.ACCIDENT, days_ago=12 + index, accident_date=today - timedelta(days=20),
-                            accident_description="送件途中电动车侧滑摔倒，右腕骨折", medical_costs_fen=620_000 - index * 300_000)
+                            accident_description="送件途中电动车侧滑摔倒，右腕骨折",
+                            medical_costs_fen=620_000 - index * 300_000)
         build.decide(claim, ClaimStatus.APPROVED, reviewer)
     # Waiting for a second reviewer (above 10,000元).
     claim = build.claim(others[4], ClaimType.ACCIDENT, days_ago=5, accident_date=today - timedelta(days=60),
@@ -175,8 +177,8 @@ def load(context) -> None:
     build.decide(claim, ClaimStatus.AWAITING_SECOND, reviewer, second=second)
     # Submitted and unflagged: bulk approval material.
     for index, cover in enumerate(others[5:10]):
-        build.claim(cover, ClaimType.HOSPITAL, days_ago=3 + index, diagnosis=("急性阑尾炎", "腰椎间盘突出症")[index % 2],
-                    **stay(8 + index, 5 + index, index))
+        build.claim(cover, ClaimType.HOSPITAL, days_ago=3 + index,
+                    diagnosis=("急性阑尾炎", "腰椎间盘突出症")[index % 2], **stay(8 + index, 5 + index, index))
     # Submitted with a flag: a document missing.
     build.claim(others[10], ClaimType.HOSPITAL, days_ago=2, documents=False, diagnosis="2型糖尿病", **stay(6, 7, 1))
     # Needing documents, and rejected.
@@ -189,7 +191,8 @@ def load(context) -> None:
                 diagnosis="肺炎", **stay(4, 6, 0))
     build.claim(yu, ClaimType.ACCIDENT, days_ago=0, documents=False, status=ClaimStatus.DRAFT,
                 accident_date=today - timedelta(days=2), accident_description="配送途中被车门撞到左臂")
-    context.notes.append(f"理赔: {build.count}件演示申请（各状态），一个已付款的发放批次；第二位审核员 reviewer2 / {DEMO_PASSWORD}")
+    context.notes.append(f"理赔: {build.count}件演示申请（各状态），一个已付款的发放批次；"
+                         f"第二位审核员 reviewer2 / {DEMO_PASSWORD}")
 
 
 def _paid_batch(claims: list[Claim], reviewer: StaffUser, second: StaffUser, today) -> None:
@@ -209,5 +212,5 @@ def _paid_batch(claims: list[Claim], reviewer: StaffUser, second: StaffUser, tod
     batch.paid_at, batch.paid_by_id = paid_at, second.id
     for claim in claims:
         claim.status, claim.paid_at = ClaimStatus.PAID, paid_at
-        add_event(claim, "paid", second, f"已转账{claim.approved_fen / 100:,.2f}元至尾号{claim.bank_card_last4}的银行卡。",
-                  at=paid_at)
+        add_event(claim, "paid", second,
+                  f"已转账{format_yuan(claim.approved_fen)}至尾号{claim.bank_card_last4}的银行卡。", at=paid_at)
