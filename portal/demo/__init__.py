@@ -12,8 +12,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from portal.demo import claims as claims_demo
 from portal.demo import childcare as childcare_demo
+from portal.demo import claims as claims_demo
 from portal.demo import enrollment as enrollment_demo
 from portal.extensions import db
 from portal.models import Member, StaffUser, Union
