@@ -52,8 +52,10 @@ class Enterprise(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default=EnterpriseStatus.PENDING, index=True)
     # None: registered by its contact person. Staff accounts point at enterprises too: ``use_alter``
     # breaks the cycle when tables are created, SET NULL when rows are removed in either order.
-    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", use_alter=True, ondelete="SET NULL"))
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", use_alter=True, ondelete="SET NULL"))
+    registered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", use_alter=True, ondelete="SET NULL"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", use_alter=True, ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_note: Mapped[str | None] = mapped_column(String(200))
 
