@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data_command)
     app.cli.add_command(discharge_sample_command)
     app.cli.add_command(import_roster_command)
+    app.cli.add_command(jobs_close_expired_command)
 
 
 @click.command("create-staff")
@@ -108,3 +109,11 @@ def discharge_sample_command(path, count):
     with open(path, "wb") as handle:
         handle.write(sample_discharge_list(reviewer, count=count))
     click.echo(f"wrote {path}: import it under 理赔审核 → 出院名单")
+
+
+@click.command("jobs-close-expired")
+def jobs_close_expired_command():
+    """Close work-study positions whose application deadline has passed (run daily)."""
+    from portal.services.jobs import close_expired_positions
+
+    click.echo(f"closed {close_expired_positions()} positions past their deadline")

@@ -89,10 +89,11 @@ def _position(enterprise, title, majors, pay_yuan, unit, *, starts_on, apply_by,
 
 def _students(context, rng, count):
     """Children of demo members old enough to have a child at university."""
-    parents = [m for m in context.members[1:] if m.birth_date.year <= context.today.year - 42]
+    parents = [m for m in context.members[1:] if m.birth_date.year <= context.today.year - 42] or context.members[1:]
     rng.shuffle(parents)
     students = []
-    for index, parent in enumerate(parents[:count]):
+    for index in range(count):
+        parent = parents[index % len(parents)]  # a small demo gives some families two students
         school, major = SCHOOLS[index % len(SCHOOLS)]
         birth = date(context.today.year - rng.randint(18, 22), rng.randint(1, 12), rng.randint(1, 28))
         region = parent.id_number[:6]

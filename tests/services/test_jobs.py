@@ -464,3 +464,13 @@ def test_export_masks_id_numbers(placed):
     assert student.id_number not in str(rows[1]) and student.masked_id_number in rows[1]
     with pytest.raises(PermissionDenied):
         placements.export_placements(placed["contact"])
+
+
+def test_the_daily_command_closes_positions_past_their_deadline(runner, area):
+    enterprise = create_enterprise(union=area["street"])
+    old = create_position(enterprise, apply_by=date(2020, 6, 30), starts_on=date(2020, 7, 1),
+                          ends_on=date(2020, 8, 1))
+    result = runner.invoke(args=["jobs-close-expired"])
+    assert result.exit_code == 0 and "closed 1 positions" in result.output
+    db.session.expire_all()
+    assert db.session.get(Position, old.id).closed_reason == "deadline"
