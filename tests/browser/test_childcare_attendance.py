@@ -40,7 +40,7 @@ def test_organiser_checks_in_and_records_pickup_without_a_reload(browser, live_s
     card.get_by_role("button", name="核对").tap()
     card.get_by_text("不在家长授权的接送名单").wait_for()
     card.get_by_role("button", name="王*接走").tap()
-    card.get_by_text("接走", exact=False).first.wait_for()
+    card.get_by_text("由王*（母亲）接走").wait_for()
     page.screenshot(path=str(tmp_path / "attendance.png"), full_page=True)
 
     assert page.evaluate("window.stillTheSamePage") is True  # every tap was an htmx swap
