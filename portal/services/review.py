@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from portal import clock
 from portal.domain.claims import (
@@ -29,7 +29,7 @@ from portal.domain.errors import InvalidInput, PermissionDenied
 from portal.domain.money import format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import Union
+from portal.models import Member, Union
 from portal.models.claims import Claim
 from portal.services import audit
 from portal.services.access import require_role
@@ -76,9 +76,12 @@ def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int =
         stmt = stmt.where(Claim.union_id.in_(select(Union.id).where(Union.path.startswith(union.path))))
     if filters.min_age_days:
         stmt = stmt.where(Claim.submitted_at <= now - timedelta(days=filters.min_age_days))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = db.session.scalar(stmt.with_only_columns(func.count(Claim.id)).order_by(None))
+    # Only what a queue row shows: no decryption of members' ID numbers, no breakdowns.
     rows = db.session.scalars(
-        stmt.options(selectinload(Claim.member), selectinload(Claim.union))
+        stmt.options(selectinload(Claim.member).load_only(Member.id, Member.name),
+                     selectinload(Claim.union).load_only(Union.id, Union.name),
+                     defer(Claim.breakdown), defer(Claim.accident_description), defer(Claim.bank_card))
         .order_by(Claim.submitted_at, Claim.id).offset((page - 1) * per_page).limit(per_page)
     )
     return list(rows), total
