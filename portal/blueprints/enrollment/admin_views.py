@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.blueprints.enrollment.blueprint import bp
 from portal.blueprints.enrollment.forms import CampaignForm, NominateForm, PlanForm
 from portal.domain import enrollment as rules
-from portal.domain.errors import DomainError, InvalidInput
+from portal.domain.errors import DomainError, InvalidInput, PermissionDenied
 from portal.domain.money import fen_to_yuan, yuan_to_fen
 from portal.domain.plans import BenefitSchedule
 from portal.domain.roles import Role
@@ -131,6 +131,8 @@ def nominate(campaign_id: int):
     if form.validate_on_submit():
         try:
             enrollment = campaign_service.nominate(current_user, campaign_id, int(form.member_id.data))
+        except PermissionDenied:
+            raise
         except (DomainError, ValueError) as error:
             flash(getattr(error, "message", "请选择会员。"), "error")
         else:

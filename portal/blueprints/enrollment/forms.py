@@ -9,12 +9,12 @@ from portal.domain.enrollment import GIG_OCCUPATION_CHOICES
 
 
 class RosterUploadForm(FlaskForm):
-    union_code = SelectField("参保工会", validators=[DataRequired("请选择参保工会。")])
+    union_code = SelectField("参保工会", validators=[DataRequired("请选择参保工会。")], validate_choice=False)
     roster = FileField("名单文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的名单文件。")])
 
 
 class UnionChoiceForm(FlaskForm):
-    union_code = SelectField("工会", validators=[DataRequired("请选择工会。")])
+    union_code = SelectField("工会", validators=[DataRequired("请选择工会。")], validate_choice=False)
 
 
 class RejectForm(FlaskForm):

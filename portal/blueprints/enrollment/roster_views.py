@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.blueprints.enrollment.blueprint import bp
 from portal.blueprints.enrollment.forms import RosterUploadForm
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services import enrollment as enrollment_service
@@ -72,6 +72,8 @@ def confirm_roster(import_id: int):
     if EmptyForm().validate_on_submit():
         try:
             roster_service.confirm_roster(current_user, import_id)
+        except PermissionDenied:
+            raise
         except DomainError as error:
             flash_error(error)
     return redirect(url_for("enrollment.roster", import_id=import_id))
@@ -84,6 +86,8 @@ def recheck_roster(import_id: int):
     if EmptyForm().validate_on_submit():
         try:
             roster_service.recheck_roster(current_user, import_id)
+        except PermissionDenied:
+            raise
         except DomainError as error:
             flash_error(error)
     return redirect(url_for("enrollment.roster", import_id=import_id))

@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.blueprints.enrollment.blueprint import bp
 from portal.blueprints.enrollment.forms import RejectForm, UnionChoiceForm
 from portal.domain import enrollment as rules
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services import enrollment as enrollment_service
@@ -97,6 +97,8 @@ def confirm_application(enrollment_id: int):
     if EmptyForm().validate_on_submit():
         try:
             enrollment = enrollment_service.confirm_application(current_user, enrollment_id)
+        except PermissionDenied:
+            raise
         except DomainError as error:
             flash_error(error)
         else:
@@ -116,6 +118,8 @@ def reject_application(enrollment_id: int):
         return redirect(url_for("enrollment.applications"))
     try:
         enrollment_service.reject_application(current_user, enrollment_id, reason=form.reason.data)
+    except PermissionDenied:
+        raise
     except DomainError as error:
         flash_error(error)
     else:
