@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask import current_app
+from huey import crontab
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from portal import clock
 from portal.domain import enrollment as rules
-from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.identity import mask_id_number, mask_name, normalise
 from portal.domain.plans import BenefitSchedule, cover_period
 from portal.domain.roles import Role
@@ -28,6 +29,7 @@ from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.access import require_role, require_union_in_scope, scope_union, union_scope
 from portal.services.sms import queue_text
+from portal.tasks import app_context, huey
 
 DEFAULT_PLAN_CODE = "SANHEYI"
 STAFF_READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
@@ -574,16 +576,8 @@ def union_by_code(actor, code: str) -> Union:
     return union
 
 
-def staff_counts(actor, *, today: date | None = None) -> dict:
-    """Figures for the staff dashboard card, inside the actor's scope."""
-    today = today or clock.today()
-    try:
-        require_role(actor, *STAFF_READERS)
-    except PermissionDenied:
-        return {}
-    active = union_scope(select(func.count(Enrollment.id)).where(
-        Enrollment.status == EnrollmentStatus.ACTIVE, Enrollment.starts_on <= today, Enrollment.ends_on >= today),
-        actor, Enrollment.union_id)
-    pending = union_scope(select(func.count(Enrollment.id)).where(Enrollment.status == EnrollmentStatus.PENDING),
-                          actor, Enrollment.union_id)
-    return {"active": db.session.scalar(active), "pending": db.session.scalar(pending)}
+@huey.periodic_task(crontab(hour="16", minute="5"))  # huey keeps UTC: 00:05 in China
+def expire_lapsed_daily() -> int:
+    """Every night, covers whose year is over become expired (they still cover their own year)."""
+    with app_context():
+        return expire_lapsed()

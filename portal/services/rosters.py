@@ -218,17 +218,56 @@ def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outco
     if not write:
         return
     if new_members:
-        inserted = db.session.execute(
-            insert(Member).returning(Member.id_number_hash, Member.id), new_members
-        ).all()
-        known.update(dict(inserted))
+        ids = insert_rows(Member.__table__, new_members, return_ids=True)
+        known.update(zip((values["id_number_hash"] for values in new_members), ids, strict=True))
         outcome.members_created += len(new_members)
     if enrol:
-        db.session.execute(insert(Enrollment), [
+        insert_rows(Enrollment.__table__, [
             _enrollment_values(known[digest], target, previous_end.get(known[digest]), now)
             for digest, _row in enrol
         ])
         outcome.created += len(enrol)
+
+
+def insert_rows(table, rows: list[dict], *, return_ids: bool = False) -> list[int] | None:
+    """Insert many rows in the session's transaction, the fastest way the database offers.
+
+    PostgreSQL gets COPY (ids drawn from the table's sequence first, so members can be linked);
+    other databases one executemany. Values pass through each column type's bind processing,
+    so ID numbers and mobiles are encrypted (Fernet, per row) either way.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return _copy_rows(connection, table, rows, return_ids=return_ids)
+    if return_ids:
+        result = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in result]
+    connection.execute(insert(table), rows)
+    return None
+
+
+def _copy_rows(connection, table, rows: list[dict], *, return_ids: bool) -> list[int] | None:
+    names = list(rows[0])
+    ids = None
+    if return_ids:
+        ids = list(connection.execute(
+            select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+            .select_from(func.generate_series(1, len(rows)))
+        ).scalars())
+        names = ["id", *names]
+    processors = [(table.c[name].type.bind_processor(connection.dialect) or _plain) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for index, values in enumerate(rows):
+                record = [ids[index], *values.values()] if ids else values.values()
+                copy.write_row([_plain(process(value)) for process, value in zip(processors, record, strict=True)])
+    return ids
+
+
+def _plain(value):
+    """COPY adapts by exact type: enum members (``StrEnum``) go as their text."""
+    return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
 def _member_values(row: rules.RosterRow, digest: str, union_id: int, now) -> dict:
@@ -394,7 +433,7 @@ def run_import(import_id: int, *, today: date | None = None) -> RosterImport:
         db.session.commit()
     except Exception as error:  # noqa: BLE001 - whatever failed, the roster must say so and write nothing
         db.session.rollback()
-        if isinstance(error, IntegrityError):
+        if _is_unique_violation(error):
             message = "导入过程中有人为名单中的人员办理了参保，本次导入未写入任何数据。请点击“重新校验”后再确认导入。"
         elif isinstance(error, InvalidInput):
             message = error.message
@@ -406,6 +445,11 @@ def run_import(import_id: int, *, today: date | None = None) -> RosterImport:
         roster.failure = message
         db.session.commit()
     return roster
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    """SQLAlchemy wraps driver errors, but COPY (PostgreSQL) raises psycopg's own."""
+    return isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == "23505"
 
 
 def _uploader(roster: RosterImport):

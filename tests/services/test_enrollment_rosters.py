@@ -152,7 +152,7 @@ def test_a_failed_import_writes_nothing(app):
     finally:
         rosters.blocking_stmt = original
     failed = db.session.get(RosterImport, roster.id)
-    assert failed.status == RosterImportStatus.FAILED and "未写入任何数据" in failed.failure
+    assert failed.status == RosterImportStatus.FAILED and "有人为名单中的人员办理了参保" in failed.failure
     assert Member.by_id_number(person(9)) is None
     assert count(Enrollment) == 1
 
