@@ -370,11 +370,14 @@ def check_roster(import_id: int, *, today: date | None = None) -> RosterImport:
         source = open_roster(_read_stored(roster), roster.filename)
         outcome = process_roster(source, union=roster.union, plan=roster.plan, today=today, write=False,
                                  progress=lambda done, total: set_progress(import_id, "validating", done, total))
-    except InvalidInput as error:
+    except Exception as error:  # noqa: BLE001 - the page must never wait for a check that died
         db.session.rollback()
+        if not isinstance(error, InvalidInput):
+            current_app.logger.exception("roster check %s failed", import_id)
         roster = db.session.get(RosterImport, import_id)
         roster.status = RosterImportStatus.FAILED
-        roster.failure = error.message
+        roster.failure = error.message if isinstance(error, InvalidInput) else \
+            "校验时出现系统错误，请稍后点击“重新校验”；如仍失败请联系管理员。"
         db.session.commit()
         return roster
     _store_outcome(roster, outcome)
