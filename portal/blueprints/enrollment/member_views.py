@@ -78,7 +78,7 @@ def certificate(enrollment_id: int):
     url = url_for("enrollment.verify", token=enrollment_service.certificate_token(enrollment), _external=True)
     qr = Markup(segno.make(url, error="m").svg_inline(scale=4, dark="#1b1b1f"))  # noqa: S704 - segno's own SVG
     return render("enrollment/certificate.html", enrollment=enrollment, plan=enrollment.plan, qr=qr,
-                  verify_url=url, rules=rules)
+                  verify_url=url, rules=rules, expanded=True)
 
 
 @bp.get("/verify/<token>")
