@@ -3,9 +3,9 @@
 from portal.blueprints.auth.views import bp as auth_bp
 from portal.blueprints.childcare.manage import bp as childcare_manage_bp
 from portal.blueprints.childcare.views import bp as childcare_bp
-from portal.blueprints.jobs.views import bp as jobs_bp
 from portal.blueprints.claims.views import bp as claims_bp
 from portal.blueprints.enrollment.views import bp as enrollment_bp
+from portal.blueprints.jobs.views import bp as jobs_bp
 from portal.blueprints.main.views import bp as main_bp
 from portal.blueprints.members.views import bp as members_bp
 from portal.blueprints.review.views import bp as review_bp
