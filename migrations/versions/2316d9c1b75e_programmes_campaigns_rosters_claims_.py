@@ -39,8 +39,8 @@ def upgrade():
     sa.Column('review_note', sa.String(length=200), nullable=True),
     sa.Column('created_at', portal.models.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', portal.models.base.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['registered_by_id'], ['staff_users.id'], name=op.f('fk_enterprises_registered_by_id_staff_users'), ondelete='SET NULL', use_alter=True),
-    sa.ForeignKeyConstraint(['reviewed_by_id'], ['staff_users.id'], name=op.f('fk_enterprises_reviewed_by_id_staff_users'), ondelete='SET NULL', use_alter=True),
+    sa.ForeignKeyConstraint(['registered_by_id'], ['staff_users.id'], name=op.f('fk_enterprises_registered_by_id_staff_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['staff_users.id'], name=op.f('fk_enterprises_reviewed_by_id_staff_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['union_id'], ['unions.id'], name=op.f('fk_enterprises_union_id_unions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprises')),
     sa.UniqueConstraint('uscc', name=op.f('uq_enterprises_uscc'))
