@@ -28,7 +28,7 @@ IS_POSTGRES = bool(os.environ.get("PORTAL_TEST_DATABASE_URL", "").startswith("po
 def pytest_collection_modifyitems(config, items):
     if IS_POSTGRES:
         return
-    skip = pytest.mark.skip(reason="concurrency test: runs on PostgreSQL (make test runs both)")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (make test runs the suite there too)")
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+HERE = Path(__file__).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -16,8 +18,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 def pytest_collection_modifyitems(config, items):
+    # This hook sees the whole session's items, not only this folder's.
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
