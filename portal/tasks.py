@@ -57,3 +57,32 @@ def deliver_due_texts() -> int:
 
     with app_context():
         return deliver_due()
+
+
+# --- Nightly sweeps (huey schedules in UTC: 16:xx UTC is just after midnight in China) ---------
+
+@huey.periodic_task(crontab(hour="16", minute="5"))
+def expire_lapsed_covers() -> int:
+    """Covers whose year is over become expired (they still cover the events of their year)."""
+    from portal.services.enrollment import expire_lapsed
+
+    with app_context():
+        return expire_lapsed()
+
+
+@huey.periodic_task(crontab(hour="16", minute="10"))
+def allocate_closed_childcare_classes() -> int:
+    """Classes whose registration window closed yesterday get their seats drawn by ballot."""
+    from portal.services.childcare import allocate_due
+
+    with app_context():
+        return allocate_due()
+
+
+@huey.periodic_task(crontab(hour="16", minute="15"))
+def close_expired_positions() -> int:
+    """Work-study positions past their application deadline stop taking applications."""
+    from portal.services.jobs import close_expired_positions as close
+
+    with app_context():
+        return close()

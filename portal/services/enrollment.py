@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask import current_app
-from huey import crontab
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +28,6 @@ from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.access import require_role, require_union_in_scope, scope_union, union_scope
 from portal.services.sms import queue_text
-from portal.tasks import app_context, huey
 
 DEFAULT_PLAN_CODE = "SANHEYI"
 STAFF_READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
@@ -574,10 +572,3 @@ def union_by_code(actor, code: str) -> Union:
         raise InvalidInput(f"找不到工会代码 {code}。", field="union_code")
     require_union_in_scope(actor, union)
     return union
-
-
-@huey.periodic_task(crontab(hour="16", minute="5"))  # huey keeps UTC: 00:05 in China
-def expire_lapsed_daily() -> int:
-    """Every night, covers whose year is over become expired (they still cover their own year)."""
-    with app_context():
-        return expire_lapsed()

@@ -76,3 +76,11 @@ def test_http_gateway_reports_a_refusal(provider):
     _Provider.status = 500
     with pytest.raises(SmsDeliveryError, match="HTTP 500"):
         HttpGateway(provider).send("13812345678", "x")
+
+
+def test_the_nightly_sweeps_are_scheduled_in_the_task_queue():
+    from portal.tasks import huey
+
+    names = {task.__name__ for task in huey._registry._periodic_tasks}
+    assert {"deliver_due_texts", "expire_lapsed_covers", "allocate_closed_childcare_classes",
+            "close_expired_positions"} <= names
