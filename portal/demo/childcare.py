@@ -72,7 +72,7 @@ def _child(context, parent, starts_on: date, used: set[str]) -> Child:
             break
     used.add(number)
     child = Child(parent_id=parent.id, name=parent.name[0] + rng.choice(CHILD_GIVEN))
-    child.set_id_number(parse_id_number(number, today=context.today))
+    child.set_identity(parse_id_number(number, today=context.today))
     if rng.random() < 0.15:
         child.health_notes = rng.choice(HEALTH_NOTES)
     if rng.random() < 0.1:

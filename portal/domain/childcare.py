@@ -14,6 +14,7 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 
 from portal.domain.errors import InvalidInput
+from portal.domain.identity import age_on
 
 DEFAULT_MIN_AGE = 6
 DEFAULT_MAX_AGE = 12
@@ -133,13 +134,6 @@ def allocate(entries: Iterable[BallotEntry], seats: int, seed: str) -> Allocatio
 
 
 # --- ages, schedules and phases ------------------------------------------------------------
-
-
-def age_on(birth_date: date, day: date) -> int:
-    years = day.year - birth_date.year
-    if (day.month, day.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
 
 
 def check_age(birth_date: date, starts_on: date, min_age: int, max_age: int) -> int:

@@ -44,10 +44,15 @@ class IdNumber:
         return f"地区码 {self.region_code} 不在现行行政区划表中（可能已调整），请人工核对。"
 
     def age_on(self, day: date) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, day)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years on ``day`` (a birthday counts from the day itself)."""
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
 
 
 def parse_id_number(raw: object, *, today: date) -> IdNumber:

@@ -34,13 +34,13 @@ from portal.domain.childcare import (
     class_phase,
     weekdays_label,
 )
-from portal.domain.identity import mask_id_number, mask_mobile, mask_name
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, utcnow
 from portal.models.members import Member
+from portal.models.people import PersonalDataMixin
 from portal.models.staff import StaffUser
 from portal.models.unions import Union
-from portal.pii import EncryptedText, lookup_hash
+from portal.pii import EncryptedText
 
 
 class ClassStatus(StrEnum):
@@ -156,7 +156,7 @@ class ChildcareBallot(db.Model):
         return list(self.order[self.seats:])
 
 
-class Child(TimestampMixin, db.Model):
+class Child(PersonalDataMixin, TimestampMixin, db.Model):
     """A child as one parent registered them. Another parent registering the same child makes a
     second row; ``id_number_hash`` ties them together for the overlapping-classes rule."""
 
@@ -182,30 +182,12 @@ class Child(TimestampMixin, db.Model):
     def authorised_adults(self) -> list[PickupAdult]:
         return [adult for adult in self.pickup_adults if adult.is_active]
 
-    def set_id_number(self, parsed) -> None:
-        self.id_number = parsed.value
-        self.id_number_hash = lookup_hash(parsed.value)
-        self.gender = parsed.gender
-        self.birth_date = parsed.birth_date
-
-    @property
-    def masked_name(self) -> str:
-        return mask_name(self.name)
-
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
-
-    @property
-    def gender_label(self) -> str:
-        return "男" if self.gender == "M" else "女"
-
     @property
     def has_health_notes(self) -> bool:
         return bool(self.health_notes or self.allergies)
 
 
-class PickupAdult(db.Model):
+class PickupAdult(PersonalDataMixin, db.Model):
     """An adult the parent authorised to collect the child."""
 
     __tablename__ = "childcare_pickup_adults"
@@ -221,17 +203,6 @@ class PickupAdult(db.Model):
 
     child: Mapped[Child] = relationship(back_populates="pickup_adults")
 
-    def set_mobile(self, mobile: str) -> None:
-        self.mobile = mobile
-        self.mobile_hash = lookup_hash(mobile)
-
-    @property
-    def masked_name(self) -> str:
-        return mask_name(self.name)
-
-    @property
-    def masked_mobile(self) -> str:
-        return mask_mobile(self.mobile)
 
 
 class RegistrationStatus(StrEnum):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.identity import IdNumber, mask_id_number, mask_mobile, mask_name
+from portal.domain.identity import mask_mobile
 from portal.domain.jobs import (
     APPLICATION_STATUS_LABELS,
     CLOSED_REASON_LABELS,
@@ -28,6 +28,7 @@ from portal.domain.jobs import (
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, utcnow
 from portal.models.members import Member
+from portal.models.people import PersonalDataMixin
 from portal.models.unions import Union
 from portal.pii import EncryptedText, lookup_hash
 
@@ -136,7 +137,7 @@ class Position(TimestampMixin, db.Model):
         return [part.strip() for part in self.majors.replace("，", ",").replace("、", ",").split(",") if part.strip()]
 
 
-class Student(TimestampMixin, db.Model):
+class Student(PersonalDataMixin, TimestampMixin, db.Model):
     """A member's child at university. ID number and mobile encrypted, found by keyed hash."""
 
     __tablename__ = "students"
@@ -157,38 +158,11 @@ class Student(TimestampMixin, db.Model):
 
     parent: Mapped[Member] = relationship()
 
-    def set_identity(self, id_number: IdNumber) -> None:
-        self.id_number = id_number.value
-        self.id_number_hash = lookup_hash(id_number.value)
-        self.birth_date = id_number.birth_date
-        self.gender = id_number.gender
-
-    def set_mobile(self, mobile: str) -> None:
-        self.mobile = mobile
-        self.mobile_hash = lookup_hash(mobile)
-
     @property
     def is_hardship_family(self) -> bool:
         """Read from the parent, where the union keeps the flag up to date."""
         return bool(self.parent and self.parent.is_hardship_family)
 
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
-
-    @property
-    def masked_mobile(self) -> str:
-        return mask_mobile(self.mobile)
-
-    @property
-    def masked_name(self) -> str:
-        return mask_name(self.name)
-
-    def age_on(self, day: date) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
 
 
 class Application(TimestampMixin, db.Model):

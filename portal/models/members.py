@@ -8,10 +8,11 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.identity import IdNumber, mask_id_number, mask_mobile, mask_name
+from portal.domain.identity import IdNumber
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime
+from portal.models.people import PersonalDataMixin
 from portal.models.unions import Union
 from portal.pii import EncryptedText, lookup_hash
 
@@ -21,7 +22,7 @@ OTHER_OCCUPATIONS = ("环卫工人", "企业职工", "机关事业单位职工",
 SANITATION_OCCUPATION = "环卫工人"
 
 
-class Member(UserMixin, TimestampMixin, db.Model):
+class Member(PersonalDataMixin, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,32 +59,9 @@ class Member(UserMixin, TimestampMixin, db.Model):
         return self.name
 
     def set_identity(self, id_number: IdNumber) -> None:
-        """Store a checked ID number with what it tells (gender, birth date)."""
-        self.id_number = id_number.value
-        self.id_number_hash = lookup_hash(id_number.value)
-        self.gender = id_number.gender
-        self.birth_date = id_number.birth_date
+        """Store a checked ID number with what it tells (gender, birth date, a region note)."""
+        super().set_identity(id_number)
         self.region_note = id_number.region_note
-
-    def set_mobile(self, mobile: str | None) -> None:
-        self.mobile = mobile
-        self.mobile_hash = lookup_hash(mobile) if mobile else None
-
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
-
-    @property
-    def masked_mobile(self) -> str:
-        return mask_mobile(self.mobile)
-
-    @property
-    def masked_name(self) -> str:
-        return mask_name(self.name)
-
-    @property
-    def gender_label(self) -> str:
-        return "男" if self.gender == "M" else "女"
 
     @property
     def is_sanitation_worker(self) -> bool:

@@ -385,7 +385,7 @@ def register_child(parent: Member, class_id: int, data: ChildInput, *, accepted_
                        code="child_in_overlapping_class", field="child_id_number")
     if child is None:
         child = Child(parent_id=parent.id)
-        child.set_id_number(parsed)
+        child.set_identity(parsed)
         db.session.add(child)
     child.name = name
     child.health_notes = (data.health_notes or "").strip()[:1000] or None

@@ -33,3 +33,14 @@ def test_post_without_csrf_token_is_refused(client):
     answer = client.post("/auth/staff/login", data={"username": "x", "password": "y"})
     assert answer.status_code == 400
     assert "页面已过期" in answer.get_data(as_text=True)
+
+
+def test_the_chosen_language_survives_signing_in(client, auth):
+    from portal.domain.roles import Role
+    from tests.conftest import post_form
+    from tests.factories import create_staff
+
+    create_staff("admin1", Role.ADMIN)
+    post_form(client, "/lang/en", {"next": "/"}, form_page="/")
+    auth.staff("admin1")
+    assert '<html lang="en">' in client.get("/staff/").get_data(as_text=True)

@@ -16,6 +16,14 @@ from portal.web import EmptyForm, render
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+def _fresh_session() -> None:
+    """A new session at every sign-in and sign-out (no fixation), keeping only the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or ""
     # Only local paths: never bounce a freshly signed-in user to another site.
@@ -33,7 +41,7 @@ def staff_login() -> Response | str:
         except InvalidInput as error:
             flash(error.message, "error")
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
             return redirect(_safe_next(url_for("staff.dashboard")))
     return render("auth/staff_login.html", form=form)
@@ -71,7 +79,7 @@ def member_code() -> Response | str:
             form.code.errors.append(error.message)
         else:
             target = session.get("login_next") or url_for("members.home")
-            session.clear()
+            _fresh_session()
             login_user(member)
             return redirect(target)
     return render("auth/member_code.html", form=form, masked_id=mask_id_number(id_number))
@@ -83,6 +91,6 @@ def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         logout_user()
-        session.clear()
+        _fresh_session()
         flash("您已安全退出。", "info")
     return redirect(url_for("main.home"))
