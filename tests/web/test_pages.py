@@ -44,3 +44,8 @@ def test_the_chosen_language_survives_signing_in(client, auth):
     post_form(client, "/lang/en", {"next": "/"}, form_page="/")
     auth.staff("admin1")
     assert '<html lang="en">' in client.get("/staff/").get_data(as_text=True)
+
+
+def test_an_english_browser_still_gets_chinese_until_it_switches(client):
+    page = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
