@@ -25,7 +25,7 @@ run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data --if-empty
 	@echo "Sign in at http://127.0.0.1:$(PORT) — staff: admin / reviewer / officer / organiser / enterprise," \
-	  "password demo-portal-2026; member: ID 320213198805201007, mobile 13861800001 (code printed below)."
+	  "password demo-portal-2026; member: ID 320213198805200012, mobile 13861800001 (code printed below)."
 	@echo "Starting the task queue consumer and the portal on http://127.0.0.1:$(PORT)"
 	$(BIN)/huey_consumer wsgi.huey --workers 2 --quiet & \
 	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \

@@ -33,16 +33,19 @@ OTHER_OCCUPATIONS = ["企业职工", "企业职工", "企业职工", "环卫工�
 # A known member to sign in with, printed by ``make run``.
 DEMO_MEMBER_BIRTH = date(1988, 5, 20)
 DEMO_MEMBER_MOBILE = "13861800001"
+DEMO_MEMBER_SEQUENCE = 1  # odd: 虞师傅 is a man; below 100, so no other demo member can share it
 
 
 def _name(rng) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def _member(context, union, region: str, index: int, *, name=None, birth=None, mobile=None, occupation=None):
+def _member(context, union, region: str, index: int, *, name=None, birth=None, mobile=None, occupation=None,
+            sequence=None):
     rng = context.rng
     birth = birth or date(rng.randint(1968, 2002), rng.randint(1, 12), rng.randint(1, 28))
-    parsed = parse_id_number(compose_id_number(region, birth, 100 + index), today=context.today)
+    sequence = 100 + index if sequence is None else sequence
+    parsed = parse_id_number(compose_id_number(region, birth, sequence), today=context.today)
     if occupation is None:
         occupation = rng.choice(GIG_OCCUPATIONS) if rng.random() < 0.35 else rng.choice(OTHER_OCCUPATIONS)
     member = Member(
@@ -77,7 +80,7 @@ def load(context, *, members: int = 300) -> None:
 
     first_union, first_region = grassroots[0]
     _member(context, first_union, first_region, 0, name="虞建国", birth=DEMO_MEMBER_BIRTH,
-            mobile=DEMO_MEMBER_MOBILE, occupation="快递员")
+            mobile=DEMO_MEMBER_MOBILE, occupation="快递员", sequence=DEMO_MEMBER_SEQUENCE)
     for index in range(1, members):
         union, region = grassroots[index % len(grassroots)]
         _member(context, union, region, index)
@@ -98,6 +101,6 @@ def load(context, *, members: int = 300) -> None:
     context.notes.append(
         f"工作人员: admin / reviewer / officer / officer_hs / organiser / enterprise, 密码 {DEMO_PASSWORD}"
     )
-    demo_id = compose_id_number(first_region, DEMO_MEMBER_BIRTH, 100)
+    demo_id = compose_id_number(first_region, DEMO_MEMBER_BIRTH, DEMO_MEMBER_SEQUENCE)
     context.notes.append(f"会员: 身份证号 {demo_id}, 手机 {DEMO_MEMBER_MOBILE} (验证码见控制台或 管理员→短信)")
     context.today_minus_year = context.today - timedelta(days=365)
