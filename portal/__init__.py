@@ -51,11 +51,15 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     limiter.init_app(app)
 
+    from flask_babel import gettext
+
     from portal.blueprints.auth.login import load_user
+    from portal.domain.i18n import N_
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.member_login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = N_("请先登录。")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
 
 

@@ -6,14 +6,15 @@ from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
 
 from portal.domain.errors import NotFound, PermissionDenied
+from portal.domain.i18n import N_
 
 TITLES = {
-    400: ("请求有误", "提交的内容无法处理，请返回上一页重试。"),
-    403: ("无权访问", "您没有权限查看此页面。如需办理，请联系所在工会。"),
-    404: ("页面不存在", "您访问的页面不存在或已被移除。"),
-    413: ("文件太大", "上传的文件超过了大小限制，请压缩或分开上传。"),
-    429: ("操作太频繁", "您的操作太频繁，请稍后再试。"),
-    500: ("系统繁忙", "系统出现了问题，我们已记录，请稍后再试。您填写的内容如未提交成功，请重新提交。"),
+    400: (N_("请求有误"), N_("提交的内容无法处理，请返回上一页重试。")),
+    403: (N_("无权访问"), N_("您没有权限查看此页面。如需办理，请联系所在工会。")),
+    404: (N_("页面不存在"), N_("您访问的页面不存在或已被移除。")),
+    413: (N_("文件太大"), N_("上传的文件超过了大小限制，请压缩或分开上传。")),
+    429: (N_("操作太频繁"), N_("您的操作太频繁，请稍后再试。")),
+    500: (N_("系统繁忙"), N_("系统出现了问题，我们已记录，请稍后再试。您填写的内容如未提交成功，请重新提交。")),
 }
 
 
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return _page(400, "页面已过期或表单校验失败，请刷新页面后重新提交。")
+        return _page(400, N_("页面已过期或表单校验失败，请刷新页面后重新提交。"))
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc):

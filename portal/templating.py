@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, session
+from flask_babel import gettext
 from flask_login import current_user
 
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
@@ -32,6 +33,15 @@ def yuan(value: int | Decimal | None) -> str:
     return "" if value is None else format_yuan(value)
 
 
+def translated(text: str | None) -> str:
+    """A stored text in the reader's language when it is a known msgid, else as it was.
+
+    Unlike ``_()`` in a template, the result is neither marked safe nor %-formatted: stored texts
+    may hold what someone typed.
+    """
+    return gettext(text) if text else ""
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_time=local_time,
@@ -40,6 +50,7 @@ def init_app(app: Flask) -> None:
         mask_id=mask_id_number,
         mask_mobile=mask_mobile,
         mask_name=mask_name,
+        translated=translated,
     )
 
     @app.context_processor

@@ -14,12 +14,14 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 
 from portal.domain.errors import InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.identity import age_on
 
 DEFAULT_MIN_AGE = 6
 DEFAULT_MAX_AGE = 12
 MAX_PICKUP_ADULTS = 4
-WEEKDAY_LABELS = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 6: "周六", 7: "周日"}
+WEEKDAY_LABELS = {1: N_("周一"), 2: N_("周二"), 3: N_("周三"), 4: N_("周四"), 5: N_("周五"), 6: N_("周六"),
+                  7: N_("周日")}
 
 
 class PriorityCategory(StrEnum):
@@ -42,11 +44,11 @@ class PriorityCategory(StrEnum):
 
 
 CATEGORY_LABELS = {
-    PriorityCategory.GIG_WORKER: "新就业形态劳动者",
-    PriorityCategory.SANITATION_WORKER: "环卫工人",
-    PriorityCategory.HARDSHIP_FAMILY: "困难职工家庭",
-    PriorityCategory.DUAL_WORKING: "双职工家庭",
-    PriorityCategory.GENERAL: "其他职工",
+    PriorityCategory.GIG_WORKER: N_("新就业形态劳动者"),
+    PriorityCategory.SANITATION_WORKER: N_("环卫工人"),
+    PriorityCategory.HARDSHIP_FAMILY: N_("困难职工家庭"),
+    PriorityCategory.DUAL_WORKING: N_("双职工家庭"),
+    PriorityCategory.GENERAL: N_("其他职工"),
 }
 CATEGORY_TIERS = {
     PriorityCategory.GIG_WORKER: 1,
@@ -55,8 +57,8 @@ CATEGORY_TIERS = {
     PriorityCategory.DUAL_WORKING: 3,
     PriorityCategory.GENERAL: 4,
 }
-TIER_LABELS = {1: "第一优先（新就业形态劳动者、环卫工人）", 2: "第二优先（困难职工家庭）",
-               3: "第三优先（双职工家庭）", 4: "其他职工"}
+TIER_LABELS = {1: N_("第一优先（新就业形态劳动者、环卫工人）"), 2: N_("第二优先（困难职工家庭）"),
+               3: N_("第三优先（双职工家庭）"), 4: N_("其他职工")}
 # A parent may declare what the member record cannot know (the other parent's work); hardship
 # is flagged by the union only, never self-declared.
 DECLARABLE_CATEGORIES = (PriorityCategory.GIG_WORKER, PriorityCategory.SANITATION_WORKER,
@@ -84,7 +86,7 @@ def effective_category(recorded: set[PriorityCategory],
     check exactly the registrations marked as declared.
     """
     if declared is not None and declared not in DECLARABLE_CATEGORIES:
-        raise InvalidInput("该优先类别由工会认定，不能自行申报。", code="category_not_declarable",
+        raise InvalidInput(N_("该优先类别由工会认定，不能自行申报。"), code="category_not_declarable",
                            field="declared_category")
     best_recorded = min(recorded, key=lambda c: (c.tier, list(PriorityCategory).index(c)), default=None)
     if declared is not None and (best_recorded is None or declared.tier < best_recorded.tier):
@@ -179,16 +181,16 @@ def schedules_overlap(a: Schedule, b: Schedule) -> bool:
 def parse_weekdays(values: Iterable[object]) -> frozenset[int]:
     days = frozenset(int(v) for v in values)
     if not days or not days <= set(WEEKDAY_LABELS):
-        raise InvalidInput("请至少选择一个上课日（周一至周日）。", field="weekdays")
+        raise InvalidInput(N_("请至少选择一个上课日（周一至周日）。"), field="weekdays")
     return days
 
 
 def weekdays_label(days: Iterable[int]) -> str:
     days = sorted(days)
     if days == [1, 2, 3, 4, 5]:
-        return "周一至周五"
+        return N_("周一至周五")
     if days == list(range(1, 8)):
-        return "每天"
+        return N_("每天")
     return "、".join(WEEKDAY_LABELS[d] for d in days)
 
 
@@ -206,12 +208,12 @@ class Phase(StrEnum):
 
 
 PHASE_LABELS = {
-    Phase.NOT_OPEN: "尚未开始报名",
-    Phase.WINDOW_OPEN: "报名中（截止后按优先顺序和抽签分配）",
-    Phase.AWAITING_DRAW: "报名已截止，待分配名额",
-    Phase.FIRST_COME: "名额已分配，余位先到先得",
-    Phase.RUNNING: "开班中",
-    Phase.FINISHED: "已结班",
+    Phase.NOT_OPEN: N_("尚未开始报名"),
+    Phase.WINDOW_OPEN: N_("报名中（截止后按优先顺序和抽签分配）"),
+    Phase.AWAITING_DRAW: N_("报名已截止，待分配名额"),
+    Phase.FIRST_COME: N_("名额已分配，余位先到先得"),
+    Phase.RUNNING: N_("开班中"),
+    Phase.FINISHED: N_("已结班"),
 }
 
 
@@ -232,11 +234,11 @@ def class_phase(today: date, *, opens_on: date, closes_on: date, starts_on: date
 def check_class_dates(*, opens_on: date, closes_on: date, starts_on: date, ends_on: date) -> None:
     """The registration window ends before the class starts, and the class ends after it starts."""
     if ends_on < starts_on:
-        raise InvalidInput("结班日期不能早于开班日期。", field="ends_on")
+        raise InvalidInput(N_("结班日期不能早于开班日期。"), field="ends_on")
     if closes_on < opens_on:
-        raise InvalidInput("报名截止日期不能早于报名开始日期。", field="registration_closes_on")
+        raise InvalidInput(N_("报名截止日期不能早于报名开始日期。"), field="registration_closes_on")
     if closes_on >= starts_on:
-        raise InvalidInput("报名须在开班前截止，以便分配名额并通知家长。", field="registration_closes_on")
+        raise InvalidInput(N_("报名须在开班前截止，以便分配名额并通知家长。"), field="registration_closes_on")
 
 
 def attendance_rate(present_days: int, possible_days: int) -> float | None:

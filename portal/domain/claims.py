@@ -18,6 +18,7 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 
 from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.money import format_yuan
 from portal.domain.plans import BenefitSchedule
 
@@ -43,20 +44,20 @@ class ClaimType(StrEnum):
 
 
 CLAIM_TYPE_LABELS = {
-    ClaimType.HOSPITAL: "住院（疾病）",
-    ClaimType.CRITICAL_ILLNESS: "重大疾病",
-    ClaimType.ACCIDENT: "意外伤害",
+    ClaimType.HOSPITAL: N_("住院（疾病）"),
+    ClaimType.CRITICAL_ILLNESS: N_("重大疾病"),
+    ClaimType.ACCIDENT: N_("意外伤害"),
 }
 
 DOCUMENT_LABELS = {
-    "id_card": "身份证（正反面）",
-    "discharge_summary": "出院小结",
-    "invoice": "医疗费用发票",
-    "pathology_report": "病理报告或确诊证明",
-    "accident_certificate": "意外事故证明",
-    "disability_appraisal": "伤残鉴定书",
-    "death_certificate": "死亡证明",
-    "bank_card": "收款银行卡",
+    "id_card": N_("身份证（正反面）"),
+    "discharge_summary": N_("出院小结"),
+    "invoice": N_("医疗费用发票"),
+    "pathology_report": N_("病理报告或确诊证明"),
+    "accident_certificate": N_("意外事故证明"),
+    "disability_appraisal": N_("伤残鉴定书"),
+    "death_certificate": N_("死亡证明"),
+    "bank_card": N_("收款银行卡"),
 }
 
 
@@ -81,15 +82,15 @@ class ClaimStatus(StrEnum):
 
 
 CLAIM_STATUS_LABELS = {
-    ClaimStatus.DRAFT: "草稿",
-    ClaimStatus.SUBMITTED: "已提交",
-    ClaimStatus.IN_REVIEW: "审核中",
-    ClaimStatus.NEEDS_DOCUMENTS: "待补充材料",
-    ClaimStatus.AWAITING_SECOND: "待复核",
-    ClaimStatus.APPROVED: "已核准",
-    ClaimStatus.REJECTED: "未予核准",
-    ClaimStatus.PAYOUT_PENDING: "待发放",
-    ClaimStatus.PAID: "已发放",
+    ClaimStatus.DRAFT: N_("草稿"),
+    ClaimStatus.SUBMITTED: N_("已提交"),
+    ClaimStatus.IN_REVIEW: N_("审核中"),
+    ClaimStatus.NEEDS_DOCUMENTS: N_("待补充材料"),
+    ClaimStatus.AWAITING_SECOND: N_("待复核"),
+    ClaimStatus.APPROVED: N_("已核准"),
+    ClaimStatus.REJECTED: N_("未予核准"),
+    ClaimStatus.PAYOUT_PENDING: N_("待发放"),
+    ClaimStatus.PAID: N_("已发放"),
 }
 
 
@@ -299,13 +300,13 @@ class Flag:
 
 
 FLAG_LABELS = {
-    "no_cover": "事件发生日无有效保障",
-    "waiting_period": "首次参保等待期内患病",
-    "late_filing": "超过申请期限",
-    "duplicate_stay": "同一次住院已申请过",
-    "date_conflict": "日期前后矛盾",
-    "missing_documents": "材料不全",
-    "disease_not_listed": "所患疾病不在重疾目录内",
+    "no_cover": N_("事件发生日无有效保障"),
+    "waiting_period": N_("首次参保等待期内患病"),
+    "late_filing": N_("超过申请期限"),
+    "duplicate_stay": N_("同一次住院已申请过"),
+    "date_conflict": N_("日期前后矛盾"),
+    "missing_documents": N_("材料不全"),
+    "disease_not_listed": N_("所患疾病不在重疾目录内"),
 }
 
 
@@ -389,27 +390,27 @@ def required_fields(facts: ClaimFacts, schedule: BenefitSchedule | None = None) 
     if facts.claim_type in (ClaimType.HOSPITAL,) or (facts.claim_type is ClaimType.CRITICAL_ILLNESS
                                                     and (facts.admission_date or facts.discharge_date)):
         if not facts.admission_date:
-            missing.append(("admission_date", "请填写入院日期。"))
+            missing.append(("admission_date", N_("请填写入院日期。")))
         if not facts.discharge_date:
-            missing.append(("discharge_date", "请填写出院日期。"))
+            missing.append(("discharge_date", N_("请填写出院日期。")))
         if not facts.hospital:
-            missing.append(("hospital", "请填写医院名称。"))
+            missing.append(("hospital", N_("请填写医院名称。")))
     if facts.claim_type is ClaimType.HOSPITAL and not facts.diagnosis:
-        missing.append(("diagnosis", "请填写诊断（见出院小结）。"))
+        missing.append(("diagnosis", N_("请填写诊断（见出院小结）。")))
     if facts.claim_type is ClaimType.CRITICAL_ILLNESS:
         if not facts.disease:
-            missing.append(("disease", "请从目录中选择所患重大疾病。"))
+            missing.append(("disease", N_("请从目录中选择所患重大疾病。")))
         if not facts.diagnosis_date:
-            missing.append(("diagnosis_date", "请填写确诊日期。"))
+            missing.append(("diagnosis_date", N_("请填写确诊日期。")))
     if facts.claim_type is ClaimType.ACCIDENT:
         if not facts.accident_date:
-            missing.append(("accident_date", "请填写事故日期。"))
+            missing.append(("accident_date", N_("请填写事故日期。")))
         if not facts.accident_description:
-            missing.append(("accident_description", "请简要说明事故经过。"))
+            missing.append(("accident_description", N_("请简要说明事故经过。")))
         if not (facts.medical_costs_fen or facts.disability_grade or facts.is_death):
-            missing.append(("medical_costs", "请填写医疗费用，或伤残等级。"))
+            missing.append(("medical_costs", N_("请填写医疗费用，或伤残等级。")))
     if facts.disability_grade is not None and not 1 <= facts.disability_grade <= 10:
-        missing.append(("disability_grade", "伤残等级应为1到10级。"))
+        missing.append(("disability_grade", N_("伤残等级应为1到10级。")))
     return missing
 
 
@@ -420,16 +421,16 @@ def parse_bank_card(raw: object) -> str:
     """A payee's bank card number: 16 to 19 digits with a valid Luhn check digit."""
     digits = "".join(ch for ch in str(raw or "") if not ch.isspace() and ch != "-")
     if not digits:
-        raise InvalidInput("请填写收款银行卡号。", code="bank_card_missing", field="bank_card")
+        raise InvalidInput(N_("请填写收款银行卡号。"), code="bank_card_missing", field="bank_card")
     if not digits.isdigit():
-        raise InvalidInput("银行卡号只能包含数字。", code="bank_card_format", field="bank_card")
+        raise InvalidInput(N_("银行卡号只能包含数字。"), code="bank_card_format", field="bank_card")
     if not 16 <= len(digits) <= 19:
         raise InvalidInput(f"银行卡号应为16到19位，您填写的是{len(digits)}位，请核对。",
                            code="bank_card_length", field="bank_card")
     try:
         luhn.validate(digits)
     except StdnumError:
-        raise InvalidInput("银行卡号校验不通过，请逐位核对（常见于抄错一位数字）。",
+        raise InvalidInput(N_("银行卡号校验不通过，请逐位核对（常见于抄错一位数字）。"),
                            code="bank_card_checksum", field="bank_card") from None
     return digits
 

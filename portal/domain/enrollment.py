@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from portal.domain.errors import InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.identity import IdNumber, normalise, parse_mobile, parse_worker_id_number
 from portal.domain.plans import BenefitSchedule, cover_period
 
@@ -23,10 +24,10 @@ RENEWAL_WINDOW_DAYS = 90
 # A new cover starting at most this many days after the last one ended still counts as a renewal.
 RENEWAL_GRACE_DAYS = 30
 
-STATUS_LABELS = {"pending": "待确认", "active": "保障中", "expired": "已到期", "cancelled": "已取消"}
-CHANNEL_LABELS = {"roster": "工会批量参保", "self_service": "会员自助申请", "campaign": "赠送领取",
-                  "kiosk": "自助终端", "renewal": "续保"}
-PAYER_LABELS = {"union": "工会缴费", "member": "个人缴费", "campaign": "赠送"}
+STATUS_LABELS = {"pending": N_("待确认"), "active": N_("保障中"), "expired": N_("已到期"), "cancelled": N_("已取消")}
+CHANNEL_LABELS = {"roster": N_("工会批量参保"), "self_service": N_("会员自助申请"), "campaign": N_("赠送领取"),
+                  "kiosk": N_("自助终端"), "renewal": N_("续保")}
+PAYER_LABELS = {"union": N_("工会缴费"), "member": N_("个人缴费"), "campaign": N_("赠送")}
 GIG_OCCUPATION_CHOICES = ("快递员", "外卖配送员", "网约车司机", "货车司机")
 
 
@@ -70,24 +71,24 @@ def check_schedule(schedule: BenefitSchedule) -> BenefitSchedule:
         if getattr(schedule, name) < 0:
             raise InvalidInput(f"{label}不能为负数。", field=name)
     if schedule.contribution_fen == 0:
-        raise InvalidInput("年缴费不能为0；赠送保障请通过“赠送项目”由出资方缴费。", field="contribution_fen")
+        raise InvalidInput(N_("年缴费不能为0；赠送保障请通过“赠送项目”由出资方缴费。"), field="contribution_fen")
     if not 1 <= schedule.hospital_days_cap <= 366:
-        raise InvalidInput("每年住院津贴天数上限应在1到366天之间。", field="hospital_days_cap")
+        raise InvalidInput(N_("每年住院津贴天数上限应在1到366天之间。"), field="hospital_days_cap")
     grades = schedule.disability_percentages
     if len(grades) != 10:
-        raise InvalidInput("伤残等级比例应为10个数字（1级到10级），用逗号分隔。", field="disability_percentages")
+        raise InvalidInput(N_("伤残等级比例应为10个数字（1级到10级），用逗号分隔。"), field="disability_percentages")
     if any(not 0 < value <= 100 for value in grades):
-        raise InvalidInput("伤残等级比例应在1到100之间。", field="disability_percentages")
+        raise InvalidInput(N_("伤残等级比例应在1到100之间。"), field="disability_percentages")
     if any(later > earlier for earlier, later in zip(grades, grades[1:], strict=False)):
-        raise InvalidInput("伤残等级比例应从1级到10级逐级递减（1级最重）。", field="disability_percentages")
+        raise InvalidInput(N_("伤残等级比例应从1级到10级逐级递减（1级最重）。"), field="disability_percentages")
     if not schedule.critical_diseases:
-        raise InvalidInput("请至少列出一种保障的重大疾病。", field="critical_diseases")
+        raise InvalidInput(N_("请至少列出一种保障的重大疾病。"), field="critical_diseases")
     if not 0 <= schedule.illness_waiting_days <= 180:
-        raise InvalidInput("疾病等待期应在0到180天之间。", field="illness_waiting_days")
+        raise InvalidInput(N_("疾病等待期应在0到180天之间。"), field="illness_waiting_days")
     if not 30 <= schedule.claim_deadline_days <= 3 * 366:
-        raise InvalidInput("申请期限应在30天到3年之间。", field="claim_deadline_days")
+        raise InvalidInput(N_("申请期限应在30天到3年之间。"), field="claim_deadline_days")
     if not schedule.exclusions.strip():
-        raise InvalidInput("请填写免责条款。", field="exclusions")
+        raise InvalidInput(N_("请填写免责条款。"), field="exclusions")
     return schedule
 
 
@@ -97,7 +98,7 @@ def parse_percentages(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part.removesuffix("%")) for part in parts)
     except ValueError:
-        raise InvalidInput("伤残等级比例只能填写整数，例如 100,90,80,70,60,50,40,30,20,10。",
+        raise InvalidInput(N_("伤残等级比例只能填写整数，例如 100,90,80,70,60,50,40,30,20,10。"),
                            field="disability_percentages") from None
 
 
@@ -156,12 +157,12 @@ YES = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "有", "已参加", "参加
 NO = {"否", "N", "NO", "FALSE", "0", "×", "✗", "无", "未参加", "不是", "没有", "未缴纳"}
 SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$")
 OLD_NUMBER_AS_NUMBER_MESSAGE = (
-    "这是15位的旧身份证号码，请填写现行18位身份证号码（可在身份证或户口簿上查到），"
-    "并将身份证号列设置为文本格式后重新输入。"
+    N_("这是15位的旧身份证号码，请填写现行18位身份证号码（可在身份证或户口簿上查到），"
+       "并将身份证号列设置为文本格式后重新输入。")
 )
 EXCEL_NUMBER_MESSAGE = (
-    "身份证号被Excel当成了数字（显示为科学计数法或末几位变成0），号码已不完整。"
-    "请将身份证号列设置为文本格式后重新输入。"
+    N_("身份证号被Excel当成了数字（显示为科学计数法或末几位变成0），号码已不完整。"
+       "请将身份证号列设置为文本格式后重新输入。")
 )
 
 
@@ -277,8 +278,8 @@ class RosterValidator:
             yield self._check_row(number, values)
         if self.columns is None:
             raise RosterFileError(
-                "没有找到表头行：表格中应有“姓名”和“身份证号”两列的标题。请使用下载的模板，"
-                "或在数据上方加一行列标题。", code="roster_no_header",
+                N_("没有找到表头行：表格中应有“姓名”和“身份证号”两列的标题。请使用下载的模板，"
+                "或在数据上方加一行列标题。"), code="roster_no_header",
             )
 
     def _check_row(self, number: int, values: dict[str, object]) -> RosterRow | RowIssue:
@@ -287,9 +288,9 @@ class RosterValidator:
 
         name = clean_name(values.get("name"))
         if not name:
-            return issue("name", "请填写姓名。")
+            return issue("name", N_("请填写姓名。"))
         if len(name) > 30 or any(ch.isdigit() for ch in name):
-            return issue("name", "姓名不应含数字，且不超过30个字，请核对是否填错了列。")
+            return issue("name", N_("姓名不应含数字，且不超过30个字，请核对是否填错了列。"))
         raw_id = values.get("id_number")
         if _is_number(raw_id) or SCIENTIFIC.match(normalise(raw_id)):
             if _is_number(raw_id) and float(raw_id).is_integer() and len(str(int(raw_id))) == 15:
@@ -311,7 +312,7 @@ class RosterValidator:
                 return issue("mobile", error.message)
         occupation = normalise_text(values.get("occupation")) or None
         if occupation and len(occupation) > 40:
-            return issue("occupation", "职业不超过40个字。")
+            return issue("occupation", N_("职业不超过40个字。"))
         try:
             gig = parse_yes_no(values.get("is_gig_worker"), column=COLUMN_LABELS["is_gig_worker"])
             insured = parse_yes_no(values.get("has_social_insurance"), column=COLUMN_LABELS["has_social_insurance"])

@@ -16,6 +16,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from portal.domain.errors import InvalidInput
+from portal.domain.i18n import N_
 
 MIN_WORKER_AGE = 16
 MAX_PLAUSIBLE_AGE = 100
@@ -59,10 +60,10 @@ def parse_id_number(raw: object, *, today: date) -> IdNumber:
     """Check an ID number; raise ``InvalidInput`` with a message that says how to fix it."""
     number = normalise(raw)
     if not number:
-        raise InvalidInput("请填写身份证号码。", field="id_number")
+        raise InvalidInput(N_("请填写身份证号码。"), field="id_number")
     if len(number) == 15 and number.isdigit():
         raise InvalidInput(
-            "这是15位的旧身份证号码，请填写现行18位身份证号码（可在身份证或户口簿上查到）。",
+            N_("这是15位的旧身份证号码，请填写现行18位身份证号码（可在身份证或户口簿上查到）。"),
             code="id_old_format",
             field="id_number",
         )
@@ -72,18 +73,19 @@ def parse_id_number(raw: object, *, today: date) -> IdNumber:
         )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidInput(
-            "身份证号码前17位应为数字，最后一位为数字或X。", code="id_format", field="id_number"
+            N_("身份证号码前17位应为数字，最后一位为数字或X。"), code="id_format", field="id_number"
         )
     if number[17] != ric.calc_check_digit(number):
         raise InvalidInput(
-            "身份证号码校验位不正确，请逐位核对（常见于抄错一位数字）。", code="id_checksum", field="id_number"
+            N_("身份证号码校验位不正确，请逐位核对（常见于抄错一位数字）。"), code="id_checksum", field="id_number"
         )
     try:
         birth = ric.get_birth_date(number)
     except StdnumError:
-        raise InvalidInput("身份证号码中的出生日期不存在，请核对。", code="id_birth_date", field="id_number") from None
+        raise InvalidInput(N_("身份证号码中的出生日期不存在，请核对。"), code="id_birth_date",
+                           field="id_number") from None
     if birth > today:
-        raise InvalidInput("身份证号码中的出生日期晚于今天，请核对。", code="id_birth_date", field="id_number")
+        raise InvalidInput(N_("身份证号码中的出生日期晚于今天，请核对。"), code="id_birth_date", field="id_number")
     try:
         ric.get_birth_place(number)
         region_known = True
@@ -111,7 +113,7 @@ def parse_worker_id_number(raw: object, *, today: date) -> IdNumber:
             field="id_number",
         )
     if age > MAX_PLAUSIBLE_AGE:
-        raise InvalidInput("身份证号码中的出生年份不合理，请核对。", code="id_too_old", field="id_number")
+        raise InvalidInput(N_("身份证号码中的出生年份不合理，请核对。"), code="id_too_old", field="id_number")
     return parsed
 
 
@@ -129,7 +131,7 @@ def parse_mobile(raw: object) -> str:
         or not phonenumbers.is_valid_number(number)
         or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
     ):
-        raise InvalidInput("请填写正确的11位手机号码。", code="mobile_invalid", field="mobile")
+        raise InvalidInput(N_("请填写正确的11位手机号码。"), code="mobile_invalid", field="mobile")
     return str(number.national_number)
 
 

@@ -15,6 +15,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
 from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.identity import IdNumber, normalise
 
 # The law lets 16-year-olds work; the programme never goes below it, whatever a position says.
@@ -70,41 +71,45 @@ class ConcernStatus(StrEnum):
 
 
 ENTERPRISE_STATUS_LABELS = {
-    EnterpriseStatus.PENDING: "待审核", EnterpriseStatus.APPROVED: "已认定", EnterpriseStatus.REJECTED: "未通过",
+    EnterpriseStatus.PENDING: N_("待审核"), EnterpriseStatus.APPROVED: N_("已认定"),
+    EnterpriseStatus.REJECTED: N_("未通过"),
 }
-PAY_UNIT_LABELS = {PayUnit.DAY: "元/天", PayUnit.MONTH: "元/月"}
-POSITION_STATUS_LABELS = {PositionStatus.OPEN: "招募中", PositionStatus.CLOSED: "已结束"}
+PAY_UNIT_LABELS = {PayUnit.DAY: N_("元/天"), PayUnit.MONTH: N_("元/月")}
+POSITION_STATUS_LABELS = {PositionStatus.OPEN: N_("招募中"), PositionStatus.CLOSED: N_("已结束")}
 APPLICATION_STATUS_LABELS = {
-    ApplicationStatus.SUBMITTED: "待企业答复", ApplicationStatus.ACCEPTED: "已录用",
-    ApplicationStatus.DECLINED: "未录用", ApplicationStatus.WITHDRAWN: "已撤回",
+    ApplicationStatus.SUBMITTED: N_("待企业答复"), ApplicationStatus.ACCEPTED: N_("已录用"),
+    ApplicationStatus.DECLINED: N_("未录用"), ApplicationStatus.WITHDRAWN: N_("已撤回"),
 }
 PLACEMENT_STATUS_LABELS = {
-    PlacementStatus.CONFIRMED: "待签协议", PlacementStatus.UNDER_WAY: "实践中", PlacementStatus.FINISHED: "已结束",
+    PlacementStatus.CONFIRMED: N_("待签协议"), PlacementStatus.UNDER_WAY: N_("实践中"),
+    PlacementStatus.FINISHED: N_("已结束"),
 }
 CONCERN_CATEGORY_LABELS = {
-    ConcernCategory.UNPAID_WAGES: "拖欠报酬", ConcernCategory.SAFETY: "安全问题",
-    ConcernCategory.HOURS: "工作时间过长", ConcernCategory.OTHER: "其他问题",
+    ConcernCategory.UNPAID_WAGES: N_("拖欠报酬"), ConcernCategory.SAFETY: N_("安全问题"),
+    ConcernCategory.HOURS: N_("工作时间过长"), ConcernCategory.OTHER: N_("其他问题"),
 }
-CONCERN_STATUS_LABELS = {ConcernStatus.OPEN: "待处理", ConcernStatus.ANSWERED: "已答复"}
-CLOSED_REASON_LABELS = {"full": "名额已满", "deadline": "报名已截止", "withdrawn": "企业已撤下", "union": "工会已下架"}
+CONCERN_STATUS_LABELS = {ConcernStatus.OPEN: N_("待处理"), ConcernStatus.ANSWERED: N_("已答复")}
+CLOSED_REASON_LABELS = {"full": N_("名额已满"), "deadline": N_("报名已截止"), "withdrawn": N_("企业已撤下"),
+                        "union": N_("工会已下架")}
 
 
 def parse_uscc(raw: object) -> str:
     """A unified social credit code (统一社会信用代码), checked; ``InvalidInput`` says how to fix it."""
     code = normalise(raw)
     if not code:
-        raise InvalidInput("请填写统一社会信用代码。", code="uscc_missing", field="uscc")
+        raise InvalidInput(N_("请填写统一社会信用代码。"), code="uscc_missing", field="uscc")
     try:
         return uscc.validate(code)
     except InvalidLength:
         raise InvalidInput(f"统一社会信用代码应为18位，您填写的是{len(code)}位，请对照营业执照核对。",
                            code="uscc_length", field="uscc") from None
     except InvalidChecksum:
-        raise InvalidInput("统一社会信用代码校验位不正确，请对照营业执照逐位核对。",
+        raise InvalidInput(N_("统一社会信用代码校验位不正确，请对照营业执照逐位核对。"),
                            code="uscc_checksum", field="uscc") from None
     except (InvalidFormat, ValidationError):
-        raise InvalidInput("统一社会信用代码格式不正确：只含数字和大写字母（不含I、O、Z、S、V），请对照营业执照核对。",
-                           code="uscc_format", field="uscc") from None
+        raise InvalidInput(
+            N_("统一社会信用代码格式不正确：只含数字和大写字母（不含I、O、Z、S、V），请对照营业执照核对。"),
+            code="uscc_format", field="uscc") from None
 
 
 def compose_uscc(region_code: str, sequence: int) -> str:
@@ -141,20 +146,20 @@ class PositionTerms:
 
     def check(self, *, today: date) -> None:
         if not self.agreement_and_insurance_confirmed:
-            raise InvalidInput("发布岗位须承诺与学生签订实践协议并为其购买意外伤害保险，请勾选确认。",
+            raise InvalidInput(N_("发布岗位须承诺与学生签订实践协议并为其购买意外伤害保险，请勾选确认。"),
                                code="agreement_required", field="agreement_confirmed")
         if not 1 <= self.places <= MAX_PLACES_PER_POSITION:
             raise InvalidInput(f"招募人数应在1到{MAX_PLACES_PER_POSITION}之间。", code="places_invalid", field="places")
         if self.pay_fen <= 0:
-            raise InvalidInput("请填写报酬（爱心岗位须有报酬）。", code="pay_invalid", field="pay")
+            raise InvalidInput(N_("请填写报酬（爱心岗位须有报酬）。"), code="pay_invalid", field="pay")
         if self.min_age < MIN_STUDENT_AGE:
             raise InvalidInput(f"最低年龄不能低于{MIN_STUDENT_AGE}周岁。", code="min_age_invalid", field="min_age")
         if self.ends_on < self.starts_on:
-            raise InvalidInput("结束日期不能早于开始日期。", code="dates_invalid", field="ends_on")
+            raise InvalidInput(N_("结束日期不能早于开始日期。"), code="dates_invalid", field="ends_on")
         if self.apply_by < today:
-            raise InvalidInput("报名截止日期已过，请填写今天或以后的日期。", code="deadline_past", field="apply_by")
+            raise InvalidInput(N_("报名截止日期已过，请填写今天或以后的日期。"), code="deadline_past", field="apply_by")
         if self.apply_by > self.starts_on:
-            raise InvalidInput("报名截止日期应不晚于岗位开始日期。", code="deadline_after_start", field="apply_by")
+            raise InvalidInput(N_("报名截止日期应不晚于岗位开始日期。"), code="deadline_after_start", field="apply_by")
 
 
 def position_closed_reason(*, status: str, filled: int, places: int, apply_by: date, today: date) -> str | None:
@@ -174,7 +179,7 @@ def check_can_apply(*, closed_reason: str | None, already_applied: bool, live_ap
         raise Conflict(f"该岗位已停止报名（{CLOSED_REASON_LABELS[closed_reason]}），请选择其他招募中的岗位。",
                        code="position_closed")
     if already_applied:
-        raise Conflict("该学生已报名过这个岗位，无需重复报名。请在“我的勤工俭学”中查看进度。",
+        raise Conflict(N_("该学生已报名过这个岗位，无需重复报名。请在“我的勤工俭学”中查看进度。"),
                        code="duplicate_application")
     if live_applications >= MAX_LIVE_APPLICATIONS:
         raise Conflict(f"每名学生同时最多报名{MAX_LIVE_APPLICATIONS}个岗位。请先撤回一个待答复的报名，或等待企业答复。",
@@ -200,11 +205,11 @@ def week_starting(day: date) -> date:
 
 def check_attendance(*, week: date, days_present: int, starts_on: date, today: date) -> None:
     if week > week_starting(today):
-        raise InvalidInput("不能填报未来周次的出勤。", code="week_in_future", field="week")
+        raise InvalidInput(N_("不能填报未来周次的出勤。"), code="week_in_future", field="week")
     if week < week_starting(starts_on):
-        raise InvalidInput("该周早于实践开始日期。", code="week_before_start", field="week")
+        raise InvalidInput(N_("该周早于实践开始日期。"), code="week_before_start", field="week")
     if not 0 <= days_present <= MAX_DAYS_PER_WEEK:
-        raise InvalidInput("出勤天数应在0到7之间。", code="days_invalid", field="days_present")
+        raise InvalidInput(N_("出勤天数应在0到7之间。"), code="days_invalid", field="days_present")
 
 
 def expected_pay_fen(*, pay_fen: int, pay_unit: PayUnit, days_worked: int, days_per_month: int = 21) -> int:
@@ -214,7 +219,7 @@ def expected_pay_fen(*, pay_fen: int, pay_unit: PayUnit, days_worked: int, days_
     a default the caller may change, rounding half up to the fen.
     """
     if days_worked < 0:
-        raise InvalidInput("实践天数不能为负数。", field="days_worked")
+        raise InvalidInput(N_("实践天数不能为负数。"), field="days_worked")
     if pay_unit == PayUnit.DAY:
         return pay_fen * days_worked
     amount = Decimal(pay_fen) * days_worked / days_per_month
@@ -225,14 +230,14 @@ def check_completion(*, days_worked: int, pay_received_fen: int, starts_on: date
     """The end-of-placement record: days within the dates, pay not negative, unpaid work flagged."""
     span = (ends_on - starts_on).days + 1
     if ends_on < starts_on:
-        raise InvalidInput("结束日期不能早于开始日期。", code="dates_invalid", field="ends_on")
+        raise InvalidInput(N_("结束日期不能早于开始日期。"), code="dates_invalid", field="ends_on")
     if not 0 <= days_worked <= span:
         raise InvalidInput(f"实践天数应在0到{span}天之间（开始到结束共{span}天）。", code="days_invalid",
                            field="days_worked")
     if pay_received_fen < 0:
-        raise InvalidInput("报酬不能为负数。", code="pay_invalid", field="pay_received")
+        raise InvalidInput(N_("报酬不能为负数。"), code="pay_invalid", field="pay_received")
     if days_worked > 0 and pay_received_fen == 0:
-        raise InvalidInput("学生已实践却未记录报酬。爱心岗位须支付报酬，请填写实际发放的金额。",
+        raise InvalidInput(N_("学生已实践却未记录报酬。爱心岗位须支付报酬，请填写实际发放的金额。"),
                            code="unpaid_work", field="pay_received")
 
 

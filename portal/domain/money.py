@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from portal.domain.errors import InvalidInput
+from portal.domain.i18n import N_
 
 FEN_PER_YUAN = 100
 
@@ -14,12 +15,12 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
     try:
         amount = Decimal(str(value).strip().replace(",", "").removesuffix("元"))
     except InvalidOperation:
-        raise InvalidInput("请填写正确的金额，例如 1200 或 1200.50。", code="amount_invalid") from None
+        raise InvalidInput(N_("请填写正确的金额，例如 1200 或 1200.50。"), code="amount_invalid") from None
     if not amount.is_finite():
-        raise InvalidInput("请填写正确的金额。", code="amount_invalid")
+        raise InvalidInput(N_("请填写正确的金额。"), code="amount_invalid")
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
-        raise InvalidInput("金额最多保留两位小数（精确到分）。", code="amount_precision")
+        raise InvalidInput(N_("金额最多保留两位小数（精确到分）。"), code="amount_precision")
     return int(fen)
 
 

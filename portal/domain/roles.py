@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from portal.domain.i18n import N_
+
 
 class Role(StrEnum):
     MEMBER = "member"
@@ -19,12 +21,12 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.MEMBER: "职工会员",
-    Role.UNION_OFFICER: "基层工会经办人",
-    Role.REVIEWER: "互助会审核员",
-    Role.CHILDCARE_ORGANISER: "托管班负责人",
-    Role.ENTERPRISE: "爱心企业联系人",
-    Role.ADMIN: "系统管理员",
+    Role.MEMBER: N_("职工会员"),
+    Role.UNION_OFFICER: N_("基层工会经办人"),
+    Role.REVIEWER: N_("互助会审核员"),
+    Role.CHILDCARE_ORGANISER: N_("托管班负责人"),
+    Role.ENTERPRISE: N_("爱心企业联系人"),
+    Role.ADMIN: N_("系统管理员"),
 }
 
 STAFF_ROLES = tuple(role for role in Role if role is not Role.MEMBER)

@@ -34,6 +34,7 @@ from portal.domain.childcare import (
     class_phase,
     weekdays_label,
 )
+from portal.domain.i18n import N_
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, utcnow
 from portal.models.members import Member
@@ -49,7 +50,8 @@ class ClassStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-CLASS_STATUS_LABELS = {ClassStatus.DRAFT: "草稿", ClassStatus.PUBLISHED: "已发布", ClassStatus.CANCELLED: "已取消"}
+CLASS_STATUS_LABELS = {ClassStatus.DRAFT: N_("草稿"), ClassStatus.PUBLISHED: N_("已发布"),
+                       ClassStatus.CANCELLED: N_("已取消")}
 
 
 class ChildcareClass(TimestampMixin, db.Model):
@@ -213,10 +215,10 @@ class RegistrationStatus(StrEnum):
 
 
 REGISTRATION_STATUS_LABELS = {
-    RegistrationStatus.REQUESTED: "已报名，待分配",
-    RegistrationStatus.CONFIRMED: "已录取",
-    RegistrationStatus.WAITLISTED: "候补中",
-    RegistrationStatus.CANCELLED: "已取消",
+    RegistrationStatus.REQUESTED: N_("已报名，待分配"),
+    RegistrationStatus.CONFIRMED: N_("已录取"),
+    RegistrationStatus.WAITLISTED: N_("候补中"),
+    RegistrationStatus.CANCELLED: N_("已取消"),
 }
 
 

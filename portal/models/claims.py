@@ -26,6 +26,7 @@ from portal.domain.claims import (
     ClaimType,
     mask_bank_card,
 )
+from portal.domain.i18n import N_
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, utcnow
 from portal.models.enrollment import Enrollment, Plan
@@ -202,7 +203,7 @@ class PayoutBatchStatus:
     PAID = "paid"  # the bank confirmed the transfer; final
 
 
-PAYOUT_STATUS_LABELS = {PayoutBatchStatus.OPEN: "待付款", PayoutBatchStatus.PAID: "已付款"}
+PAYOUT_STATUS_LABELS = {PayoutBatchStatus.OPEN: N_("待付款"), PayoutBatchStatus.PAID: N_("已付款")}
 
 
 class PayoutBatch(TimestampMixin, db.Model):

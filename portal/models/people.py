@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from portal.domain.i18n import N_
 from portal.domain.identity import IdNumber, age_on, mask_id_number, mask_mobile, mask_name
 from portal.pii import lookup_hash
 
@@ -40,7 +41,7 @@ class PersonalDataMixin:
 
     @property
     def gender_label(self) -> str:
-        return "男" if getattr(self, "gender", None) == "M" else "女"
+        return N_("男") if getattr(self, "gender", None) == "M" else N_("女")
 
     def age_on(self, day: date) -> int:
         return age_on(self.birth_date, day)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.domain.i18n import N_
 from portal.domain.identity import mask_mobile
 from portal.extensions import db
 from portal.models.base import UtcDateTime, utcnow
@@ -23,11 +24,11 @@ class SmsStatus(StrEnum):
 
 
 SMS_STATUS_LABELS = {
-    SmsStatus.QUEUED: "待发送",
-    SmsStatus.HELD: "定时发送",
-    SmsStatus.SENT: "已发送",
-    SmsStatus.DELIVERED: "已送达",
-    SmsStatus.FAILED: "发送失败",
+    SmsStatus.QUEUED: N_("待发送"),
+    SmsStatus.HELD: N_("定时发送"),
+    SmsStatus.SENT: N_("已发送"),
+    SmsStatus.DELIVERED: N_("已送达"),
+    SmsStatus.FAILED: N_("发送失败"),
 }
 
 

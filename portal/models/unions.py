@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.domain.i18n import N_
 from portal.extensions import db
 from portal.models.base import TimestampMixin
 
@@ -19,10 +20,10 @@ class UnionKind(StrEnum):
 
 
 UNION_KIND_LABELS = {
-    UnionKind.FEDERATION: "市总工会",
-    UnionKind.DISTRICT: "区（市）总工会",
-    UnionKind.STREET: "街道（园区）总工会",
-    UnionKind.GRASSROOTS: "基层工会",
+    UnionKind.FEDERATION: N_("市总工会"),
+    UnionKind.DISTRICT: N_("区（市）总工会"),
+    UnionKind.STREET: N_("街道（园区）总工会"),
+    UnionKind.GRASSROOTS: N_("基层工会"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Select, false, select
 
 from portal.domain.errors import PermissionDenied
+from portal.domain.i18n import N_
 from portal.domain.roles import Role
 from portal.models import Union
 
@@ -36,7 +37,7 @@ def scope_union(actor) -> Union | None:
     union = getattr(actor, "union", None)
     if union is None:
         # A scoped account without a union sees nothing rather than everything.
-        raise PermissionDenied("该账号未关联任何工会组织，请联系管理员。")
+        raise PermissionDenied(N_("该账号未关联任何工会组织，请联系管理员。"))
     return union
 
 
@@ -58,4 +59,4 @@ def require_union_in_scope(actor, union: Union | None) -> None:
     if scope is None:
         return
     if not scope.contains(union):
-        raise PermissionDenied("该记录不属于您所在工会，无权查看或办理。")
+        raise PermissionDenied(N_("该记录不属于您所在工会，无权查看或办理。"))

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.domain.errors import InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.identity import parse_id_number, parse_mobile
 from portal.extensions import db
 from portal.models import LoginCode, Member, StaffUser
@@ -18,8 +19,8 @@ from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.sms import queue_text
 
-STAFF_LOGIN_FAILED = "用户名或密码不正确。连续输错多次后账号将被暂时锁定，请稍后再试或联系管理员。"
-CODE_FAILED = "验证码不正确或已过期，请重新获取。"
+STAFF_LOGIN_FAILED = N_("用户名或密码不正确。连续输错多次后账号将被暂时锁定，请稍后再试或联系管理员。")
+CODE_FAILED = N_("验证码不正确或已过期，请重新获取。")
 RESEND_INTERVAL = timedelta(seconds=60)
 
 

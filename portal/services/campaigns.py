@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from portal import clock
 from portal.domain import enrollment as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound
+from portal.domain.i18n import N_
 from portal.domain.plans import cover_period
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -28,7 +29,7 @@ from portal.services.access import require_role, require_union_in_scope, union_s
 from portal.services.enrollment import blocking_enrollment, covered_message, current_plan, previous_cover_end
 from portal.services.sms import queue_text
 
-QUOTA_FULL = "本期赠送名额已全部领完，感谢关注。您仍可通过所在工会或自助申请参保。"
+QUOTA_FULL = N_("本期赠送名额已全部领完，感谢关注。您仍可通过所在工会或自助申请参保。")
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ def open_campaign(actor, draft: CampaignDraft) -> Campaign:
     """An administrator opens a campaign on the current version of the plan."""
     require_role(actor, Role.ADMIN)
     if not draft.name.strip() or not draft.sponsor.strip():
-        raise InvalidInput("请填写项目名称和出资方。", field="name")
+        raise InvalidInput(N_("请填写项目名称和出资方。"), field="name")
     if draft.quota <= 0:
-        raise InvalidInput("名额应为正整数。", field="quota")
+        raise InvalidInput(N_("名额应为正整数。"), field="quota")
     if draft.closes_on < draft.opens_on:
-        raise InvalidInput("截止日期不能早于开始日期。", field="closes_on")
+        raise InvalidInput(N_("截止日期不能早于开始日期。"), field="closes_on")
     union = db.session.scalar(select(Union).where(Union.code == draft.union_code.strip()))
     if union is None:
         raise InvalidInput(f"找不到工会代码 {draft.union_code}。", field="union_code")
@@ -83,7 +84,7 @@ def close_campaign(actor, campaign_id: int) -> Campaign:
 def _campaign(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("找不到该赠送项目。")
+        raise NotFound(N_("找不到该赠送项目。"))
     return campaign
 
 
@@ -172,7 +173,7 @@ def nominate(actor, campaign_id: int, member_id: int, *, today: date | None = No
     require_role(actor, Role.ADMIN, Role.UNION_OFFICER)
     member = db.session.get(Member, member_id)
     if member is None:
-        raise NotFound("找不到该会员。")
+        raise NotFound(N_("找不到该会员。"))
     require_union_in_scope(actor, member.union)
     return _claim(campaign_id, member, actor=actor, channel=EnrollmentChannel.CAMPAIGN,
                   today=today or clock.today())

@@ -20,6 +20,7 @@ from portal import clock
 from portal.domain import childcare as rules
 from portal.domain.childcare import BallotEntry, Phase, PriorityCategory
 from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.i18n import N_
 from portal.domain.identity import mask_mobile, parse_id_number, parse_mobile
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -106,7 +107,7 @@ def _today(now: datetime) -> date:
 def _get_class(class_id: int) -> ChildcareClass:
     cls = db.session.get(ChildcareClass, class_id)
     if cls is None:
-        raise NotFound("找不到该暑托班。")
+        raise NotFound(N_("找不到该暑托班。"))
     return cls
 
 
@@ -117,7 +118,7 @@ def _lock_class(class_id: int) -> ChildcareClass:
         .with_for_update().execution_options(populate_existing=True)
     )
     if cls is None:
-        raise NotFound("找不到该暑托班。")
+        raise NotFound(N_("找不到该暑托班。"))
     return cls
 
 
@@ -149,11 +150,11 @@ def _checked_class_fields(data: ClassInput) -> dict:
     if not 1 <= data.seats <= MAX_SEATS:
         raise InvalidInput(f"名额应在1到{MAX_SEATS}之间。", field="seats")
     if not 3 <= data.min_age <= data.max_age <= 17:
-        raise InvalidInput("年龄范围应在3到17岁之间，且最小年龄不大于最大年龄。", field="min_age")
+        raise InvalidInput(N_("年龄范围应在3到17岁之间，且最小年龄不大于最大年龄。"), field="min_age")
     if data.daily_start >= data.daily_end:
-        raise InvalidInput("每日结束时间应晚于开始时间。", field="daily_end")
+        raise InvalidInput(N_("每日结束时间应晚于开始时间。"), field="daily_end")
     if data.fee_fen < 0:
-        raise InvalidInput("费用不能为负数。", field="fee")
+        raise InvalidInput(N_("费用不能为负数。"), field="fee")
     rules.check_class_dates(opens_on=data.registration_opens_on, closes_on=data.registration_closes_on,
                             starts_on=data.starts_on, ends_on=data.ends_on)
     weekdays = rules.parse_weekdays(data.weekdays)
@@ -200,7 +201,7 @@ def update_class(actor, class_id: int, data: ClassInput) -> ChildcareClass:
     cls = _lock_class(class_id)
     _require_organiser_of(actor, cls)
     if cls.status != ClassStatus.DRAFT:
-        raise Conflict("班级已发布，不能再修改。如需调整，请发布班级通知告知家长。")
+        raise Conflict(N_("班级已发布，不能再修改。如需调整，请发布班级通知告知家长。"))
     fields = _checked_class_fields(data)
     union = _organising_union(actor, data.union_code) if data.union_code else cls.union
     for key, value in fields.items():
@@ -220,9 +221,9 @@ def publish_class(actor, class_id: int, *, now: datetime | None = None) -> Child
     if cls.status == ClassStatus.PUBLISHED:
         return cls
     if cls.status != ClassStatus.DRAFT:
-        raise Conflict("该班级已取消，不能发布。")
+        raise Conflict(N_("该班级已取消，不能发布。"))
     if cls.registration_closes_on < _today(now):
-        raise InvalidInput("报名截止日期已过，请先修改报名日期再发布。", field="registration_closes_on")
+        raise InvalidInput(N_("报名截止日期已过，请先修改报名日期再发布。"), field="registration_closes_on")
     cls.status = ClassStatus.PUBLISHED
     cls.published_at = now
     audit.record(actor, "childcare.class_publish", "childcare_class", cls.id)
@@ -251,7 +252,7 @@ def public_districts() -> list[str]:
 def get_public_class(class_id: int) -> ChildcareClass:
     cls = _get_class(class_id)
     if cls.status != ClassStatus.PUBLISHED:
-        raise NotFound("找不到该暑托班。")
+        raise NotFound(N_("找不到该暑托班。"))
     return cls
 
 
@@ -261,7 +262,7 @@ def get_public_class(class_id: int) -> ChildcareClass:
 def _checked_child(data: ChildInput, cls: ChildcareClass, today: date):
     name = normalise_name(data.name)
     if not name:
-        raise InvalidInput("请填写孩子的姓名。", field="child_name")
+        raise InvalidInput(N_("请填写孩子的姓名。"), field="child_name")
     try:
         parsed = parse_id_number(data.id_number, today=today)
     except InvalidInput as error:
@@ -281,11 +282,11 @@ def _checked_child(data: ChildInput, cls: ChildcareClass, today: date):
             raise InvalidInput(f"接送人{adult_name}的手机号码不正确，请填写11位手机号码。",
                                code="mobile_invalid", field="pickup_adults") from None
         if mobile in seen:
-            raise InvalidInput("同一个手机号码只能登记一位接送人。", field="pickup_adults")
+            raise InvalidInput(N_("同一个手机号码只能登记一位接送人。"), field="pickup_adults")
         seen.add(mobile)
         adults.append(PickupInput(adult_name, (adult.relation or "").strip()[:20] or "家属", mobile))
     if not adults:
-        raise InvalidInput("请至少登记一位可以接孩子的成年人及其手机号码。", field="pickup_adults")
+        raise InvalidInput(N_("请至少登记一位可以接孩子的成年人及其手机号码。"), field="pickup_adults")
     if len(adults) > rules.MAX_PICKUP_ADULTS:
         raise InvalidInput(f"接送人最多{rules.MAX_PICKUP_ADULTS}位。", field="pickup_adults")
     return name, parsed, adults
@@ -351,15 +352,15 @@ def register_child(parent: Member, class_id: int, data: ChildInput, *, accepted_
     now = now or clock.now()
     today = _today(now)
     if not accepted_rules:
-        raise InvalidInput("请阅读并同意本班的安全须知后再报名。", code="rules_not_accepted", field="accept_rules")
+        raise InvalidInput(N_("请阅读并同意本班的安全须知后再报名。"), code="rules_not_accepted", field="accept_rules")
     if declared_category:
         try:
             declared_category = PriorityCategory(declared_category)
         except ValueError:
-            raise InvalidInput("请选择列出的优先类别。", field="declared_category") from None
+            raise InvalidInput(N_("请选择列出的优先类别。"), field="declared_category") from None
     cls = _lock_class(class_id)
     if cls.status != ClassStatus.PUBLISHED:
-        raise NotFound("找不到该暑托班。")
+        raise NotFound(N_("找不到该暑托班。"))
     phase = cls.phase(today)
     if phase is Phase.NOT_OPEN:
         raise InvalidInput(f"本班将于{_cn(cls.registration_opens_on)}开始报名，请届时再来。", code="window_not_open")
@@ -414,7 +415,7 @@ def register_child(parent: Member, class_id: int, data: ChildInput, *, accepted_
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("这个孩子的报名刚刚已提交，请到“我的暑托报名”查看。", code="duplicate") from None
+        raise Conflict(N_("这个孩子的报名刚刚已提交，请到“我的暑托报名”查看。"), code="duplicate") from None
     _text_parent(registration, _status_text(registration), kind=f"childcare_{registration.status}")
     audit.record(parent, "childcare.register", "childcare_registration", registration.id,
                  class_id=cls.id, number=registration.number, status=registration.status,
@@ -429,7 +430,7 @@ def _cn(day: date) -> str:
 
 def _confirm(cls: ChildcareClass, registration: Registration, source: SeatSource, now: datetime) -> None:
     if cls.seats_left <= 0:  # callers hold the class lock; this is the invariant, not a guess
-        raise Conflict("名额已满。", code="seats_full")
+        raise Conflict(N_("名额已满。"), code="seats_full")
     registration.status = RegistrationStatus.CONFIRMED
     registration.seat_source = source
     registration.confirmed_at = now
@@ -555,7 +556,7 @@ def verify_ballot(class_id: int) -> BallotCheck:
     """Re-run the recorded draw from its seed and entries; anyone may ask."""
     cls = get_public_class(class_id)
     if cls.ballot is None:
-        raise NotFound("本班尚未抽签。")
+        raise NotFound(N_("本班尚未抽签。"))
     entries = [BallotEntry(int(number), int(tier)) for number, tier in cls.ballot.entries]
     result = rules.allocate(entries, cls.ballot.seats, cls.ballot.seed)
     return BallotCheck(cls.ballot, result.order)
@@ -587,10 +588,10 @@ def cancel_registration(actor, registration_id: int, *, reason: str = "", now: d
     now = now or clock.now()
     registration = db.session.get(Registration, registration_id)
     if registration is None:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     if role_of(actor) is Role.MEMBER:
         if registration.parent_id != actor.id:
-            raise NotFound("找不到该报名。")
+            raise NotFound(N_("找不到该报名。"))
     else:
         _require_organiser_of(actor, registration.childcare_class)
     cls = _lock_class(registration.class_id)
@@ -598,7 +599,7 @@ def cancel_registration(actor, registration_id: int, *, reason: str = "", now: d
     if registration.status == RegistrationStatus.CANCELLED:
         return []
     if cls.phase(_today(now)) is Phase.FINISHED:
-        raise InvalidInput("本班已结班，报名记录不能再取消。", code="class_finished")
+        raise InvalidInput(N_("本班已结班，报名记录不能再取消。"), code="class_finished")
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -641,7 +642,7 @@ def registration_for_parent(parent, registration_id: int) -> ParentView:
     require_role(parent, Role.MEMBER)
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.parent_id != parent.id:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     return ParentView(registration, waitlist_position(registration))
 
 
@@ -684,10 +685,10 @@ def view_health_notes(actor, registration_id: int) -> Registration:
     """Health notes and allergies, for the organiser of the child's class only; every view audited."""
     registration = db.session.get(Registration, registration_id)
     if registration is None:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     _require_organiser_of(actor, registration.childcare_class)
     if registration.status == RegistrationStatus.CANCELLED:
-        raise PermissionDenied("该报名已取消，不再提供孩子的健康信息。")
+        raise PermissionDenied(N_("该报名已取消，不再提供孩子的健康信息。"))
     audit.record(actor, "childcare.health_notes_view", "childcare_registration", registration.id,
                  class_id=registration.class_id, child_id=registration.child_id)
     db.session.commit()
@@ -701,7 +702,7 @@ def send_notice(actor, class_id: int, body: str, *, now: datetime | None = None)
     _require_organiser_of(actor, cls)
     body = " ".join((body or "").split())
     if len(body) < 4:
-        raise InvalidInput("请填写通知内容（至少4个字）。", field="body")
+        raise InvalidInput(N_("请填写通知内容（至少4个字）。"), field="body")
     if len(body) > MAX_NOTICE_LENGTH:
         raise InvalidInput(f"通知最多{MAX_NOTICE_LENGTH}字，短信太长家长不便阅读。", field="body")
     recent = db.session.scalar(select(ClassNotice).where(
@@ -776,13 +777,13 @@ def attendance_sheet(actor, class_id: int, day: date, *, today: date | None = No
 def _attendance_target(actor, registration_id: int, day: date, today: date) -> tuple[Registration, ChildcareClass]:
     registration = db.session.get(Registration, registration_id)
     if registration is None:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     cls = registration.childcare_class
     _require_organiser_of(actor, cls)
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise InvalidInput("只有已录取的孩子才能签到。", code="not_confirmed")
+        raise InvalidInput(N_("只有已录取的孩子才能签到。"), code="not_confirmed")
     if day > today:
-        raise InvalidInput("不能为以后的日期签到。", code="future_day")
+        raise InvalidInput(N_("不能为以后的日期签到。"), code="future_day")
     if not cls.schedule.is_class_day(day):
         raise InvalidInput(f"{_cn(day)}不是本班的上课日。", code="not_a_class_day")
     return registration, cls
@@ -796,14 +797,14 @@ def mark_attendance(actor, registration_id: int, day: date, status: str, *,
     try:
         status = AttendanceStatus(status)
     except ValueError:
-        raise InvalidInput("签到状态不正确。", field="status") from None
+        raise InvalidInput(N_("签到状态不正确。"), field="status") from None
     mark = db.session.scalar(select(Attendance).where(
         Attendance.registration_id == registration.id, Attendance.day == day).with_for_update())
     if mark is None:
         mark = Attendance(registration_id=registration.id, class_id=cls.id, day=day)
         db.session.add(mark)
     if mark.picked_up_at is not None and status is AttendanceStatus.ABSENT:
-        raise Conflict("孩子已被接走，不能再改为缺勤。", code="already_picked_up")
+        raise Conflict(N_("孩子已被接走，不能再改为缺勤。"), code="already_picked_up")
     mark.status = status
     mark.recorded_by_id = actor.id
     if status is AttendanceStatus.PRESENT:
@@ -833,7 +834,7 @@ def record_pickup(actor, registration_id: int, day: date, *, pickup_adult_id: in
     mark = db.session.scalar(select(Attendance).where(
         Attendance.registration_id == registration.id, Attendance.day == day).with_for_update())
     if mark is None or mark.status != AttendanceStatus.PRESENT:
-        raise InvalidInput("孩子今天还没有签到，不能登记接走。", code="not_checked_in")
+        raise InvalidInput(N_("孩子今天还没有签到，不能登记接走。"), code="not_checked_in")
     if mark.picked_up_at is not None:
         return mark
     adults = registration.child.authorised_adults
@@ -844,10 +845,10 @@ def record_pickup(actor, registration_id: int, day: date, *, pickup_adult_id: in
         try:
             wanted = lookup_hash(parse_mobile(mobile))
         except InvalidInput:
-            raise InvalidInput("请填写接送人的11位手机号码。", code="mobile_invalid", field="mobile") from None
+            raise InvalidInput(N_("请填写接送人的11位手机号码。"), code="mobile_invalid", field="mobile") from None
         adult = next((a for a in adults if a.mobile_hash == wanted), None)
     else:
-        raise InvalidInput("请选择接送人，或填写来接孩子的人的手机号码。", field="mobile")
+        raise InvalidInput(N_("请选择接送人，或填写来接孩子的人的手机号码。"), field="mobile")
     if adult is None:
         audit.record(actor, "childcare.pickup_refused", "childcare_registration", registration.id,
                      day=day.isoformat())

@@ -44,6 +44,7 @@ from portal.domain.claims import (
     text_send_after,
 )
 from portal.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from portal.domain.i18n import N_
 from portal.domain.identity import parse_id_number
 from portal.domain.money import format_yuan
 from portal.domain.plans import BenefitSchedule
@@ -75,7 +76,7 @@ def actor_label(actor) -> str:
 def _get_claim(claim_id: int) -> Claim:
     claim = db.session.get(Claim, claim_id)
     if claim is None:
-        raise NotFound("找不到该理赔申请，请从“我的理赔”列表进入。")
+        raise NotFound(N_("找不到该理赔申请，请从“我的理赔”列表进入。"))
     return claim
 
 
@@ -84,7 +85,7 @@ def require_claim_access(actor, claim: Claim) -> None:
     role = role_of(actor)
     if role is Role.MEMBER:
         if claim.member_id != actor.id:
-            raise NotFound("找不到该理赔申请，请从“我的理赔”列表进入。")  # do not confirm it exists
+            raise NotFound(N_("找不到该理赔申请，请从“我的理赔”列表进入。"))  # do not confirm it exists
         return
     if role in REVIEW_ROLES:
         return
@@ -103,7 +104,7 @@ def load_claim(actor, claim_id: int) -> Claim:
 def _require_claimant(actor, claim: Claim) -> None:
     """Filing and editing: the member themself or their union officer, not reviewers."""
     if role_of(actor) not in (Role.MEMBER, Role.UNION_OFFICER):
-        raise PermissionDenied("理赔申请由会员本人或所在工会经办人填写。")
+        raise PermissionDenied(N_("理赔申请由会员本人或所在工会经办人填写。"))
     require_claim_access(actor, claim)
 
 
@@ -116,7 +117,7 @@ def _require_editable(claim: Claim) -> None:
 def check_version(claim: Claim, version: int | None) -> None:
     """Refuse a write based on an older page than the claim now is (someone acted meanwhile)."""
     if version is not None and int(version) != claim.version_id:
-        raise Conflict("该申请刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。", code="stale")
+        raise Conflict(N_("该申请刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。"), code="stale")
 
 
 @contextmanager
@@ -127,7 +128,7 @@ def conflict_on_stale():
         yield
     except StaleDataError:
         db.session.rollback()
-        raise Conflict("该申请刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。", code="stale") from None
+        raise Conflict(N_("该申请刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。"), code="stale") from None
 
 
 def commit_or_conflict() -> None:
@@ -149,12 +150,12 @@ def _public_actor(actor) -> str:
     """How the member reads who acted: their own name, "工会经办人", "审核员", never a username."""
     role = role_of(actor)
     if role is Role.MEMBER:
-        return "本人"
+        return N_("本人")
     if role is Role.UNION_OFFICER:
-        return "工会经办人"
+        return N_("工会经办人")
     if role in REVIEW_ROLES:
-        return "互助会审核员"
-    return "系统"
+        return N_("互助会审核员")
+    return N_("系统")
 
 
 # --- starting and editing a claim -------------------------------------------------------------
@@ -167,20 +168,20 @@ def start_claim(actor, claim_type: str, *, request_key: str, id_number: str | No
     try:
         kind = ClaimType(claim_type)
     except ValueError:
-        raise InvalidInput("请选择申请类型。", field="claim_type") from None
+        raise InvalidInput(N_("请选择申请类型。"), field="claim_type") from None
     role = role_of(actor)
     if role is Role.MEMBER:
         member = actor
     elif role is Role.UNION_OFFICER:
         if not id_number:
-            raise InvalidInput("请填写职工的身份证号码。", field="id_number")
+            raise InvalidInput(N_("请填写职工的身份证号码。"), field="id_number")
         parsed = parse_id_number(id_number, today=today)
         member = Member.by_id_number(parsed.value)
         if member is None:
-            raise InvalidInput("没有找到该身份证号码的会员，请核对或先为其办理入会。", field="id_number")
+            raise InvalidInput(N_("没有找到该身份证号码的会员，请核对或先为其办理入会。"), field="id_number")
         require_union_in_scope(actor, member.union)
     else:
-        raise PermissionDenied("理赔申请由会员本人或所在工会经办人填写。")
+        raise PermissionDenied(N_("理赔申请由会员本人或所在工会经办人填写。"))
     if request_key:
         existing = db.session.scalar(select(Claim).where(Claim.request_key == request_key))
         if existing is not None:
@@ -214,16 +215,16 @@ def save_claim(actor, claim_id: int, data: dict, *, version: int | None = None, 
     # Everything is checked before anything changes, so a refusal leaves the claim as it was.
     grade, costs = data.get("disability_grade"), data.get("medical_costs_fen")
     if grade is not None and not 1 <= grade <= 10:
-        raise InvalidInput("伤残等级应为1到10级。", field="disability_grade")
+        raise InvalidInput(N_("伤残等级应为1到10级。"), field="disability_grade")
     if costs is not None and costs < 0:
-        raise InvalidInput("医疗费用不能为负数。", field="medical_costs")
+        raise InvalidInput(N_("医疗费用不能为负数。"), field="medical_costs")
     card = parse_bank_card(bank_card) if bank_card else None
     new_type = None
     if claim_type and claim.status == ClaimStatus.DRAFT:
         try:
             new_type = ClaimType(claim_type)
         except ValueError:
-            raise InvalidInput("请选择申请类型。", field="claim_type") from None
+            raise InvalidInput(N_("请选择申请类型。"), field="claim_type") from None
     if new_type is not None:
         claim.claim_type = new_type
     for name in EDITABLE_FIELDS:
@@ -332,7 +333,7 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise InvalidInput("图片已损坏或无法识别，请重新拍照上传（JPG或PNG）。", code="upload_unreadable",
+        raise InvalidInput(N_("图片已损坏或无法识别，请重新拍照上传（JPG或PNG）。"), code="upload_unreadable",
                            field="file") from None
     output = io.BytesIO()
     if content_type == "image/jpeg":
@@ -345,18 +346,18 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
 def prepare_upload(data: bytes, max_bytes: int) -> StoredFile:
     """Check an uploaded file by its content and size; images come back without metadata."""
     if not data:
-        raise InvalidInput("文件是空的，请重新选择。", code="upload_empty", field="file")
+        raise InvalidInput(N_("文件是空的，请重新选择。"), code="upload_empty", field="file")
     if len(data) > max_bytes:
         raise InvalidInput(
             f"文件大小为{len(data) / 1024 / 1024:.1f}MB，超过了{max_bytes // 1024 // 1024}MB的限制。"
             "请压缩图片或分页拍照后再上传。", code="upload_too_large", field="file")
     content_type = sniff_content_type(data[:16])
     if content_type is None:
-        raise InvalidInput("只能上传JPG、PNG图片或PDF文件（按文件内容识别，改扩展名无效）。"
-                           "请用手机拍照或扫描成PDF后上传。", code="upload_type", field="file")
+        raise InvalidInput(N_("只能上传JPG、PNG图片或PDF文件（按文件内容识别，改扩展名无效）。"
+                           "请用手机拍照或扫描成PDF后上传。"), code="upload_type", field="file")
     if content_type == "application/pdf":
         if b"%%EOF" not in data[-2048:]:
-            raise InvalidInput("PDF文件不完整或已损坏，请重新导出后上传。", code="upload_unreadable", field="file")
+            raise InvalidInput(N_("PDF文件不完整或已损坏，请重新导出后上传。"), code="upload_unreadable", field="file")
         return StoredFile(data, content_type)
     return StoredFile(_reencode_image(data, content_type), content_type)
 
@@ -380,7 +381,7 @@ def upload_document(actor, claim_id: int, *, kind: str, filename: str, data: byt
     allowed = set(required_documents(schedule, claim.facts()) if schedule else []) | set(
         claim.documents_requested or []) | {"disability_appraisal", "death_certificate", "invoice"}
     if kind not in allowed:
-        raise InvalidInput("请选择材料类型。", field="kind")
+        raise InvalidInput(N_("请选择材料类型。"), field="kind")
     stored = prepare_upload(data, current_app.config["UPLOAD_MAX_BYTES"])
     document, path = store_document(claim, kind, filename, stored, uploaded_by=actor_label(actor))
     if path is None:
@@ -422,7 +423,7 @@ def _safe_name(filename: str | None) -> str:
 def remove_document(actor, document_id: int, *, today: date | None = None) -> Claim:
     document = db.session.get(ClaimDocument, document_id)
     if document is None:
-        raise NotFound("找不到该材料。")
+        raise NotFound(N_("找不到该材料。"))
     claim = document.claim
     _require_claimant(actor, claim)
     _require_editable(claim)
@@ -440,7 +441,7 @@ def open_document(actor, document_id: int) -> tuple[ClaimDocument, Path]:
     """A document for viewing by someone allowed to see it; every view is audited."""
     document = db.session.get(ClaimDocument, document_id)
     if document is None:
-        raise NotFound("找不到该材料。")
+        raise NotFound(N_("找不到该材料。"))
     require_claim_access(actor, document.claim)
     audit.record(actor, "claim.document_view", "claim_document", document.id, claim_id=document.claim_id,
                  kind=document.kind)
@@ -474,7 +475,8 @@ def submit_claim(actor, claim_id: int, *, now: datetime | None = None) -> Submit
     claim.status = next_status(claim.status, ClaimAction.RESUBMIT if resubmit else ClaimAction.SUBMIT)
     claim.submitted_at = claim.submitted_at or now
     refresh_assessment(claim, today=now.astimezone(clock.CHINA).date())
-    add_event(claim, "submitted", actor, "已补充材料并重新提交。" if resubmit else "申请已提交，等待审核。", at=now)
+    add_event(claim, "submitted", actor, N_("已补充材料并重新提交。") if resubmit else N_("申请已提交，等待审核。"),
+              at=now)
     add_event(claim, "checked", None, _check_summary(claim), at=now)
     audit.record(actor, "claim.resubmit" if resubmit else "claim.submit", "claim", claim.id,
                  flags=[flag["code"] for flag in claim.flags], calculated_fen=claim.calculated_fen)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.domain.claims import INVITATION_REPEAT_DAYS, ClaimStatus, ClaimType, DischargeRow, text_send_after
 from portal.domain.errors import InvalidInput, NotFound
+from portal.domain.i18n import N_
 from portal.domain.identity import compose_id_number, parse_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -34,15 +35,15 @@ MAX_ROWS = 20_000
 _DATE = re.compile(r"^(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D?$")
 
 OUTCOME_LABELS = {
-    "invited": "已建草稿并发送邀请短信",
-    "held": "已建草稿，邀请短信将于早上8点发送",
-    "draft_only": "已建草稿（本人未同意接收短信）",
-    "reinvited": "草稿仍未提交，已再次提醒",
-    "recently_invited": "7天内已提醒过，不再重复",
-    "already_claimed": "该次住院已有理赔申请",
-    "not_member": "不是本平台会员",
-    "not_covered": "入院时没有有效保障",
-    "invalid": "数据有误",
+    "invited": N_("已建草稿并发送邀请短信"),
+    "held": N_("已建草稿，邀请短信将于早上8点发送"),
+    "draft_only": N_("已建草稿（本人未同意接收短信）"),
+    "reinvited": N_("草稿仍未提交，已再次提醒"),
+    "recently_invited": N_("7天内已提醒过，不再重复"),
+    "already_claimed": N_("该次住院已有理赔申请"),
+    "not_member": N_("不是本平台会员"),
+    "not_covered": N_("入院时没有有效保障"),
+    "invalid": N_("数据有误"),
 }
 
 
@@ -152,7 +153,7 @@ def _import_row(actor, row: DischargeRow, *, now: datetime):
         kind="claim_invitation", member=member, subject=("claim", claim.id), send_after=send_after)
     message.created_at = now
     db.session.flush()
-    add_event(claim, "invited", None, "已发送短信，邀请您补充材料并提交申请。", at=now)
+    add_event(claim, "invited", None, N_("已发送短信，邀请您补充材料并提交申请。"), at=now)
     if not created:
         return "reinvited", OUTCOME_LABELS["reinvited"], claim.id, message.id
     return ("held" if send_after else "invited"), OUTCOME_LABELS["held" if send_after else "invited"], claim.id, \
@@ -166,7 +167,7 @@ def _draft_for(member: Member, row: DischargeRow, actor, *, now: datetime) -> Cl
                   payee_name=member.name, flags=[], flag_codes="")
     db.session.add(claim)
     db.session.flush()
-    add_event(claim, "created", None, "根据医保出院信息为您预填了住院理赔申请，请核对并补充材料后提交。", at=now)
+    add_event(claim, "created", None, N_("根据医保出院信息为您预填了住院理赔申请，请核对并补充材料后提交。"), at=now)
     refresh_assessment(claim, today=now.date())
     return claim
 
@@ -176,7 +177,7 @@ def get_import(actor, import_id: int) -> tuple[DischargeImport, dict[int, SmsMes
     require_role(actor, *IMPORT_ROLES)
     record = db.session.get(DischargeImport, import_id)
     if record is None:
-        raise NotFound("找不到该次导入。")
+        raise NotFound(N_("找不到该次导入。"))
     ids = [result["sms_id"] for result in record.results if result.get("sms_id")]
     texts = {message.id: message for message in db.session.scalars(select(SmsMessage).where(SmsMessage.id.in_(ids)))}
     return record, texts

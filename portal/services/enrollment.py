@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from portal import clock
 from portal.domain import enrollment as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound
+from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number, mask_name, normalise
 from portal.domain.plans import BenefitSchedule, cover_period
 from portal.domain.roles import Role
@@ -40,7 +41,7 @@ CERTIFICATE_SALT = "enrollment-certificate"
 def current_plan(code: str = DEFAULT_PLAN_CODE) -> Plan:
     plan = db.session.scalar(select(Plan).where(Plan.code == code, Plan.is_current.is_(True)))
     if plan is None:
-        raise NotFound("尚未设置保障项目，请联系管理员。")
+        raise NotFound(N_("尚未设置保障项目，请联系管理员。"))
     return plan
 
 
@@ -83,7 +84,7 @@ def _staff_enrollment(actor, enrollment_id: int) -> Enrollment:
     require_role(actor, *STAFF_READERS)
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None:
-        raise NotFound("找不到该参保记录。")
+        raise NotFound(N_("找不到该参保记录。"))
     require_union_in_scope(actor, enrollment.union)
     return enrollment
 
@@ -110,16 +111,16 @@ def edit_plan(actor, code: str, *, name: str, schedule: BenefitSchedule, based_o
     rules.check_schedule(schedule)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("请填写项目名称。", field="name")
+        raise InvalidInput(N_("请填写项目名称。"), field="name")
     current = db.session.scalar(
         select(Plan).where(Plan.code == code, Plan.is_current.is_(True)).with_for_update()
     )
     if current is None:
-        raise NotFound("找不到该保障项目。")
+        raise NotFound(N_("找不到该保障项目。"))
     if current.version != based_on_version:
         raise Conflict(f"在您编辑期间，该项目已更新为第{current.version}版，请刷新后在新版本上修改。")
     if current.schedule() == schedule and current.name == name:
-        raise InvalidInput("没有任何修改，无需保存新版本。")
+        raise InvalidInput(N_("没有任何修改，无需保存新版本。"))
     current.is_current = False
     plan = Plan.from_schedule(code, name, schedule, version=current.version + 1)
     plan.created_by_id = actor.id
@@ -128,7 +129,7 @@ def edit_plan(actor, code: str, *, name: str, schedule: BenefitSchedule, based_o
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("该项目刚刚被他人更新，请刷新后重试。") from None
+        raise Conflict(N_("该项目刚刚被他人更新，请刷新后重试。")) from None
     audit.record(actor, "enrollment.plan_edit", "plan", plan.id, code=code, version=plan.version)
     db.session.commit()
     return plan
@@ -155,9 +156,9 @@ def apply_for_cover(member: Member, *, today: date | None = None) -> Enrollment:
             return existing  # a double submit: the first application stands
         raise Conflict(covered_message(existing))
     if member.union_id is None:
-        raise InvalidInput("您尚未登记所在工会，请先联系工会经办人登记会员信息后再申请。")
+        raise InvalidInput(N_("您尚未登记所在工会，请先联系工会经办人登记会员信息后再申请。"))
     if not member.is_verified:
-        raise InvalidInput("您的手机号尚未验证，请先完成短信验证。")
+        raise InvalidInput(N_("您的手机号尚未验证，请先完成短信验证。"))
     plan = current_plan()
     enrollment = Enrollment(
         member_id=member.id, plan_id=plan.id, union_id=member.union_id, plan_year=rules.plan_year_for(today),
@@ -172,7 +173,7 @@ def apply_for_cover(member: Member, *, today: date | None = None) -> Enrollment:
         existing = blocking_enrollment(member.id, start)
         if existing is not None and existing.status == EnrollmentStatus.PENDING:
             return existing
-        raise Conflict("您本年度已有参保记录，无需重复申请。") from None
+        raise Conflict(N_("您本年度已有参保记录，无需重复申请。")) from None
     audit.record(member, "enrollment.apply", "enrollment", enrollment.id)
     db.session.commit()
     return enrollment
@@ -197,7 +198,7 @@ def confirm_application(actor, enrollment_id: int, *, today: date | None = None)
     require_role(actor, Role.ADMIN, Role.UNION_OFFICER)
     enrollment = _staff_enrollment(actor, enrollment_id)
     if enrollment.status != EnrollmentStatus.PENDING:
-        raise Conflict("该申请已处理过，无需重复操作。")
+        raise Conflict(N_("该申请已处理过，无需重复操作。"))
     start, end = cover_period(today)
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.starts_on, enrollment.ends_on = start, end
@@ -214,11 +215,11 @@ def confirm_application(actor, enrollment_id: int, *, today: date | None = None)
 def reject_application(actor, enrollment_id: int, *, reason: str) -> Enrollment:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写不予确认的原因，会员会收到这条说明。", field="reason")
+        raise InvalidInput(N_("请填写不予确认的原因，会员会收到这条说明。"), field="reason")
     require_role(actor, Role.ADMIN, Role.UNION_OFFICER)
     enrollment = _staff_enrollment(actor, enrollment_id)
     if enrollment.status != EnrollmentStatus.PENDING:
-        raise Conflict("该申请已处理过，无需重复操作。")
+        raise Conflict(N_("该申请已处理过，无需重复操作。"))
     enrollment.status = EnrollmentStatus.CANCELLED
     enrollment.cancelled_reason = reason[:200]
     audit.record(actor, "enrollment.reject", "enrollment", enrollment.id, reason=reason[:200])
@@ -259,7 +260,7 @@ def my_cover(member: Member, *, today: date | None = None) -> MyCover:
 def member_enrollment(member: Member, enrollment_id: int) -> Enrollment:
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None or enrollment.member_id != member.id:
-        raise NotFound("找不到该参保记录。")
+        raise NotFound(N_("找不到该参保记录。"))
     return enrollment
 
 
@@ -271,7 +272,7 @@ def certificate_token(enrollment: Enrollment) -> str:
 def certificate_for(member: Member, enrollment_id: int) -> Enrollment:
     enrollment = member_enrollment(member, enrollment_id)
     if enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED) or enrollment.starts_on is None:
-        raise InvalidInput("参保确认后才能查看电子参保凭证。")
+        raise InvalidInput(N_("参保确认后才能查看电子参保凭证。"))
     audit.record(member, "enrollment.certificate_view", "enrollment", enrollment.id)
     db.session.commit()
     return enrollment
@@ -295,10 +296,10 @@ def verify_certificate(token: str, *, today: date | None = None) -> Verification
     try:
         enrollment_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CERTIFICATE_SALT).loads(token)
     except BadSignature:
-        raise NotFound("凭证无效：二维码不完整或不是本平台签发的，请向持证人核实。") from None
+        raise NotFound(N_("凭证无效：二维码不完整或不是本平台签发的，请向持证人核实。")) from None
     enrollment = db.session.get(Enrollment, enrollment_id) if isinstance(enrollment_id, int) else None
     if enrollment is None or enrollment.starts_on is None:
-        raise NotFound("凭证无效：找不到对应的参保记录。")
+        raise NotFound(N_("凭证无效：找不到对应的参保记录。"))
     if enrollment.status == EnrollmentStatus.CANCELLED:
         state = "cancelled"
     elif today < enrollment.starts_on:
@@ -393,7 +394,7 @@ def renew_union(actor, union: Union, *, today: date | None = None) -> RunReport:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("续保过程中有人为其中的会员办理了下一年度参保，本次续保未写入任何数据，请重试。") from None
+        raise Conflict(N_("续保过程中有人为其中的会员办理了下一年度参保，本次续保未写入任何数据，请重试。")) from None
     report.created = len(rows)
     audit.record(actor, "enrollment.renew", "union", union.id, created=report.created,
                  already_covered=report.already_covered)

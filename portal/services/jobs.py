@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal import clock
 from portal.domain import jobs as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.i18n import N_
 from portal.domain.identity import parse_id_number, parse_mobile
 from portal.domain.jobs import ApplicationStatus, EnterpriseStatus, PayUnit, PositionStatus
 from portal.domain.money import yuan_to_fen
@@ -46,9 +47,9 @@ def enterprise_of(actor) -> Enterprise:
     require_role(actor, Role.ENTERPRISE)
     enterprise = db.session.get(Enterprise, actor.enterprise_id) if actor.enterprise_id else None
     if enterprise is None:
-        raise PermissionDenied("该账号未关联爱心企业，请联系工会经办人。")
+        raise PermissionDenied(N_("该账号未关联爱心企业，请联系工会经办人。"))
     if enterprise.status != EnterpriseStatus.APPROVED:
-        raise PermissionDenied("企业尚未通过工会审核，审核通过后才能发布岗位和处理报名。")
+        raise PermissionDenied(N_("企业尚未通过工会审核，审核通过后才能发布岗位和处理报名。"))
     return enterprise
 
 
@@ -57,9 +58,9 @@ def own_position(actor, position_id: int, *, lock: bool = False) -> Position:
     enterprise = enterprise_of(actor)
     position = db.session.get(Position, position_id, with_for_update=lock or None)
     if position is None:
-        raise NotFound("找不到该岗位。")
+        raise NotFound(N_("找不到该岗位。"))
     if position.enterprise_id != enterprise.id:
-        raise PermissionDenied("该岗位不属于您的企业，不能查看或处理。")
+        raise PermissionDenied(N_("该岗位不属于您的企业，不能查看或处理。"))
     return position
 
 
@@ -71,7 +72,7 @@ def enterprise_in_scope(actor, enterprise_id: int) -> Enterprise:
     require_union_staff(actor)
     enterprise = db.session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("找不到该企业。")
+        raise NotFound(N_("找不到该企业。"))
     require_union_in_scope(actor, enterprise.union)
     return enterprise
 
@@ -116,23 +117,23 @@ def register_enterprise(actor, details: EnterpriseDetails, *, username: str, pas
         raise InvalidInput(error.message, code=error.code, field="contact_mobile") from None
     name = details.name.strip()
     if not name:
-        raise InvalidInput("请填写企业名称（与营业执照一致）。", field="name")
+        raise InvalidInput(N_("请填写企业名称（与营业执照一致）。"), field="name")
     if not details.address.strip():
-        raise InvalidInput("请填写企业地址。", field="address")
+        raise InvalidInput(N_("请填写企业地址。"), field="address")
     if not details.contact_name.strip():
-        raise InvalidInput("请填写联系人姓名。", field="contact_name")
+        raise InvalidInput(N_("请填写联系人姓名。"), field="contact_name")
     union = db.session.get(Union, details.union_id)
     if union is None or union.kind not in (UnionKind.DISTRICT, UnionKind.STREET):
-        raise InvalidInput("请选择企业所在的街道（园区）或区总工会。", field="union_id")
+        raise InvalidInput(N_("请选择企业所在的街道（园区）或区总工会。"), field="union_id")
     if by_staff:
         require_union_in_scope(actor, union)
     username = username.strip()
     if not username:
-        raise InvalidInput("请填写登录用户名。", field="username")
+        raise InvalidInput(N_("请填写登录用户名。"), field="username")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"密码至少{MIN_PASSWORD_LENGTH}位。", field="password")
     if db.session.scalar(select(Enterprise.id).where(Enterprise.uscc == code)):
-        raise Conflict("该统一社会信用代码已登记为爱心企业。如需新增联系人或修改信息，请联系所在工会经办人。",
+        raise Conflict(N_("该统一社会信用代码已登记为爱心企业。如需新增联系人或修改信息，请联系所在工会经办人。"),
                        code="uscc_taken", field="uscc")
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise Conflict(f"用户名 {username} 已被使用，请换一个。", code="username_taken", field="username")
@@ -155,7 +156,7 @@ def register_enterprise(actor, details: EnterpriseDetails, *, username: str, pas
         db.session.flush()
     except IntegrityError:  # the same code or username, registered a moment ago
         db.session.rollback()
-        raise Conflict("该企业或用户名刚刚已被登记，请勿重复提交。", code="uscc_taken") from None
+        raise Conflict(N_("该企业或用户名刚刚已被登记，请勿重复提交。"), code="uscc_taken") from None
     audit.record(actor, "jobs.enterprise_register", "enterprise", enterprise.id, uscc=code, by_staff=by_staff)
     db.session.commit()
     return enterprise
@@ -170,7 +171,7 @@ def review_enterprise(actor, enterprise_id: int, *, approve: bool, note: str = "
         raise Conflict(f"该企业已审核（{enterprise.status_label}），无需再次处理。", code="already_reviewed")
     note = note.strip()
     if not approve and not note:
-        raise InvalidInput("不通过时请写明原因，企业会收到短信。", field="note")
+        raise InvalidInput(N_("不通过时请写明原因，企业会收到短信。"), field="note")
     enterprise.status = EnterpriseStatus.APPROVED if approve else EnterpriseStatus.REJECTED
     enterprise.reviewed_by_id = actor.id
     enterprise.reviewed_at = now
@@ -217,7 +218,7 @@ def post_position(actor, details: PositionDetails, *, today: date | None = None)
     try:
         pay_unit = PayUnit(details.pay_unit)
     except ValueError:
-        raise InvalidInput("请选择报酬单位（元/天或元/月）。", field="pay_unit") from None
+        raise InvalidInput(N_("请选择报酬单位（元/天或元/月）。"), field="pay_unit") from None
     try:
         pay_fen = yuan_to_fen(details.pay_yuan)
     except InvalidInput as error:
@@ -256,11 +257,11 @@ def close_position(actor, position_id: int, *, reason: str = "") -> Position:
         require_union_staff(actor)
         position = db.session.get(Position, position_id)
         if position is None:
-            raise NotFound("找不到该岗位。")
+            raise NotFound(N_("找不到该岗位。"))
         require_union_in_scope(actor, db.session.get(Union, position.union_id))
         closed_reason = "union"
     if position.status == PositionStatus.CLOSED:
-        raise Conflict("该岗位已停止报名。", code="already_closed")
+        raise Conflict(N_("该岗位已停止报名。"), code="already_closed")
     position.status = PositionStatus.CLOSED
     position.closed_reason = closed_reason
     audit.record(actor, "jobs.position_close", "position", position.id, reason=reason.strip() or None)
@@ -322,11 +323,11 @@ def search_positions(filters: PositionFilters, *, today: date | None = None, pag
         try:
             minimum = yuan_to_fen(filters.min_pay_yuan)
         except InvalidInput:
-            raise InvalidInput("最低日薪请填写数字，例如 120。", field="min_pay") from None
+            raise InvalidInput(N_("最低日薪请填写数字，例如 120。"), field="min_pay") from None
         daily = case((Position.pay_unit == PayUnit.DAY, Position.pay_fen), else_=Position.pay_fen / DAYS_PER_MONTH)
         stmt = stmt.where(daily >= minimum)
     if filters.available_from and filters.available_to and filters.available_to < filters.available_from:
-        raise InvalidInput("“可实践至”不能早于“可实践自”。", field="to")
+        raise InvalidInput(N_("“可实践至”不能早于“可实践自”。"), field="to")
     if filters.available_from:
         stmt = stmt.where(Position.starts_on >= filters.available_from)
     if filters.available_to:
@@ -349,7 +350,7 @@ def public_position(position_id: int) -> Position:
     """Any position of an approved enterprise (closed ones too: a shared link still explains itself)."""
     position = db.session.get(Position, position_id)
     if position is None or position.enterprise.status != EnterpriseStatus.APPROVED:
-        raise NotFound("找不到该岗位，可能已被撤下。")
+        raise NotFound(N_("找不到该岗位，可能已被撤下。"))
     return position
 
 
@@ -369,16 +370,16 @@ def _check_student_details(details: StudentDetails, *, today: date):
     parsed = parse_id_number(details.id_number, today=today)
     mobile = parse_mobile(details.mobile)
     if not details.name.strip():
-        raise InvalidInput("请填写学生姓名。", field="name")
+        raise InvalidInput(N_("请填写学生姓名。"), field="name")
     if not details.school.strip():
-        raise InvalidInput("请填写就读学校。", field="school")
+        raise InvalidInput(N_("请填写就读学校。"), field="school")
     if not details.major.strip():
-        raise InvalidInput("请填写所学专业。", field="major")
+        raise InvalidInput(N_("请填写所学专业。"), field="major")
     if details.year_of_study not in YEARS_OF_STUDY:
-        raise InvalidInput("请选择年级。", field="year_of_study")
+        raise InvalidInput(N_("请选择年级。"), field="year_of_study")
     if parsed.age_on(today) < rules.MIN_STUDENT_AGE - 2:
         # Far too young to be at university: almost always a parent's or sibling's number by mistake.
-        raise InvalidInput("按身份证号码计算，该学生年龄过小，请核对是否填写了学生本人的身份证号码。",
+        raise InvalidInput(N_("按身份证号码计算，该学生年龄过小，请核对是否填写了学生本人的身份证号码。"),
                            code="student_too_young", field="id_number")
     return parsed, mobile
 
@@ -392,11 +393,11 @@ def register_student(member, details: StudentDetails, *, today: date | None = No
     existing = db.session.scalar(select(Student).where(Student.id_number_hash == lookup_hash(parsed.value)))
     if existing is not None:
         if existing.parent_member_id == member.id:
-            raise Conflict("该学生您已登记过，可直接为其报名岗位。", code="student_exists", field="id_number")
-        raise Conflict("该学生已由另一位家长登记。如有疑问请联系所在工会。", code="student_other_parent",
+            raise Conflict(N_("该学生您已登记过，可直接为其报名岗位。"), code="student_exists", field="id_number")
+        raise Conflict(N_("该学生已由另一位家长登记。如有疑问请联系所在工会。"), code="student_other_parent",
                        field="id_number")
     if parsed.value == member.id_number:
-        raise InvalidInput("这是您本人的身份证号码，请填写学生本人的身份证号码。", field="id_number")
+        raise InvalidInput(N_("这是您本人的身份证号码，请填写学生本人的身份证号码。"), field="id_number")
     student = Student(parent_member_id=member.id, name=details.name.strip(), school=details.school.strip(),
                       major=details.major.strip(), year_of_study=details.year_of_study, registered_via=via)
     student.set_identity(parsed)
@@ -416,7 +417,7 @@ def students_of(member) -> list[Student]:
 def _child(member, student_id: int) -> Student:
     student = db.session.get(Student, student_id)
     if student is None or student.parent_member_id != member.id:
-        raise PermissionDenied("只能为本人登记的子女报名。")
+        raise PermissionDenied(N_("只能为本人登记的子女报名。"))
     return student
 
 
@@ -439,7 +440,7 @@ def _submit(student: Student, position: Position, *, motivation: str, channel: s
         db.session.flush()
     except IntegrityError:  # a double submit racing the check above
         db.session.rollback()
-        raise Conflict("该学生已报名过这个岗位，无需重复报名。", code="duplicate_application") from None
+        raise Conflict(N_("该学生已报名过这个岗位，无需重复报名。"), code="duplicate_application") from None
     audit.record(actor, "jobs.apply", "application", application.id, position_id=position.id, channel=channel)
     return application
 
@@ -464,13 +465,13 @@ def withdraw_application(member, application_id: int) -> Application:
     require_role(member, Role.MEMBER)
     application = db.session.get(Application, application_id)
     if application is None or application.student.parent_member_id != member.id:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     changed = db.session.execute(
         update(Application).where(Application.id == application.id, Application.status == ApplicationStatus.SUBMITTED)
         .values(status=ApplicationStatus.WITHDRAWN).execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
-        raise Conflict("企业已答复该报名，不能撤回。如需放弃实践，请联系企业和工会。", code="already_decided")
+        raise Conflict(N_("企业已答复该报名，不能撤回。如需放弃实践，请联系企业和工会。"), code="already_decided")
     audit.record(member, "jobs.withdraw", "application", application.id)
     db.session.commit()
     db.session.refresh(application)
@@ -507,7 +508,7 @@ def start_student_application(position_id: int, details: StudentDetails, *, pare
     parent_parsed = parse_id_number(parent_id_number, today=today)
     parent_phone = parse_mobile(parent_mobile)
     if parent_parsed.value == parsed.value:
-        raise InvalidInput("请填写父亲或母亲（工会会员）的身份证号码，而不是学生本人的。", field="parent_id_number")
+        raise InvalidInput(N_("请填写父亲或母亲（工会会员）的身份证号码，而不是学生本人的。"), field="parent_id_number")
     parent = Member.by_id_number(parent_parsed.value)
     matches = parent is not None and parent.mobile_hash == lookup_hash(parent_phone)
     public_id = str(uuid.uuid4())
@@ -550,7 +551,7 @@ def confirm_student_application(public_id: str, code: str, *, now: datetime | No
     student = db.session.scalar(select(Student).where(Student.id_number_hash == lookup_hash(data["id_number"])))
     if student is not None and student.parent_member_id != parent.id:
         db.session.commit()
-        raise Conflict("该学生已由另一位家长登记。如有疑问请联系所在工会。", code="student_other_parent")
+        raise Conflict(N_("该学生已由另一位家长登记。如有疑问请联系所在工会。"), code="student_other_parent")
     if student is None:
         student = Student(parent_member_id=parent.id, name=data["name"], school=data["school"], major=data["major"],
                           year_of_study=data["year_of_study"], registered_via="student")

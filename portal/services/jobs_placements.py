@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal import clock
 from portal.domain import jobs as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number, mask_name, parse_id_number, parse_mobile
 from portal.domain.jobs import (
     ApplicationStatus,
@@ -49,7 +50,7 @@ from portal.services.access import require_role, require_union_in_scope, role_of
 from portal.services.jobs import enterprise_of, own_position, require_union_staff
 from portal.services.sms import queue_text
 
-FULL_NOTE = "名额已满，感谢报名，欢迎关注其他爱心岗位。"
+FULL_NOTE = N_("名额已满，感谢报名，欢迎关注其他爱心岗位。")
 
 
 def _token_hash(token: str) -> str:
@@ -76,14 +77,14 @@ def decide_application(actor, application_id: int, *, accept: bool, note: str = 
     enterprise = enterprise_of(actor)
     application = db.session.get(Application, application_id)
     if application is None:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     position = own_position(actor, application.position_id)
     rules.check_decision(application.status)
     note = note.strip()
     if not accept and not note:
-        raise InvalidInput("不录用时请写明原因或建议，学生会收到短信。", field="note")
+        raise InvalidInput(N_("不录用时请写明原因或建议，学生会收到短信。"), field="note")
     if accept and position.ends_on < today:
-        raise Conflict("该岗位的实践期已经结束，不能再录用。", code="position_over")
+        raise Conflict(N_("该岗位的实践期已经结束，不能再录用。"), code="position_over")
     if accept:
         # The position row first, then application rows: every accept locks in this order, so
         # closing a full position (which answers the others still waiting) cannot deadlock.
@@ -95,7 +96,7 @@ def decide_application(actor, application_id: int, *, accept: bool, note: str = 
         ).rowcount
         if not filled:
             db.session.rollback()
-            raise Conflict("该岗位名额已满（或已停止招募），不能再录用。如需增加名额，请发布新的岗位。",
+            raise Conflict(N_("该岗位名额已满（或已停止招募），不能再录用。如需增加名额，请发布新的岗位。"),
                            code="position_full")
     # The application moves only from "submitted": a double click decides once.
     claimed = db.session.execute(
@@ -106,7 +107,7 @@ def decide_application(actor, application_id: int, *, accept: bool, note: str = 
     ).rowcount
     if not claimed:
         db.session.rollback()
-        raise Conflict("该报名已被处理，请刷新页面查看。", code="already_decided")
+        raise Conflict(N_("该报名已被处理，请刷新页面查看。"), code="already_decided")
     student = application.student
     placement = token = None
     if accept:
@@ -161,7 +162,7 @@ def own_application(actor, application_id: int) -> Application:
     """An application to one of the actor's own positions."""
     application = db.session.get(Application, application_id)
     if application is None:
-        raise NotFound("找不到该报名。")
+        raise NotFound(N_("找不到该报名。"))
     own_position(actor, application.position_id)
     return application
 
@@ -170,9 +171,9 @@ def own_placement(actor, placement_id: int) -> Placement:
     enterprise = enterprise_of(actor)
     placement = db.session.get(Placement, placement_id)
     if placement is None:
-        raise NotFound("找不到该实践记录。")
+        raise NotFound(N_("找不到该实践记录。"))
     if placement.enterprise_id != enterprise.id:
-        raise PermissionDenied("该学生不在您的企业实践，不能查看或处理。")
+        raise PermissionDenied(N_("该学生不在您的企业实践，不能查看或处理。"))
     return placement
 
 
@@ -190,15 +191,15 @@ def record_agreement(actor, placement_id: int, *, agreement_signed_on: date, ins
     today = today or clock.today()
     placement = own_placement(actor, placement_id)
     if placement.status != PlacementStatus.CONFIRMED:
-        raise Conflict("协议和保险已登记。", code="already_recorded")
+        raise Conflict(N_("协议和保险已登记。"), code="already_recorded")
     if not insurer.strip() or not policy_no.strip():
-        raise InvalidInput("请填写承保保险公司和意外伤害保险保单号：没有保险不能上岗。", field="policy_no")
+        raise InvalidInput(N_("请填写承保保险公司和意外伤害保险保单号：没有保险不能上岗。"), field="policy_no")
     if agreement_signed_on > today:
-        raise InvalidInput("协议签订日期不能晚于今天。", field="agreement_signed_on")
+        raise InvalidInput(N_("协议签订日期不能晚于今天。"), field="agreement_signed_on")
     if starts_on > placement.ends_on:
-        raise InvalidInput("开始日期不能晚于岗位结束日期。", field="starts_on")
+        raise InvalidInput(N_("开始日期不能晚于岗位结束日期。"), field="starts_on")
     if starts_on < agreement_signed_on:
-        raise InvalidInput("须先签协议后上岗：开始日期不能早于协议签订日期。", field="starts_on")
+        raise InvalidInput(N_("须先签协议后上岗：开始日期不能早于协议签订日期。"), field="starts_on")
     rules.check_student_age(parse_id_number(placement.student.id_number, today=today), starts_on,
                             minimum_age=placement.position.min_age)
     placement.agreement_signed_on = agreement_signed_on
@@ -222,11 +223,11 @@ def report_attendance(actor, placement_id: int, *, week: date, days_present: int
     today = today or clock.today()
     placement = own_placement(actor, placement_id)
     if placement.status != PlacementStatus.UNDER_WAY:
-        raise Conflict("实践尚未开始（须先登记协议和保险）或已结束，不能填报出勤。", code="not_under_way")
+        raise Conflict(N_("实践尚未开始（须先登记协议和保险）或已结束，不能填报出勤。"), code="not_under_way")
     monday = rules.week_starting(week)
     rules.check_attendance(week=monday, days_present=days_present, starts_on=placement.starts_on, today=today)
     if hours_worked is not None and not 0 <= hours_worked <= 7 * 8:
-        raise InvalidInput("每周工作时长应在0到56小时之间（学生每天不超过8小时）。", field="hours_worked")
+        raise InvalidInput(N_("每周工作时长应在0到56小时之间（学生每天不超过8小时）。"), field="hours_worked")
     report = db.session.scalar(select(AttendanceReport).where(
         AttendanceReport.placement_id == placement.id, AttendanceReport.week_starting == monday))
     if report is None:
@@ -249,13 +250,13 @@ def finish_placement(actor, placement_id: int, *, ends_on: date, days_worked: in
     today = today or clock.today()
     placement = own_placement(actor, placement_id)
     if placement.status != PlacementStatus.UNDER_WAY:
-        raise Conflict("只有实践中的记录可以结束。", code="not_under_way")
+        raise Conflict(N_("只有实践中的记录可以结束。"), code="not_under_way")
     try:
         pay_fen = yuan_to_fen(pay_received_yuan)
     except InvalidInput as error:
         raise InvalidInput(error.message, code=error.code, field="pay_received") from None
     if ends_on > today:
-        raise InvalidInput("结束日期不能晚于今天。", field="ends_on")
+        raise InvalidInput(N_("结束日期不能晚于今天。"), field="ends_on")
     rules.check_completion(days_worked=days_worked, pay_received_fen=pay_fen, starts_on=placement.starts_on,
                            ends_on=ends_on)
     placement.ends_on = ends_on
@@ -290,7 +291,7 @@ def placement_for_token(token: str) -> Placement:
     """The student's own link (texted on acceptance) opens their placement, without an account."""
     placement = db.session.scalar(select(Placement).where(Placement.access_token_hash == _token_hash(token or "")))
     if placement is None:
-        raise NotFound("链接无效或已失效。请使用录用短信中的链接，或请家长登录后查看。")
+        raise NotFound(N_("链接无效或已失效。请使用录用短信中的链接，或请家长登录后查看。"))
     return placement
 
 
@@ -298,7 +299,7 @@ def member_placement(member, placement_id: int) -> Placement:
     require_role(member, Role.MEMBER)
     placement = db.session.get(Placement, placement_id)
     if placement is None or placement.student.parent_member_id != member.id:
-        raise NotFound("找不到该实践记录。")
+        raise NotFound(N_("找不到该实践记录。"))
     return placement
 
 
@@ -317,18 +318,18 @@ def raise_concern(placement: Placement, *, category: str, description: str, via:
     try:
         category = ConcernCategory(category)
     except ValueError:
-        raise InvalidInput("请选择问题类型。", field="category") from None
+        raise InvalidInput(N_("请选择问题类型。"), field="category") from None
     description = description.strip()
     if len(description) < 5:
-        raise InvalidInput("请具体说明遇到的问题（至少5个字），工会经办人会尽快联系您。", field="description")
+        raise InvalidInput(N_("请具体说明遇到的问题（至少5个字），工会经办人会尽快联系您。"), field="description")
     if placement.status == PlacementStatus.FINISHED and placement.finished_at and \
             (utcnow() - placement.finished_at).days > 90:
-        raise Conflict("实践结束已超过90天，请直接联系所在工会。", code="too_late")
+        raise Conflict(N_("实践结束已超过90天，请直接联系所在工会。"), code="too_late")
     recent_same = db.session.scalar(select(Concern.id).where(
         Concern.placement_id == placement.id, Concern.status == ConcernStatus.OPEN,
         Concern.category == category, Concern.description == description[:4000]))
     if recent_same:
-        raise Conflict("同样的问题已提交，工会正在处理，请耐心等待答复。", code="duplicate_concern")
+        raise Conflict(N_("同样的问题已提交，工会正在处理，请耐心等待答复。"), code="duplicate_concern")
     concern = Concern(placement_id=placement.id, union_id=placement.union_id, category=category,
                       description=description[:4000], raised_via=via, status=ConcernStatus.OPEN)
     db.session.add(concern)
@@ -350,7 +351,7 @@ def raise_concern(placement: Placement, *, category: str, description: str, via:
 def certificate(placement: Placement) -> Placement:
     """The practice certificate (实践证明) exists once the enterprise has recorded the end."""
     if placement.status != PlacementStatus.FINISHED:
-        raise Conflict("实践结束、企业登记实践天数和报酬后才能打印实践证明。", code="not_finished")
+        raise Conflict(N_("实践结束、企业登记实践天数和报酬后才能打印实践证明。"), code="not_finished")
     return placement
 
 
@@ -360,7 +361,7 @@ def union_placement(actor, placement_id: int) -> Placement:
     require_union_staff(actor)
     placement = db.session.get(Placement, placement_id)
     if placement is None:
-        raise NotFound("找不到该实践记录。")
+        raise NotFound(N_("找不到该实践记录。"))
     require_union_in_scope(actor, placement.union)
     return placement
 
@@ -370,13 +371,13 @@ def answer_concern(actor, concern_id: int, *, answer: str, now: datetime | None 
     require_union_staff(actor)
     concern = db.session.get(Concern, concern_id, with_for_update=True)
     if concern is None:
-        raise NotFound("找不到该问题。")
+        raise NotFound(N_("找不到该问题。"))
     require_union_in_scope(actor, db.session.get(Union, concern.union_id))
     if concern.status != ConcernStatus.OPEN:
-        raise Conflict("该问题已答复。", code="already_answered")
+        raise Conflict(N_("该问题已答复。"), code="already_answered")
     answer = answer.strip()
     if len(answer) < 5:
-        raise InvalidInput("请写明处理结果或下一步安排（至少5个字），学生会收到短信。", field="answer")
+        raise InvalidInput(N_("请写明处理结果或下一步安排（至少5个字），学生会收到短信。"), field="answer")
     concern.status = ConcernStatus.ANSWERED
     concern.answer = answer[:4000]
     concern.answered_by_id = actor.id

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import clock
 from portal.domain.claims import ClaimAction, ClaimStatus, next_status
 from portal.domain.errors import Conflict, InvalidInput, NotFound
+from portal.domain.i18n import N_
 from portal.domain.money import fen_to_yuan, format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -51,7 +52,7 @@ def create_batch(actor, *, now: datetime | None = None) -> PayoutBatch:
     now = now or clock.now()
     claims = list(db.session.scalars(select(Claim).where(Claim.status == ClaimStatus.APPROVED).order_by(Claim.id)))
     if not claims:
-        raise InvalidInput("目前没有已核准、待发放的申请。")
+        raise InvalidInput(N_("目前没有已核准、待发放的申请。"))
     batch = PayoutBatch(status=PayoutBatchStatus.OPEN, created_by_id=actor.id)
     db.session.add(batch)
     for claim in claims:
@@ -59,14 +60,14 @@ def create_batch(actor, *, now: datetime | None = None) -> PayoutBatch:
         db.session.add(PayoutItem(batch=batch, claim_id=claim.id, amount_fen=claim.approved_fen,
                                   payee_name=claim.payee_name or claim.member.name, bank_name=claim.bank_name,
                                   bank_card=claim.bank_card))
-        add_event(claim, "batched", actor, "已列入发放批次，等待银行转账。", at=now)
+        add_event(claim, "batched", actor, N_("已列入发放批次，等待银行转账。"), at=now)
     batch.claim_count = len(claims)
     batch.total_fen = sum(claim.approved_fen for claim in claims)
     try:
         db.session.flush()
     except (IntegrityError, StaleDataError):
         db.session.rollback()
-        raise Conflict("另一位工作人员刚刚生成了发放批次，请刷新页面后查看。", code="stale") from None
+        raise Conflict(N_("另一位工作人员刚刚生成了发放批次，请刷新页面后查看。"), code="stale") from None
     audit.record(actor, "payout.create_batch", "payout_batch", batch.id, claims=[claim.id for claim in claims],
                  total_fen=batch.total_fen)
     db.session.commit()
@@ -77,7 +78,7 @@ def get_batch(actor, batch_id: int) -> PayoutBatch:
     require_role(actor, *PAYOUT_ROLES)
     batch = db.session.get(PayoutBatch, batch_id)
     if batch is None:
-        raise NotFound("找不到该发放批次。")
+        raise NotFound(N_("找不到该发放批次。"))
     return batch
 
 
@@ -107,14 +108,14 @@ def mark_batch_paid(actor, batch_id: int, *, bank_reference: str, version: int |
     now = now or clock.now()
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
-        raise InvalidInput("请填写银行回单号（交易流水号）。", field="bank_reference")
+        raise InvalidInput(N_("请填写银行回单号（交易流水号）。"), field="bank_reference")
     if batch.status == PayoutBatchStatus.PAID:
         raise Conflict(f"该批次已于{batch.paid_at.astimezone(clock.CHINA):%Y-%m-%d %H:%M}标记为已付款"
                        f"（回单号{batch.bank_reference}），不能重复付款。", code="already_paid")
     if version is not None and int(version) != batch.version_id:
-        raise Conflict("该批次刚刚已被他人处理，请刷新页面。", code="stale")
+        raise Conflict(N_("该批次刚刚已被他人处理，请刷新页面。"), code="stale")
     if batch.exported_at is None:
-        raise InvalidInput("请先导出转账文件交银行办理，再登记付款。")
+        raise InvalidInput(N_("请先导出转账文件交银行办理，再登记付款。"))
     batch.status = PayoutBatchStatus.PAID
     batch.bank_reference = bank_reference[:60]
     batch.paid_at, batch.paid_by_id = now, actor.id
@@ -132,5 +133,5 @@ def mark_batch_paid(actor, batch_id: int, *, bank_reference: str, version: int |
         db.session.commit()
     except (IntegrityError, StaleDataError):
         db.session.rollback()
-        raise Conflict("该批次刚刚已被他人标记，或回单号已用于其他批次，请刷新页面核对。", code="stale") from None
+        raise Conflict(N_("该批次刚刚已被他人标记，或回单号已用于其他批次，请刷新页面核对。"), code="stale") from None
     return batch

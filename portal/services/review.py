@@ -26,6 +26,7 @@ from portal.domain.claims import (
     sample_for_full_review,
 )
 from portal.domain.errors import InvalidInput, PermissionDenied
+from portal.domain.i18n import N_
 from portal.domain.money import format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -105,12 +106,12 @@ def decide_claim(actor, claim_id: int, decision: str, *, version: int | None, am
 def _decide(actor, claim: Claim, decision: str, *, amount_fen, reason, documents, now) -> None:
     if decision == "start_review":
         claim.status = next_status(claim.status, ClaimAction.START_REVIEW)
-        add_event(claim, "in_review", actor, "审核员已开始审核。", at=now)
+        add_event(claim, "in_review", actor, N_("审核员已开始审核。"), at=now)
     elif decision == "approve":
         _approve(actor, claim, amount_fen=amount_fen, reason=reason, now=now)
     elif decision == "reject":
         if not reason:
-            raise InvalidInput("驳回必须填写原因，会员会看到这段说明。", field="reason")
+            raise InvalidInput(N_("驳回必须填写原因，会员会看到这段说明。"), field="reason")
         claim.status = next_status(claim.status, ClaimAction.REJECT)
         claim.decision_reason, claim.decided_by_id, claim.decided_at = reason, actor.id, now
         add_event(claim, "rejected", actor, f"未予核准。原因：{reason}", at=now)
@@ -119,7 +120,7 @@ def _decide(actor, claim: Claim, decision: str, *, amount_fen, reason, documents
     elif decision == "request_documents":
         kinds = [kind for kind in documents or [] if kind]
         if not kinds and not reason:
-            raise InvalidInput("请选择需要补充的材料，或写明需要补充什么。", field="documents")
+            raise InvalidInput(N_("请选择需要补充的材料，或写明需要补充什么。"), field="documents")
         claim.status = next_status(claim.status, ClaimAction.REQUEST_DOCUMENTS)
         claim.documents_requested = kinds
         claim.decision_reason = reason
@@ -131,7 +132,7 @@ def _decide(actor, claim: Claim, decision: str, *, amount_fen, reason, documents
         text_claimant(claim, "claim_documents", f"您的理赔申请{claim.reference}需要补充材料：{detail}。"
                       "请登录平台“我的理赔”上传后重新提交。", now=now)
     else:
-        raise InvalidInput("未知的审核操作。")
+        raise InvalidInput(N_("未知的审核操作。"))
     audit.record(actor, f"claim.{decision}", "claim", claim.id, status=claim.status, reason=reason,
                  amount_fen=claim.approved_fen, documents=documents or None)
 
@@ -140,9 +141,9 @@ def _approve(actor, claim: Claim, *, amount_fen: int | None, reason: str | None,
     second = claim.status == ClaimStatus.AWAITING_SECOND
     if second:
         if claim.first_approver_id == actor.id:
-            raise PermissionDenied("超过1万元的申请须由另一位审核员复核，不能由初审人本人复核。")
+            raise PermissionDenied(N_("超过1万元的申请须由另一位审核员复核，不能由初审人本人复核。"))
         if amount_fen is not None and amount_fen != claim.approved_fen:
-            raise InvalidInput("复核不能修改金额；如金额有误，请退回补充材料或驳回并说明原因。", field="amount")
+            raise InvalidInput(N_("复核不能修改金额；如金额有误，请退回补充材料或驳回并说明原因。"), field="amount")
         amount = claim.approved_fen
     else:
         calculated = claim.calculated_fen or 0
@@ -150,7 +151,7 @@ def _approve(actor, claim: Claim, *, amount_fen: int | None, reason: str | None,
         if amount != calculated and not reason:
             raise InvalidInput(f"核准金额与系统测算金额{format_yuan(calculated)}不同，请写明调整原因。", field="reason")
         if amount <= 0:
-            raise InvalidInput("核准金额必须大于0；不予给付的请选择驳回并写明原因。", field="amount")
+            raise InvalidInput(N_("核准金额必须大于0；不予给付的请选择驳回并写明原因。"), field="amount")
     action = approval_action(amount, is_second=second)
     claim.status = next_status(claim.status, action)
     if not second:
@@ -205,7 +206,7 @@ def _bulk_approve(actor, claim_ids: list[int], *, rng: random.Random, now: datet
             claim.sample_hold = True
             if claim.status == ClaimStatus.SUBMITTED:
                 claim.status = next_status(claim.status, ClaimAction.START_REVIEW)
-            add_event(claim, "sampled", actor, "批量审核时被随机抽中，转人工逐项审核。", visible=False, at=now)
+            add_event(claim, "sampled", actor, N_("批量审核时被随机抽中，转人工逐项审核。"), visible=False, at=now)
             continue
         _approve(actor, claim, amount_fen=None, reason=None, now=now)
         (awaiting if claim.status == ClaimStatus.AWAITING_SECOND else approved).append(claim.id)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from portal import clock
 from portal.domain import enrollment as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound
+from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number
 from portal.domain.plans import cover_period
 from portal.domain.roles import Role
@@ -54,7 +55,7 @@ CHUNK_ROWS = 2000
 STORED_ISSUES = 5000  # the page lists this many; the counts and the downloaded report are complete
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 ROSTER_ROLES = (Role.ADMIN, Role.UNION_OFFICER)
-NEW_MEMBER_NEEDS_MOBILE = "此人尚未登记为会员，请填写本人手机号码（用于接收参保短信和登录平台）。"
+NEW_MEMBER_NEEDS_MOBILE = N_("此人尚未登记为会员，请填写本人手机号码（用于接收参保短信和登录平台）。")
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -70,18 +71,18 @@ def open_roster(data: bytes, filename: str) -> RosterSource:
     """The rows of the first sheet; ``InvalidInput`` (code ``file_unreadable``/``file_type``) if unusable."""
     name = (filename or "").lower()
     if not data:
-        raise InvalidInput("上传的文件是空的，请重新选择名单文件。", code="file_unreadable")
+        raise InvalidInput(N_("上传的文件是空的，请重新选择名单文件。"), code="file_unreadable")
     if name.endswith(".csv"):
         rows = read_rows(data, filename)
         return RosterSource(rows=enumerate(rows, start=1), total_rows=data.count(b"\n") + 1)
     if not name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise InvalidInput("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。", code="file_type")
+        raise InvalidInput(N_("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。"), code="file_type")
     try:
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
         merged = list(sheet.merged_cell_ranges or [])
         rows = sheet.iter_rows()
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for damaged files
-        raise InvalidInput("文件已损坏或不是有效的Excel文件，请用Excel另存为.xlsx后重试。",
+        raise InvalidInput(N_("文件已损坏或不是有效的Excel文件，请用Excel另存为.xlsx后重试。"),
                            code="file_unreadable") from exc
     # iter_rows starts at the sheet's first row, so counting from 1 gives Excel's row numbers.
     return RosterSource(rows=enumerate(rows, start=1), merged=merged, total_rows=sheet.height)
@@ -311,9 +312,9 @@ def _check_upload(data: bytes, filename: str) -> None:
     if len(data) > limit:
         raise InvalidInput(f"文件超过{limit // (1024 * 1024)}MB，请分成几个文件上传。", code="file_too_large")
     if not data:
-        raise InvalidInput("上传的文件是空的，请重新选择名单文件。", code="file_unreadable")
+        raise InvalidInput(N_("上传的文件是空的，请重新选择名单文件。"), code="file_unreadable")
     if not (filename or "").lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")):
-        raise InvalidInput("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。", code="file_type")
+        raise InvalidInput(N_("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。"), code="file_type")
 
 
 def stage_roster(actor, union: Union, data: bytes, filename: str, *, plan: Plan | None = None) -> tuple[
@@ -400,14 +401,14 @@ def confirm_roster(actor, import_id: int) -> RosterImport:
     """The officer confirms the checked roster; a second click finds it already importing."""
     roster = get_roster(actor, import_id)
     if roster.ok_rows == 0 and roster.status == RosterImportStatus.VALIDATED:
-        raise InvalidInput("名单中没有可以参保的行，请按报告修改后重新上传。")
+        raise InvalidInput(N_("名单中没有可以参保的行，请按报告修改后重新上传。"))
     claimed = db.session.execute(
         update(RosterImport).where(RosterImport.id == roster.id, RosterImport.status == RosterImportStatus.VALIDATED)
         .values(status=RosterImportStatus.IMPORTING, confirmed_at=utcnow())
     )
     if claimed.rowcount != 1:
         db.session.rollback()
-        raise Conflict("该名单已确认导入或正在处理，无需重复操作。")
+        raise Conflict(N_("该名单已确认导入或正在处理，无需重复操作。"))
     audit.record(actor, "enrollment.roster_confirm", "roster_import", roster.id, ok_rows=roster.ok_rows)
     db.session.commit()
     import_roster_task(roster.id)
@@ -472,7 +473,7 @@ def recheck_roster(actor, import_id: int) -> RosterImport:
     )
     if claimed.rowcount != 1:
         db.session.rollback()
-        raise Conflict("该名单正在处理或已导入完成，无需重新校验。")
+        raise Conflict(N_("该名单正在处理或已导入完成，无需重新校验。"))
     db.session.commit()
     check_roster_task(roster.id)
     db.session.refresh(roster)
@@ -483,7 +484,7 @@ def get_roster(actor, import_id: int) -> RosterImport:
     require_role(actor, *ROSTER_ROLES)
     roster = db.session.get(RosterImport, import_id)
     if roster is None:
-        raise NotFound("找不到该名单。")
+        raise NotFound(N_("找不到该名单。"))
     require_union_in_scope(actor, roster.union)
     return roster
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.roles import STAFF_ROLES, UNION_SCOPED_ROLES, Role
 from portal.extensions import db
 from portal.models import AuditEvent, SmsMessage, StaffUser, Union
@@ -24,10 +25,10 @@ def create_staff(actor, *, username: str, display_name: str, role: str, password
     except ValueError:
         raise InvalidInput(f"未知角色：{role}", field="role") from None
     if role_enum not in STAFF_ROLES:
-        raise InvalidInput("会员无需创建工作人员账号。", field="role")
+        raise InvalidInput(N_("会员无需创建工作人员账号。"), field="role")
     username = username.strip()
     if not username:
-        raise InvalidInput("请填写用户名。", field="username")
+        raise InvalidInput(N_("请填写用户名。"), field="username")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"密码至少{MIN_PASSWORD_LENGTH}位。", field="password")
     union = None
@@ -36,7 +37,7 @@ def create_staff(actor, *, username: str, display_name: str, role: str, password
         if union is None:
             raise InvalidInput(f"找不到工会代码 {union_code}。", field="union_code")
     if role_enum in UNION_SCOPED_ROLES and union is None:
-        raise InvalidInput("基层工会经办人和托管班负责人必须关联一个工会。", field="union_code")
+        raise InvalidInput(N_("基层工会经办人和托管班负责人必须关联一个工会。"), field="union_code")
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise Conflict(f"用户名 {username} 已被使用。", field="username")
     user = StaffUser(username=username, display_name=display_name or username, role=role_enum, union=union)

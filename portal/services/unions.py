@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Member, Union, UnionKind, add_union
@@ -43,11 +44,11 @@ def create_union(actor, *, code: str, name: str, kind: str, parent_code: str | N
     require_role(actor, Role.ADMIN)
     code, name = code.strip().upper(), name.strip()
     if not code or not name:
-        raise InvalidInput("请填写工会代码和名称。", field="code")
+        raise InvalidInput(N_("请填写工会代码和名称。"), field="code")
     try:
         kind = UnionKind(kind)
     except ValueError:
-        raise InvalidInput("请选择工会类型。", field="kind") from None
+        raise InvalidInput(N_("请选择工会类型。"), field="kind") from None
     if db.session.scalar(select(Union.id).where(Union.code == code)):
         raise Conflict(f"工会代码 {code} 已被使用。", field="code")
     parent = None
@@ -56,7 +57,7 @@ def create_union(actor, *, code: str, name: str, kind: str, parent_code: str | N
         if parent is None:
             raise InvalidInput(f"找不到上级工会 {parent_code}。", field="parent_code")
     elif kind is not UnionKind.FEDERATION:
-        raise InvalidInput("除市总工会外，每个工会都要有上级工会。", field="parent_code")
+        raise InvalidInput(N_("除市总工会外，每个工会都要有上级工会。"), field="parent_code")
     union = add_union(code, name, kind, parent, district=parent.district if parent else name)
     audit.record(actor, "union.create", "union", union.id, code=code, parent=parent_code)
     db.session.commit()
