@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
@@ -11,19 +12,19 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 class DecisionForm(FlaskForm):
     decision = HiddenField()  # set by the button pressed
-    amount = StringField("核准金额（元，留空按系统测算）", validators=[Optional(), Length(max=20)])
-    reason = TextAreaField("原因或说明（驳回、调整金额、补充材料时必填）", validators=[Optional(), Length(max=500)])
-    documents = SelectMultipleField("需要补充的材料", choices=[], validate_choice=False,
+    amount = StringField(_l("核准金额（元，留空按系统测算）"), validators=[Optional(), Length(max=20)])
+    reason = TextAreaField(_l("原因或说明（驳回、调整金额、补充材料时必填）"), validators=[Optional(), Length(max=500)])
+    documents = SelectMultipleField(_l("需要补充的材料"), choices=[], validate_choice=False,
                                     option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
     version = HiddenField()
 
 
 class PaidForm(FlaskForm):
-    bank_reference = StringField("银行回单号（交易流水号）",
-                                 validators=[DataRequired("请填写银行回单号。"), Length(max=60)])
+    bank_reference = StringField(_l("银行回单号（交易流水号）"),
+                                 validators=[DataRequired(_l("请填写银行回单号。")), Length(max=60)])
     version = HiddenField()
 
 
 class DischargeListForm(FlaskForm):
-    file = FileField("出院名单（Excel或CSV：身份证号、入院日期、出院日期、医院、诊断）",
-                     validators=[FileRequired("请选择出院名单文件。")])
+    file = FileField(_l("出院名单（Excel或CSV：身份证号、入院日期、出院日期、医院、诊断）"),
+                     validators=[FileRequired(_l("请选择出院名单文件。"))])
