@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, flash, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -55,7 +56,7 @@ def staff_required(view):
 
 
 def flash_error(error: DomainError) -> None:
-    flash(error.message, "error")
+    flash(_(error.message), "error")
 
 
 def form_errors(form) -> list[str]:

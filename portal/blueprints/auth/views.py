@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -39,7 +40,7 @@ def staff_login() -> Response | str:
         try:
             user = auth_service.authenticate_staff(form.username.data, form.password.data)
         except InvalidInput as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
             _fresh_session()
             login_user(user)
@@ -56,7 +57,7 @@ def member_login() -> Response | str:
         try:
             id_number = auth_service.request_login_code(form.id_number.data, form.mobile.data)
         except InvalidInput as error:
-            getattr(form, error.field or "id_number").errors.append(error.message)
+            getattr(form, error.field or "id_number").errors.append(_(error.message))
         else:
             session["login_id_number"] = id_number
             session["login_next"] = _safe_next(url_for("members.home"))
@@ -76,7 +77,7 @@ def member_code() -> Response | str:
         try:
             member = auth_service.verify_login_code(id_number, form.code.data)
         except InvalidInput as error:
-            form.code.errors.append(error.message)
+            form.code.errors.append(_(error.message))
         else:
             target = session.get("login_next") or url_for("members.home")
             _fresh_session()
@@ -92,5 +93,5 @@ def logout() -> Response:
     if form.validate_on_submit() and current_user.is_authenticated:
         logout_user()
         _fresh_session()
-        flash("您已安全退出。", "info")
+        flash(_("您已安全退出。"), "info")
     return redirect(url_for("main.home"))

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
 from portal.blueprints.childcare.forms import CancelForm, ClassForm, NoticeForm
 from portal.domain.childcare import PriorityCategory
 from portal.domain.errors import DomainError, InvalidInput
+from portal.domain.i18n import N_
 from portal.domain.money import yuan_to_fen
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
@@ -62,9 +64,9 @@ def _save_class(form: ClassForm, save):
     except DomainError as error:
         field = getattr(form, error.field or "", None) or (form.fee if error.code.startswith("amount") else None)
         if field is not None:
-            field.errors = [*field.errors, error.message]
+            field.errors = [*field.errors, _(error.message)]
         else:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         return None
 
 
@@ -75,7 +77,7 @@ def new_class():
     form = ClassForm()
     cls = _save_class(form, lambda data: service.create_class(current_user, data))
     if cls is not None:
-        flash("班级已保存为草稿。核对无误后请点“发布”。", "success")
+        flash(_("班级已保存为草稿。核对无误后请点“发布”。"), "success")
         return redirect(url_for("childcare_manage.show_class", class_id=cls.id))
     return render("childcare/manage/class_form.html", form=form, cls=None)
 
@@ -92,7 +94,7 @@ def edit_class(class_id: int):
         form.union_code.data = cls.union.code
     saved = _save_class(form, lambda data: service.update_class(current_user, class_id, data))
     if saved is not None:
-        flash("已保存。", "success")
+        flash(_("已保存。"), "success")
         return redirect(url_for("childcare_manage.show_class", class_id=class_id))
     return render("childcare/manage/class_form.html", form=form, cls=cls)
 
@@ -104,9 +106,9 @@ def publish(class_id: int):
     if EmptyForm().validate_on_submit():
         try:
             service.publish_class(current_user, class_id)
-            flash("班级已发布，家长可以在报名期内报名。", "success")
+            flash(_("班级已发布，家长可以在报名期内报名。"), "success")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
     return redirect(url_for("childcare_manage.show_class", class_id=class_id))
 
 
@@ -130,9 +132,9 @@ def allocate(class_id: int):
     if EmptyForm().validate_on_submit():
         try:
             ballot = service.allocate_class(current_user, class_id)
-            flash(f"名额已分配（随机种子 {ballot.seed}），结果已短信通知家长。", "success")
+            flash(_("名额已分配（随机种子 %(seed)s），结果已短信通知家长。", seed=ballot.seed), "success")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
     return redirect(url_for("childcare_manage.show_class", class_id=class_id))
 
 
@@ -144,9 +146,9 @@ def send_notice(class_id: int):
     if form.validate_on_submit():
         try:
             notice = service.send_notice(current_user, class_id, form.body.data)
-            flash(f"通知已发送给{notice.recipients}位家长。", "success")
+            flash(_("通知已发送给%(count)s位家长。", count=notice.recipients), "success")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
     else:
         for messages in form.errors.values():
             for message in messages:
@@ -171,9 +173,9 @@ def cancel(registration_id: int):
     if form.validate_on_submit():
         try:
             promoted = service.cancel_registration(current_user, registration_id, reason=form.reason.data or "")
-            flash(f"已取消。{'已从候补递补' + str(len(promoted)) + '人。' if promoted else ''}", "success")
+            flash(_("已取消。") + (_("已从候补递补%(count)s人。", count=len(promoted)) if promoted else ""), "success")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
     if class_id:
         return redirect(url_for("childcare_manage.show_class", class_id=class_id))
     return redirect(url_for("childcare_manage.index"))
@@ -186,7 +188,7 @@ def _day() -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput("日期格式不正确。") from None
+        raise InvalidInput(N_("日期格式不正确。")) from None
 
 
 @bp.get("/<int:class_id>/attendance")
@@ -197,7 +199,7 @@ def attendance(class_id: int):
     try:
         day = _day()
     except InvalidInput as error:
-        flash(error.message, "error")
+        flash(_(error.message), "error")
         day = clock.today()
     rows = service.attendance_sheet(current_user, class_id, day)
     return render("childcare/manage/attendance.html", cls=cls, day=day, rows=rows, today=clock.today(),
@@ -225,11 +227,11 @@ def mark(class_id: int, registration_id: int):
         day = _day()
         service.mark_attendance(current_user, registration_id, day, request.form.get("status", ""))
     except InvalidInput as error_:
-        error = error_.message
+        error = _(error_.message)
     except DomainError as error_:
         if error_.code == "forbidden":
             raise
-        error = error_.message
+        error = _(error_.message)
     return _row_answer(class_id, registration_id, day, error)
 
 
@@ -247,5 +249,5 @@ def pickup(class_id: int, registration_id: int):
     except DomainError as error_:
         if error_.code == "forbidden":
             raise
-        error = error_.message
+        error = _(error_.message)
     return _row_answer(class_id, registration_id, day, error)

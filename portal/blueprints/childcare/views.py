@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
@@ -66,11 +67,11 @@ def register(class_id: int):
                 declared_category=form.declared_category.data or None)
         except DomainError as error:
             if error.field in FIELDS_WITH_OWN_MESSAGE:
-                getattr(form, error.field).errors.append(error.message)
+                getattr(form, error.field).errors.append(_(error.message))
             else:
-                flash(error.message, "error")
+                flash(_(error.message), "error")
         else:
-            flash(f"报名已提交：{registration.status_label}。", "success")
+            flash(_("报名已提交：%(status)s。", status=_(registration.status_label)), "success")
             return redirect(url_for("childcare.registration", registration_id=registration.id))
     return render("childcare/register.html", cls=cls, form=form, today=clock.today(),
                   own_category_label=service.recorded_category(current_user).label)
@@ -100,9 +101,9 @@ def cancel(registration_id: int):
         try:
             service.cancel_registration(current_user, registration_id, reason=form.reason.data or "")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash("已取消报名。名额将自动递补给候补的孩子。", "success")
+            flash(_("已取消报名。名额将自动递补给候补的孩子。"), "success")
     return redirect(url_for("childcare.registration", registration_id=registration_id))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.claims.forms import ClaimForm, DocumentForm, StartClaimForm
@@ -56,7 +57,7 @@ def new():
             claim = claims_service.start_claim(current_user, form.claim_type.data, request_key=form.request_key.data,
                                                id_number=form.id_number.data)
         except DomainError as error:
-            getattr(form, error.field or "claim_type").errors.append(error.message)
+            getattr(form, error.field or "claim_type").errors.append(_(error.message))
         else:
             return redirect(url_for("claims.edit", claim_id=claim.id))
     return render("claims/new.html", form=form)
@@ -97,17 +98,17 @@ def edit(claim_id: int):
                                       bank_card=form.bank_card.data, claim_type=form.claim_type.data)
             if request.form.get("action") == "submit":
                 result = claims_service.submit_claim(current_user, claim.id)
-                flash("该申请已经提交过了。" if result.already_submitted else "申请已提交，审核结果会以短信通知。",
-                      "success")
+                flash(_("该申请已经提交过了。") if result.already_submitted
+                      else _("申请已提交，审核结果会以短信通知。"), "success")
                 return redirect(url_for("claims.detail", claim_id=claim.id))
         except DomainError as error:
             db.session.rollback()
             _show_error(form, error)
         else:
-            flash("草稿已保存。", "success")
+            flash(_("草稿已保存。"), "success")
             return redirect(url_for("claims.edit", claim_id=claim.id))
     else:
-        flash("请按提示修改后再保存。", "error")
+        flash(_("请按提示修改后再保存。"), "error")
     claim = claims_service.load_claim(current_user, claim_id)
     documents = DocumentForm()
     documents.kind.choices = claims_service.document_choices(claim)
@@ -119,7 +120,7 @@ def _show_error(form: ClaimForm, error: DomainError) -> None:
     """Next to the field it concerns when there is one, and at the top of the page."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
-        field.errors.append(error.message)
+        field.errors.append(_(error.message))
     flash_error(error)
 
 
@@ -142,7 +143,7 @@ def upload(claim_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash("材料已上传。", "success")
+            flash(_("材料已上传。"), "success")
     else:
         for messages in form.errors.values():
             for message in messages:
@@ -161,7 +162,7 @@ def delete_document(document_id: int):
     except DomainError as error:
         flash_error(error)
         return redirect(request.referrer or url_for("claims.index"))
-    flash("材料已删除。", "success")
+    flash(_("材料已删除。"), "success")
     return redirect(url_for("claims.edit", claim_id=claim.id) + "#documents")
 
 

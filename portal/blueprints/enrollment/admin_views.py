@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.enrollment.blueprint import bp
@@ -74,9 +75,10 @@ def edit_plan(code: str):
             field = SCHEDULE_TO_FORM.get(error.field or "", error.field)
             target = getattr(form, field, None) if field else None
             (target.errors if target is not None and isinstance(target.errors, list) else form.form_errors) \
-                .append(error.message)
+                .append(_(error.message))
         else:
-            flash(f"已保存为第{saved.version}版。新参保按新版本执行，已参保的保持原版本。", "success")
+            flash(_("已保存为第%(version)s版。新参保按新版本执行，已参保的保持原版本。", version=saved.version),
+                  "success")
             return redirect(url_for("enrollment.plans"))
     elif not form.is_submitted():
         _fill_form(form, plan)
@@ -103,9 +105,10 @@ def campaigns():
                     description=form.description.data or "",
                 ))
             except DomainError as error:
-                getattr(form, error.field or "name").errors.append(error.message)
+                getattr(form, error.field or "name").errors.append(_(error.message))
             else:
-                flash(f"已开启赠送项目“{campaign.name}”，名额{campaign.quota}个。", "success")
+                flash(_("已开启赠送项目“%(name)s”，名额%(quota)s个。", name=campaign.name, quota=campaign.quota),
+                      "success")
                 return redirect(url_for("enrollment.campaign", campaign_id=campaign.id))
     return render("enrollment/campaigns.html", uptakes=campaign_service.list_campaigns(current_user), form=form)
 
@@ -134,9 +137,9 @@ def nominate(campaign_id: int):
         except PermissionDenied:
             raise
         except (DomainError, ValueError) as error:
-            flash(getattr(error, "message", "请选择会员。"), "error")
+            flash(_(error.message) if isinstance(error, DomainError) else _("请选择会员。"), "error")
         else:
-            flash(f"已为 {enrollment.member.name} 领取赠送保障。", "success")
+            flash(_("已为 %(name)s 领取赠送保障。", name=enrollment.member.name), "success")
     return redirect(url_for("enrollment.campaign", campaign_id=campaign_id))
 
 
@@ -150,5 +153,5 @@ def close_campaign(campaign_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash("赠送项目已结束领取。", "success")
+            flash(_("赠送项目已结束领取。"), "success")
     return redirect(url_for("enrollment.campaign", campaign_id=campaign_id))

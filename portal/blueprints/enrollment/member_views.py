@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import segno
 from flask import flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -48,7 +49,7 @@ def apply():
         except DomainError as error:
             flash_error(error)
         else:
-            flash("申请已提交，所在工会确认后保障即生效，届时会短信通知您。", "success")
+            flash(_("申请已提交，所在工会确认后保障即生效，届时会短信通知您。"), "success")
     return redirect(url_for("enrollment.my_cover"))
 
 
@@ -62,7 +63,7 @@ def claim(campaign_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash("领取成功！保障从明天开始，为期一年。", "success")
+            flash(_("领取成功！保障从明天开始，为期一年。"), "success")
     return redirect(url_for("enrollment.my_cover"))
 
 
@@ -87,5 +88,5 @@ def verify(token: str):
     try:
         result = enrollment_service.verify_certificate(token)
     except DomainError as error:
-        return render("enrollment/verify.html", result=None, message=error.message, status=404)
+        return render("enrollment/verify.html", result=None, message=_(error.message), status=404)
     return render("enrollment/verify.html", result=result, message=None)

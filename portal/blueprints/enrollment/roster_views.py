@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.enrollment.blueprint import bp
@@ -37,10 +38,10 @@ def rosters():
             union = enrollment_service.union_by_code(current_user, form.union_code.data)
             roster, is_new = roster_service.upload_roster(current_user, union, upload.read(), upload.filename or "")
         except DomainError as error:
-            form.roster.errors.append(error.message)
+            form.roster.errors.append(_(error.message))
         else:
             if not is_new:
-                flash("这份名单此前已上传过，下面是当时的校验结果；同一份名单不会重复参保。", "info")
+                flash(_("这份名单此前已上传过，下面是当时的校验结果；同一份名单不会重复参保。"), "info")
             return redirect(url_for("enrollment.roster", import_id=roster.id))
     page = max(request.args.get("page", 1, type=int), 1)
     rows, total = roster_service.list_rosters(current_user, page=page)

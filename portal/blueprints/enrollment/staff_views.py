@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.enrollment.blueprint import bp
@@ -102,8 +103,8 @@ def confirm_application(enrollment_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash(f"已确认 {enrollment.member.name} 的参保申请，保障自{enrollment.starts_on:%Y-%m-%d}起生效。",
-                  "success")
+            flash(_("已确认 %(name)s 的参保申请，保障自%(date)s起生效。", name=enrollment.member.name,
+                    date=f"{enrollment.starts_on:%Y-%m-%d}"), "success")
     return redirect(url_for("enrollment.applications"))
 
 
@@ -123,7 +124,7 @@ def reject_application(enrollment_id: int):
     except DomainError as error:
         flash_error(error)
     else:
-        flash("已告知会员不予确认的原因。", "success")
+        flash(_("已告知会员不予确认的原因。"), "success")
     return redirect(url_for("enrollment.applications"))
 
 
@@ -146,7 +147,8 @@ def renewal():
         except DomainError as error:
             flash_error(error)
         else:
-            flash(f"续保完成：新增{report.created}人，{report.already_covered}人已由其他渠道参保。", "success")
+            flash(_("续保完成：新增%(created)s人，%(covered)s人已由其他渠道参保。", created=report.created,
+                    covered=report.already_covered), "success")
     due = None
     if form.union_code.data:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect
+from flask_babel import gettext as _
 
 from portal.domain.errors import DomainError
 from portal.services import jobs as jobs_service
@@ -14,9 +15,9 @@ def form_error(form, error: DomainError, default_field: str) -> None:
     """Put a refusal under the field it concerns, so the person sees it next to what they typed."""
     field = getattr(form, error.field or "", None) or getattr(form, default_field, None)
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, _(error.message)]
     else:
-        flash(error.message, "error")
+        flash(_(error.message), "error")
 
 
 def enterprise_details(form) -> jobs_service.EnterpriseDetails:
@@ -36,6 +37,6 @@ def certificate_page(item, *, back: str):
     try:
         placements.certificate(item)
     except DomainError as error:
-        flash(error.message, "error")
+        flash(_(error.message), "error")
         return redirect(back)
     return render("jobs/certificate.html", placement=item, back=back)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.jobs.forms import (
@@ -63,7 +64,7 @@ def index():
     try:
         positions, total = jobs_service.search_positions(filters, page=page, per_page=PER_PAGE)
     except DomainError as exc:
-        error, positions, total = exc.message, [], 0
+        error, positions, total = _(exc.message), [], 0
     return render("jobs/index.html", fragment="jobs/_positions.html", positions=positions, total=total,
                   page=page, per_page=PER_PAGE, filters=filters, error=error,
                   districts=jobs_service.listing_districts())
@@ -153,7 +154,7 @@ def new_student():
         except DomainError as error:
             form_error(form, error, "id_number")
         else:
-            flash(f"已登记{student.name}，现在可以为其报名岗位。", "success")
+            flash(_("已登记%(name)s，现在可以为其报名岗位。", name=student.name), "success")
             return redirect(request.args.get("next") if is_local(request.args.get("next")) else url_for("jobs.index"))
     return render("jobs/student_form.html", form=form)
 
@@ -169,12 +170,12 @@ def apply(position_id: int):
             jobs_service.apply_for_child(current_user, form.student_id.data, position_id,
                                          motivation=form.motivation.data or "")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash("报名已提交，企业答复后会短信通知学生。", "success")
+            flash(_("报名已提交，企业答复后会短信通知学生。"), "success")
             return redirect(url_for("jobs.my_jobs"))
     else:
-        flash("请选择为哪位子女报名。", "error")
+        flash(_("请选择为哪位子女报名。"), "error")
     return redirect(url_for("jobs.position", position_id=position_id))
 
 
@@ -186,9 +187,9 @@ def withdraw(application_id: int):
         try:
             jobs_service.withdraw_application(current_user, application_id)
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash("已撤回报名。", "success")
+            flash(_("已撤回报名。"), "success")
     return redirect(url_for("jobs.my_jobs"))
 
 
@@ -235,6 +236,6 @@ def _placement_page(item, *, via: str, actor, certificate_url: str):
         except DomainError as error:
             form_error(form, error, "description")
         else:
-            flash("已提交给工会经办人，工会会尽快联系学生并答复。", "success")
+            flash(_("已提交给工会经办人，工会会尽快联系学生并答复。"), "success")
             return redirect(request.path)
     return render("jobs/student_placement.html", placement=item, form=form, certificate_url=certificate_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
@@ -49,7 +50,7 @@ def new_position():
         except DomainError as error:
             form_error(form, error, "title")
         else:
-            flash(f"岗位“{item.title}”已发布。", "success")
+            flash(_("岗位“%(title)s”已发布。", title=item.title), "success")
             return redirect(url_for("jobs.enterprise.position", position_id=item.id))
     return render("jobs/enterprise/position_form.html", form=form, enterprise=enterprise)
 
@@ -81,9 +82,9 @@ def close_position(position_id: int):
         try:
             jobs_service.close_position(current_user, position_id, reason=form.reason.data or "")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash("岗位已停止报名。", "success")
+            flash(_("岗位已停止报名。"), "success")
     return redirect(url_for("jobs.enterprise.position", position_id=position_id))
 
 
@@ -99,12 +100,12 @@ def decide(application_id: int):
                 current_user, application_id, accept=form.decision.data == "accept", note=form.note.data or "",
                 link_for=lambda token: url_for("jobs.student_placement", token=token, _external=True))
         except DomainError as exc:
-            error = exc.message
+            error = _(exc.message)
     else:
-        error = "请选择答复；页面过期时请刷新后重试。"
+        error = _("请选择答复；页面过期时请刷新后重试。")
     application = placements.own_application(current_user, application_id)
     if not is_htmx():
-        flash(error or "已答复，学生会收到短信。", "error" if error else "success")
+        flash(error or _("已答复，学生会收到短信。"), "error" if error else "success")
         return redirect(url_for("jobs.enterprise.position", position_id=application.position_id))
     return render("jobs/enterprise/_application.html", application=application, form=DecisionForm(), error=error,
                   today=clock.today())
@@ -138,7 +139,7 @@ def _placement_action(placement_id: int, name: str, form, action, success: str):
         except DomainError as error:
             form_error(form, error, next(iter(form._fields)))
         else:
-            flash(success, "success")
+            flash(_(success), "success")
             return redirect(url_for("jobs.enterprise.placement", placement_id=placement_id))
     return _placement_screen(placement_id, status=422, **{name: form})
 

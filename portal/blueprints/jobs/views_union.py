@@ -6,6 +6,7 @@ Union officers see their own subtree; administrators see the whole federation.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
@@ -53,7 +54,7 @@ def new_enterprise():
         except DomainError as error:
             form_error(form, error, "name")
         else:
-            flash(f"已登记爱心企业“{enterprise.name}”，联系人可用所设用户名和密码登录。", "success")
+            flash(_("已登记爱心企业“%(name)s”，联系人可用所设用户名和密码登录。", name=enterprise.name), "success")
             return redirect(url_for("jobs.union.enterprises"))
     return render("jobs/enterprise_form.html", form=form, by_staff=True)
 
@@ -69,9 +70,10 @@ def review(enterprise_id: int):
             enterprise = jobs_service.review_enterprise(current_user, enterprise_id, approve=approve,
                                                         note=form.note.data or "")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash(f"“{enterprise.name}”{'已通过审核' if approve else '未通过审核'}，已短信通知联系人。", "success")
+            flash(_("“%(name)s”已通过审核，已短信通知联系人。", name=enterprise.name) if approve
+                  else _("“%(name)s”未通过审核，已短信通知联系人。", name=enterprise.name), "success")
     return redirect(request.form.get("back") if request.form.get("back", "").startswith("/jobs/")
                     else url_for("jobs.union.enterprises"))
 
@@ -93,9 +95,9 @@ def close_position(position_id: int):
         try:
             jobs_service.close_position(current_user, position_id, reason=form.reason.data or "")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash("岗位已下架。", "success")
+            flash(_("岗位已下架。"), "success")
     return redirect(url_for("jobs.union.positions"))
 
 
@@ -142,11 +144,11 @@ def answer(concern_id: int):
         try:
             placements.answer_concern(current_user, concern_id, answer=form.answer.data)
         except DomainError as error:
-            flash(error.message, "error")
+            flash(_(error.message), "error")
         else:
-            flash("已答复，学生会收到短信。", "success")
+            flash(_("已答复，学生会收到短信。"), "success")
     else:
-        flash("请填写答复内容。", "error")
+        flash(_("请填写答复内容。"), "error")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/jobs/") else url_for("jobs.union.overview"))
 

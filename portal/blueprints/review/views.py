@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.review.forms import DecisionForm, DischargeListForm, PaidForm
@@ -81,7 +82,8 @@ def decide(claim_id: int):
             return redirect(url_for("review.claim", claim_id=claim_id))
         claim = claims_service.load_claim(current_user, claim_id)
         return _claim_page(claim, form, status=422)
-    flash(f"已处理：{claim.reference} 现为“{claim.status_label}”。", "success")
+    flash(_("已处理：%(reference)s 现为“%(status)s”。", reference=claim.reference, status=_(claim.status_label)),
+          "success")
     return redirect(url_for("review.queue"))
 
 
@@ -90,20 +92,21 @@ def decide(claim_id: int):
 def bulk():
     """Approve the ticked unflagged claims; a random 5% of them is held for a full review."""
     if not EmptyForm().validate_on_submit():
-        flash("页面已过期，请刷新后重试。", "error")
+        flash(_("页面已过期，请刷新后重试。"), "error")
         return redirect(url_for("review.queue"))
     ids = [int(value) for value in request.form.getlist("claim_id") if value.isdigit()]
     if not ids:
-        flash("请先勾选要批量核准的申请。", "error")
+        flash(_("请先勾选要批量核准的申请。"), "error")
         return redirect(request.referrer or url_for("review.queue"))
     try:
         result = review.bulk_approve(current_user, ids)
     except DomainError as error:
         flash_error(error)
     else:
-        flash(f"批量核准{len(result.approved)}件，{len(result.awaiting_second)}件待第二位审核员复核，"
-              f"随机抽取{len(result.held_for_review)}件转人工逐项审核，{len(result.skipped)}件不符合批量条件未处理。",
-              "success")
+        flash(_("批量核准%(approved)s件，%(second)s件待第二位审核员复核，"
+                "随机抽取%(held)s件转人工逐项审核，%(skipped)s件不符合批量条件未处理。",
+                approved=len(result.approved), second=len(result.awaiting_second),
+                held=len(result.held_for_review), skipped=len(result.skipped)), "success")
     return redirect(url_for("review.queue"))
 
 
@@ -118,7 +121,8 @@ def payout_list():
         except DomainError as error:
             flash_error(error)
         else:
-            flash(f"已生成发放批次{batch.reference}：{batch.claim_count}笔。", "success")
+            flash(_("已生成发放批次%(reference)s：%(count)s笔。", reference=batch.reference, count=batch.claim_count),
+                  "success")
             return redirect(url_for("review.batch", batch_id=batch.id))
     return render("review/payouts.html", form=form, waiting=payouts.approved_waiting(current_user),
                   batches=payouts.list_batches(current_user))
@@ -138,7 +142,7 @@ def batch(batch_id: int):
 def export(batch_id: int):
     """The bank-transfer file (full card numbers): reviewers and administrators only, audited."""
     if not EmptyForm().validate_on_submit():
-        flash("页面已过期，请刷新后重试。", "error")
+        flash(_("页面已过期，请刷新后重试。"), "error")
         return redirect(url_for("review.batch", batch_id=batch_id))
     filename, content = payouts.export_batch(current_user, batch_id)
     return xlsx_download(filename, content)
@@ -156,7 +160,7 @@ def mark_paid(batch_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash("已登记付款，会员将收到到账短信。", "success")
+            flash(_("已登记付款，会员将收到到账短信。"), "success")
     else:
         for messages in form.errors.values():
             flash(messages[0], "error")
@@ -173,10 +177,10 @@ def discharge_lists():
         try:
             record = discharges.import_discharges(current_user, upload.read(), upload.filename)
         except DomainError as error:
-            form.file.errors.append(error.message)
+            form.file.errors.append(_(error.message))
         else:
-            flash(f"已导入{record.row_count}行：新建草稿{record.drafts_created}件，短信{record.texts_queued}条。",
-                  "success")
+            flash(_("已导入%(rows)s行：新建草稿%(drafts)s件，短信%(texts)s条。", rows=record.row_count,
+                    drafts=record.drafts_created, texts=record.texts_queued), "success")
             return redirect(url_for("review.discharge_import", import_id=record.id))
     return render("review/discharges.html", form=form, imports=discharges.list_imports(current_user))
 

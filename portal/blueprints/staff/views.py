@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.staff.forms import StaffAccountForm, UnionForm
@@ -38,9 +39,9 @@ def accounts():
                 role=form.role.data, password=form.password.data, union_code=form.union_code.data or None,
             )
         except DomainError as error:
-            getattr(form, error.field or "username").errors.append(error.message)
+            getattr(form, error.field or "username").errors.append(_(error.message))
         else:
-            flash(f"已创建账号 {user.username}。", "success")
+            flash(_("已创建账号 %(username)s。", username=user.username), "success")
             return redirect(url_for("staff.accounts"))
     return render("staff/accounts.html", form=form, users=staff_service.list_staff(current_user))
 
@@ -55,9 +56,9 @@ def unions():
             union = union_service.create_union(current_user, code=form.code.data, name=form.name.data,
                                                kind=form.kind.data, parent_code=form.parent_code.data)
         except DomainError as error:
-            getattr(form, error.field or "code").errors.append(error.message)
+            getattr(form, error.field or "code").errors.append(_(error.message))
         else:
-            flash(f"已添加 {union.name}。", "success")
+            flash(_("已添加 %(name)s。", name=union.name), "success")
             return redirect(url_for("staff.unions"))
     return render("staff/unions.html", form=form, tree=union_service.union_tree(current_user))
 
