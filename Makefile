@@ -7,7 +7,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres lint bench translations browser-deps serve worker clean
+.PHONY: run test test-sqlite test-postgres lint bench translations messages browser-deps serve worker clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -18,6 +18,12 @@ $(BIN)/.installed: pyproject.toml
 
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d portal/translations >/dev/null
+
+# Extract every marked msgid (templates, _l in forms, N_ in domain and models) and merge into the English
+# catalogue; new entries come in with an empty msgstr to translate.
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l en --no-fuzzy-matching
 
 setup: $(BIN)/.installed translations
 

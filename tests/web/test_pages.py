@@ -49,3 +49,25 @@ def test_the_chosen_language_survives_signing_in(client, auth):
 def test_an_english_browser_still_gets_chinese_until_it_switches(client):
     page = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="zh-CN">' in page
+
+
+def test_labels_built_in_python_show_in_english(client, auth):
+    """Status and category labels come from domain dicts and forms, not templates: they must be marked too."""
+    from datetime import timedelta
+
+    from portal import clock
+    from tests.conftest import post_form
+    from tests.factories import create_enrollment, create_member, create_plan, create_union
+
+    member = create_member(union=create_union())
+    create_enrollment(member, create_plan(code="LABELS"), starts_on=clock.today() - timedelta(days=30))
+    post_form(client, "/lang/en", {"next": "/"}, form_page="/")
+    auth.member(member)
+
+    cover = client.get("/enrollment/my").get_data(as_text=True)
+    assert "Union roster enrolment" in cover and "工会批量参保" not in cover
+    assert "Hospitalisation (illness)" in client.get("/claims/new").get_data(as_text=True)
+    answer = post_form(client, "/claims/new", {"claim_type": "hospital", "request_key": "labels-1"})
+    assert answer.status_code == 302
+    claims = client.get("/claims/").get_data(as_text=True)
+    assert "Draft" in claims and "草稿" not in claims
