@@ -233,8 +233,8 @@ def _stay_lines(schedule: BenefitSchedule, facts: ClaimFacts, history: PlanYearH
         rule = (f"住院{days}天，本保障年度已给付{history.allowance_days_paid}天，"
                 f"年度上限{schedule.hospital_days_cap}天，可给付{paid_days}天 × {format_yuan(daily)}/天")
     lines = [
-        BenefitLine("hospital_allowance", "住院津贴", paid_days * daily, rule),
-        BenefitLine("condolence", "住院慰问金", schedule.condolence_fen, "每次住院一次性给付"),
+        BenefitLine("hospital_allowance", N_("住院津贴"), paid_days * daily, rule),
+        BenefitLine("condolence", N_("住院慰问金"), schedule.condolence_fen, N_("每次住院一次性给付")),
     ]
     return lines, paid_days
 
@@ -250,10 +250,10 @@ def calculate_benefit(schedule: BenefitSchedule, facts: ClaimFacts,
     days = 0
     if facts.claim_type is ClaimType.CRITICAL_ILLNESS:
         if history.critical_illness_paid:
-            lines.append(BenefitLine("critical_illness", "重大疾病互助金", 0,
-                                     "本保障年度已给付过一次重大疾病互助金，每个保障年度限给付一次"))
+            lines.append(BenefitLine("critical_illness", N_("重大疾病互助金"), 0,
+                                     N_("本保障年度已给付过一次重大疾病互助金，每个保障年度限给付一次")))
         else:
-            lines.append(BenefitLine("critical_illness", "重大疾病互助金", schedule.critical_illness_fen,
+            lines.append(BenefitLine("critical_illness", N_("重大疾病互助金"), schedule.critical_illness_fen,
                                      f"确诊{facts.disease or '重大疾病'}，一次性给付"))
     if facts.claim_type in (ClaimType.HOSPITAL, ClaimType.CRITICAL_ILLNESS) and facts.has_stay:
         stay, days = _stay_lines(schedule, facts, history)
@@ -266,14 +266,15 @@ def calculate_benefit(schedule: BenefitSchedule, facts: ClaimFacts,
             rule = f"医疗费用{format_yuan(costs)}，零起付线"
             if paid < costs:
                 rule += f"，超过限额按{format_yuan(cap)}给付"
-            lines.append(BenefitLine("accident_medical", "意外医疗", paid, rule))
+            lines.append(BenefitLine("accident_medical", N_("意外医疗"), paid, rule))
         if facts.is_death:
-            lines.append(BenefitLine("accident_death", "意外身故", schedule.accident_death_fen, "意外身故全额给付"))
+            lines.append(BenefitLine("accident_death", N_("意外身故"), schedule.accident_death_fen,
+                                     N_("意外身故全额给付")))
         elif facts.disability_grade:
             percent = schedule.disability_percentages[facts.disability_grade - 1]
             amount = schedule.accident_death_fen * percent // 100
             lines.append(BenefitLine(
-                "accident_disability", "意外伤残", amount,
+                "accident_disability", N_("意外伤残"), amount,
                 f"{_grade_label(facts.disability_grade)}伤残：{format_yuan(schedule.accident_death_fen)} × {percent}%"))
     return Benefit(lines=tuple(lines), allowance_days=days)
 
