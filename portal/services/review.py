@@ -78,14 +78,21 @@ def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int =
     if filters.min_age_days:
         stmt = stmt.where(Claim.submitted_at <= now - timedelta(days=filters.min_age_days))
     total = db.session.scalar(stmt.with_only_columns(func.count(Claim.id)).order_by(None))
+    # The page's ids first (an index-only scan of the covering index), then only those rows:
+    # sorting thousands of whole claim rows to keep fifty cost PostgreSQL 30 ms a page.
+    page_ids = list(db.session.scalars(
+        stmt.with_only_columns(Claim.id).order_by(Claim.submitted_at, Claim.id)
+        .offset((page - 1) * per_page).limit(per_page)
+    ))
     # Only what a queue row shows: no decryption of members' ID numbers, no breakdowns.
     rows = db.session.scalars(
-        stmt.options(selectinload(Claim.member).load_only(Member.id, Member.name),
-                     selectinload(Claim.union).load_only(Union.id, Union.name),
-                     defer(Claim.breakdown), defer(Claim.accident_description), defer(Claim.bank_card))
-        .order_by(Claim.submitted_at, Claim.id).offset((page - 1) * per_page).limit(per_page)
+        select(Claim).where(Claim.id.in_(page_ids))
+        .options(selectinload(Claim.member).load_only(Member.id, Member.name),
+                 selectinload(Claim.union).load_only(Union.id, Union.name),
+                 defer(Claim.breakdown), defer(Claim.accident_description), defer(Claim.bank_card))
     )
-    return list(rows), total
+    by_id = {claim.id: claim for claim in rows}
+    return [by_id[claim_id] for claim_id in page_ids], total
 
 
 def decide_claim(actor, claim_id: int, decision: str, *, version: int | None, amount_fen: int | None = None,
