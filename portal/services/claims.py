@@ -233,7 +233,8 @@ def save_claim(actor, claim_id: int, data: dict, *, version: int | None = None, 
             setattr(claim, name, (value.strip() or None) if isinstance(value, str) else value)
     if card:
         claim.bank_card, claim.bank_card_last4 = card, card[-4:]
-    refresh_assessment(claim, today=today)
+    with conflict_on_stale():  # as in submit_claim
+        refresh_assessment(claim, today=today)
     audit.record(actor, "claim.save", "claim", claim.id)
     commit_or_conflict()
     return claim
@@ -474,7 +475,8 @@ def submit_claim(actor, claim_id: int, *, now: datetime | None = None) -> Submit
     resubmit = claim.status == ClaimStatus.NEEDS_DOCUMENTS
     claim.status = next_status(claim.status, ClaimAction.RESUBMIT if resubmit else ClaimAction.SUBMIT)
     claim.submitted_at = claim.submitted_at or now
-    refresh_assessment(claim, today=now.astimezone(clock.CHINA).date())
+    with conflict_on_stale():  # its queries autoflush: a save that just won the race shows here
+        refresh_assessment(claim, today=now.astimezone(clock.CHINA).date())
     add_event(claim, "submitted", actor, N_("已补充材料并重新提交。") if resubmit else N_("申请已提交，等待审核。"),
               at=now)
     add_event(claim, "checked", None, _check_summary(claim), at=now)
