@@ -1,0 +1,21 @@
+// A button marked data-disable-once sends its form once: a second tap while the page is on its
+// way (a double click, a slow mobile network) is ignored instead of posting the form again.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  if (!button || !button.hasAttribute("data-disable-once")) return;
+  if (button.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  button.dataset.sent = "1";
+  button.setAttribute("aria-disabled", "true");
+});
+
+// Coming back with the browser's Back button shows the same page from memory: make it usable again.
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll("[data-disable-once][data-sent]").forEach(function (button) {
+    delete button.dataset.sent;
+    button.removeAttribute("aria-disabled");
+  });
+});
