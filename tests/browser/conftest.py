@@ -53,3 +53,62 @@ def phone(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """More people at once: each call opens a page in a context of its own (own cookies), a desktop
+    screen unless ``viewport`` says otherwise."""
+    contexts = []
+
+    def open_page(viewport=DESKTOP, **options):
+        context = browser.new_context(viewport=viewport, base_url=live_server, locale="zh-CN", **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+class SignIn:
+    """Sign in through the real pages, as a person would (see test_sign_in.py for the checks)."""
+
+    def member(self, page, member):
+        import re
+
+        from portal.extensions import db
+        from portal.models import SmsMessage
+        from tests.conftest import CODE_RE
+
+        page.goto("/auth/member/login")
+        page.get_by_label("身份证号码").fill(member.id_number)
+        page.get_by_label("手机号码").fill(member.mobile)
+        page.get_by_role("button", name="获取验证码").click()
+        page.wait_for_url(re.compile(r"/auth/member/code$"))
+        db.session.expire_all()
+        body = db.session.query(SmsMessage).filter_by(member_id=member.id, kind="login_code") \
+            .order_by(SmsMessage.id.desc()).first().body
+        page.get_by_label("短信验证码").fill(CODE_RE.search(body).group(1))
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(r"/me/$"))
+
+    def staff(self, page, username, password=None):
+        from tests.factories import PASSWORD
+
+        page.goto("/auth/staff/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(password or PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="登录").click()
+        assert "/auth/staff/login" not in page.url, f"{username} could not sign in"
+
+
+@pytest.fixture
+def sign_in():
+    return SignIn()
