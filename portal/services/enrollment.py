@@ -19,7 +19,7 @@ from portal import clock
 from portal.domain import enrollment as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
-from portal.domain.identity import mask_id_number, mask_name, normalise
+from portal.domain.identity import mask_name, normalise
 from portal.domain.plans import BenefitSchedule, cover_period
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -281,7 +281,6 @@ def certificate_for(member: Member, enrollment_id: int) -> Enrollment:
 @dataclass(frozen=True)
 class Verification:
     masked_name: str
-    masked_id_number: str
     plan_name: str
     plan_year: int
     starts_on: date
@@ -310,7 +309,7 @@ def verify_certificate(token: str, *, today: date | None = None) -> Verification
         state = "valid"
     labels = {"valid": "有效，保障中", "not_started": "有效，尚未生效", "expired": "已过保障期", "cancelled": "已取消"}
     return Verification(
-        masked_name=mask_name(enrollment.member.name), masked_id_number=mask_id_number(enrollment.member.id_number),
+        masked_name=mask_name(enrollment.member.name),
         plan_name=enrollment.plan.name, plan_year=enrollment.plan_year, starts_on=enrollment.starts_on,
         ends_on=enrollment.ends_on, state=state, state_label=labels[state],
     )

@@ -119,6 +119,7 @@ def test_my_cover_certificate_and_public_verification(client, auth):
     auth.logout()
     verification = client.get(url).get_data(as_text=True)
     assert "虞*国" in verification and "虞建国" not in verification and member.id_number not in verification
+    assert member.masked_id_number not in verification and member.id_number[-4:] not in verification
     assert "有效，保障中" in verification
     forged = client.get(url[:-3] + "abc")
     assert forged.status_code == 404 and "凭证无效" in forged.get_data(as_text=True)

@@ -84,7 +84,7 @@ def certificate(enrollment_id: int):
 
 @bp.get("/verify/<token>")
 def verify(token: str):
-    """Public: what a scanned certificate proves, with the holder's name and number masked."""
+    """Public: what a scanned certificate proves: the masked name, the plan and the validity, nothing more."""
     try:
         result = enrollment_service.verify_certificate(token)
     except DomainError as error:
