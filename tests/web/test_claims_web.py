@@ -184,3 +184,17 @@ def test_reviewer_imports_a_discharge_list_and_sees_the_texts(app, client, auth)
     assert "已建草稿" in page and ("已发送" in page or "定时发送" in page)
     sample = client.get("/review/discharges/sample.xlsx")
     assert sample.status_code == 200 and sample.data[:2] == b"PK"
+
+
+def test_submitting_a_second_time_shows_the_submitted_claim_not_an_error(client, auth):
+    member = covered()
+    auth.member(member)
+    claim_id, answer = file_through_pages(client)
+    assert answer.status_code == 302
+    # The same form posted again (a second tap, a resent request) with the version it was loaded with.
+    token = csrf_token(client, f"/claims/{claim_id}")
+    again = client.post(f"/claims/{claim_id}/edit", data={"csrf_token": token, "action": "submit", "version": "1"})
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/claims/{claim_id}")
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "该申请已经提交过了" in page
+    assert db.session.query(Claim).filter_by(member_id=member.id).count() == 1

@@ -84,7 +84,7 @@ def edit(claim_id: int):
     """Fill in the claim; save as a draft at any time, submit when complete."""
     claim = claims_service.load_claim(current_user, claim_id)
     if claim.status not in EDITABLE_BY_CLAIMANT:
-        return redirect(url_for("claims.detail", claim_id=claim.id))
+        return _already_submitted(claim_id, said=request.method == "POST")
     form = ClaimForm(obj=claim if request.method == "GET" else None)
     form.disease.choices = [("", "请选择")] + [(name, name) for name in _diseases(claim)]
     if request.method == "GET":
@@ -103,6 +103,8 @@ def edit(claim_id: int):
                 return redirect(url_for("claims.detail", claim_id=claim.id))
         except DomainError as error:
             db.session.rollback()
+            if claims_service.load_claim(current_user, claim_id).status not in EDITABLE_BY_CLAIMANT:
+                return _already_submitted(claim_id, said=True)  # a second tap lost the race to the first
             _show_error(form, error)
         else:
             flash(_("草稿已保存。"), "success")
@@ -114,6 +116,13 @@ def edit(claim_id: int):
     documents.kind.choices = claims_service.document_choices(claim)
     return render("claims/edit.html", claim=claim, form=form, document_form=documents,
                   missing=claims_service.missing_document_kinds(claim), button=EmptyForm())
+
+
+def _already_submitted(claim_id: int, *, said: bool):
+    """A form posted for a claim that is no longer a draft: show the claim, and say why."""
+    if said:
+        flash(_("该申请已经提交过了。"), "info")
+    return redirect(url_for("claims.detail", claim_id=claim_id))
 
 
 def _show_error(form: ClaimForm, error: DomainError) -> None:
