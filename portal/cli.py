@@ -82,6 +82,9 @@ def import_roster_command(file, union_code, dry_run, as_json):
             click.echo(error.message, err=True)
         raise SystemExit(2) from None
     result = outcome.as_json()
+    if dry_run:
+        # Nothing is written on a dry run; say what a real run would create.
+        result.update(dry_run=True, would_create=outcome.ok_rows)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return

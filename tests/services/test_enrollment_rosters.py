@@ -182,8 +182,9 @@ def test_cli_prints_json_and_exits_zero_even_with_row_errors(runner, tmp_path):
                            ["李四", "3.20213E+17", "13900000022"]]))
     dry = runner.invoke(args=["import-roster", str(path), "--union", "LX01", "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
-    assert json.loads(dry.output) == {"created": 0, "already_covered": 0, "errors": [
-        {"row": 3, "column": "身份证号", "message": rosters.rules.EXCEL_NUMBER_MESSAGE}]}
+    assert json.loads(dry.output) == {"created": 0, "already_covered": 0, "dry_run": True, "would_create": 1,
+                                      "errors": [{"row": 3, "column": "身份证号",
+                                                  "message": rosters.rules.EXCEL_NUMBER_MESSAGE}]}
     assert count(Enrollment) == 0
     first = runner.invoke(args=["import-roster", str(path), "--union", "LX01", "--json"])
     assert json.loads(first.output)["created"] == 1
