@@ -7,11 +7,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, session
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
-from portal.domain.money import format_yuan
+from portal.domain.money import format_amount, format_yuan
 from portal.domain.roles import ROLE_LABELS, Role
 
 
@@ -29,8 +29,16 @@ def chinese_date(value: date | None) -> str:
 
 
 def yuan(value: int | Decimal | None) -> str:
-    """Integer fen (or a Decimal of yuan) as ``1,234.56元``."""
-    return "" if value is None else format_yuan(value)
+    """Integer fen (or a Decimal of yuan) as ``1,234.56元``, or ``¥1,234.56`` on English pages."""
+    if value is None:
+        return ""
+    locale = get_locale()
+    return format_yuan(value) if locale is None or locale.language == "zh" else f"¥{format_amount(value)}"
+
+
+def yuan_amount(value: int | Decimal | None) -> str:
+    """The figure alone, for places that name the unit themselves (元/天, 元/月)."""
+    return "" if value is None else format_amount(value)
 
 
 def translated(text: str | None) -> str:
@@ -47,6 +55,7 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         cn_date=chinese_date,
         yuan=yuan,
+        yuan_amount=yuan_amount,
         mask_id=mask_id_number,
         mask_mobile=mask_mobile,
         mask_name=mask_name,

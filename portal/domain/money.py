@@ -28,7 +28,12 @@ def fen_to_yuan(fen: int) -> Decimal:
     return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def format_amount(value: int | Decimal) -> str:
+    """Integer fen, or a Decimal of yuan, as ``12,100.00`` (no unit)."""
+    amount = fen_to_yuan(value) if isinstance(value, int) else Decimal(value).quantize(Decimal("0.01"))
+    return f"{amount:,.2f}"
+
+
 def format_yuan(value: int | Decimal) -> str:
     """Integer fen, or a Decimal of yuan, as ``12,100.00元``."""
-    amount = fen_to_yuan(value) if isinstance(value, int) else Decimal(value).quantize(Decimal("0.01"))
-    return f"{amount:,.2f}元"
+    return f"{format_amount(value)}元"

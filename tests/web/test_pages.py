@@ -71,3 +71,17 @@ def test_labels_built_in_python_show_in_english(client, auth):
     assert answer.status_code == 302
     claims = client.get("/claims/").get_data(as_text=True)
     assert "Draft" in claims and "草稿" not in claims
+
+
+def test_money_reads_as_yuan_in_each_language(app):
+    from flask import session
+    from flask_babel import refresh
+
+    from portal.templating import yuan
+
+    with app.test_request_context("/"):
+        assert yuan(1_210_000) == "12,100.00元"
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        refresh()  # the locale is cached per context; a real request picks it up from the start
+        assert yuan(1_210_000) == "¥12,100.00"
