@@ -7,6 +7,7 @@ and ``stdnum.cn.ric.validate`` refuses codes missing from its table, so we never
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -23,10 +24,15 @@ MIN_WORKER_AGE = 16
 MAX_PLAUSIBLE_AGE = 100
 
 
+_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
 def normalise(raw: object) -> str:
     """Full-width digits and letters to ASCII, spaces and dashes out, ``x`` upper-cased."""
-    text = unicodedata.normalize("NFKC", str(raw or ""))
-    return "".join(ch for ch in text if not ch.isspace() and ch not in "-_").upper()
+    text = str(raw or "")
+    if not (text.isascii() and text.isalnum()):  # a clean cell needs none of this (most roster cells)
+        text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    return text.upper()
 
 
 @dataclass(frozen=True)

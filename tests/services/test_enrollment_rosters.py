@@ -207,3 +207,17 @@ def test_cli_exit_code_is_non_zero_only_when_the_file_cannot_be_read(runner, tmp
     assert runner.invoke(args=["import-roster", str(headerless), "--union", "LX01"]).exit_code == 2
     unknown = runner.invoke(args=["import-roster", str(path), "--union", "NOPE"])
     assert unknown.exit_code != 0 and "NOPE" in unknown.output
+
+
+def test_each_new_member_gets_their_own_enrolment_in_a_bulk_import():
+    union = create_union("LX01")
+    earlier = create_member(union=union, name="先来的人")  # ids already taken before the import
+    names = [f"成员{a}{b}" for a in "甲乙丙" for b in "子丑寅卯辰巳午未申酉"]
+    rows = [["姓名", "身份证号", "手机号"]] + [[name, person(100 + n), f"139000{n:05d}"] for n, name in enumerate(names)]
+    outcome = run(union, xlsx(rows))
+    assert outcome.created == 30
+    for n, name in enumerate(names):
+        member = Member.by_id_number(person(100 + n))
+        assert (member.name, member.mobile) == (name, f"139000{n:05d}")
+        assert Enrollment.covering(member.id, date(2026, 7, 2)) is not None
+    assert Enrollment.covering(earlier.id, date(2026, 7, 2)) is None  # no cover slipped onto a neighbour
