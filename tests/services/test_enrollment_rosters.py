@@ -213,7 +213,8 @@ def test_each_new_member_gets_their_own_enrolment_in_a_bulk_import():
     union = create_union("LX01")
     earlier = create_member(union=union, name="先来的人")  # ids already taken before the import
     names = [f"成员{a}{b}" for a in "甲乙丙" for b in "子丑寅卯辰巳午未申酉"]
-    rows = [["姓名", "身份证号", "手机号"]] + [[name, person(100 + n), f"139000{n:05d}"] for n, name in enumerate(names)]
+    rows = [["姓名", "身份证号", "手机号"]]
+    rows += [[name, person(100 + n), f"139000{n:05d}"] for n, name in enumerate(names)]
     outcome = run(union, xlsx(rows))
     assert outcome.created == 30
     for n, name in enumerate(names):
