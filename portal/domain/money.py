@@ -8,6 +8,9 @@ from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 
 FEN_PER_YUAN = 100
+# The largest amount an INTEGER column holds on PostgreSQL (21,474,836.47元): far above any benefit,
+# contribution or fee, so anything larger is a typing slip, refused before it reaches the database.
+MAX_FEN = 2_147_483_647
 
 
 def yuan_to_fen(value: str | int | Decimal) -> int:
@@ -21,6 +24,8 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise InvalidInput(N_("金额最多保留两位小数（精确到分）。"), code="amount_precision")
+    if abs(fen) > MAX_FEN:
+        raise InvalidInput(N_("金额过大，请核对后重新填写。"), code="amount_too_large")
     return int(fen)
 
 

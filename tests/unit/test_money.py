@@ -21,3 +21,11 @@ def test_more_than_two_decimals_is_refused_not_rounded():
 def test_formatting_in_yuan():
     assert format_yuan(1_210_000) == "12,100.00元"
     assert format_yuan(Decimal("450")) == "450.00元"
+
+
+def test_an_amount_too_large_to_store_is_refused_with_a_message():
+    # PostgreSQL INTEGER columns hold amounts up to 21,474,836.47元; beyond, the save would crash.
+    assert yuan_to_fen("21474836.47") == 2_147_483_647
+    for absurd in ("21474836.48", "1e30", "99999999999999999999"):
+        with pytest.raises(InvalidInput, match="金额过大"):
+            yuan_to_fen(absurd)
