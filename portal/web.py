@@ -55,6 +55,17 @@ def staff_required(view):
     return roles_required(*(role for role in Role if role is not Role.MEMBER))(view)
 
 
+# Far beyond any real list; a larger page number or id is typed, not clicked, and would overflow
+# the database's integers (a 500) instead of showing an empty page or "not found".
+MAX_PAGE = 100_000
+MAX_ID = 2_147_483_647
+
+
+def page_arg() -> int:
+    """The ``page`` query argument as a page number from 1 to ``MAX_PAGE``."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
 def flash_error(error: DomainError) -> None:
     flash(_(error.message), "error")
 

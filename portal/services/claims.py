@@ -60,6 +60,7 @@ from portal.services.sms import queue_text
 REVIEW_ROLES = (Role.REVIEWER, Role.ADMIN)
 # Statuses whose amounts count against the plan year's limits.
 COUNTING_STATUSES = (ClaimStatus.AWAITING_SECOND, ClaimStatus.APPROVED, ClaimStatus.PAYOUT_PENDING, ClaimStatus.PAID)
+REQUEST_KEY_LENGTH = 64  # claims.request_key
 EDITABLE_FIELDS = (
     "admission_date", "discharge_date", "hospital", "diagnosis", "disease", "diagnosis_date", "accident_date",
     "accident_description", "medical_costs_fen", "disability_grade", "is_death", "payee_name", "bank_name",
@@ -116,8 +117,16 @@ def _require_editable(claim: Claim) -> None:
 
 def check_version(claim: Claim, version: int | None) -> None:
     """Refuse a write based on an older page than the claim now is (someone acted meanwhile)."""
-    if version is not None and int(version) != claim.version_id:
+    if version is not None and not same_version(version, claim.version_id):
         raise Conflict(N_("该申请刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。"), code="stale")
+
+
+def same_version(seen: object, current: int) -> bool:
+    """Whether the version a page was built on is the current one; a garbled one never is."""
+    try:
+        return int(seen) == current
+    except (TypeError, ValueError):
+        return False
 
 
 @contextmanager
@@ -182,6 +191,9 @@ def start_claim(actor, claim_type: str, *, request_key: str, id_number: str | No
         require_union_in_scope(actor, member.union)
     else:
         raise PermissionDenied(N_("理赔申请由会员本人或所在工会经办人填写。"))
+    if request_key and len(request_key) > REQUEST_KEY_LENGTH:
+        # Our forms send a 32-character key; a longer one (a client of its own) still means one draft.
+        request_key = hashlib.sha256(request_key.encode()).hexdigest()
     if request_key:
         existing = db.session.scalar(select(Claim).where(Claim.request_key == request_key))
         if existing is not None:

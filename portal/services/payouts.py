@@ -27,7 +27,7 @@ from portal.integrations.spreadsheets import write_xlsx
 from portal.models.claims import Claim, PayoutBatch, PayoutBatchStatus, PayoutItem
 from portal.services import audit
 from portal.services.access import require_role
-from portal.services.claims import add_event, text_claimant
+from portal.services.claims import add_event, same_version, text_claimant
 
 PAYOUT_ROLES = (Role.REVIEWER, Role.ADMIN)
 EXPORT_HEADERS = ["序号", "收款人姓名", "收款账号", "开户银行", "金额（元）", "用途", "理赔编号"]
@@ -112,7 +112,7 @@ def mark_batch_paid(actor, batch_id: int, *, bank_reference: str, version: int |
     if batch.status == PayoutBatchStatus.PAID:
         raise Conflict(f"该批次已于{batch.paid_at.astimezone(clock.CHINA):%Y-%m-%d %H:%M}标记为已付款"
                        f"（回单号{batch.bank_reference}），不能重复付款。", code="already_paid")
-    if version is not None and int(version) != batch.version_id:
+    if version is not None and not same_version(version, batch.version_id):
         raise Conflict(N_("该批次刚刚已被他人处理，请刷新页面。"), code="stale")
     if batch.exported_at is None:
         raise InvalidInput(N_("请先导出转账文件交银行办理，再登记付款。"))

@@ -198,3 +198,52 @@ def test_submitting_a_second_time_shows_the_submitted_claim_not_an_error(client,
     page = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "该申请已经提交过了" in page
     assert db.session.query(Claim).filter_by(member_id=member.id).count() == 1
+
+
+def test_a_garbled_version_or_absurd_costs_are_told_and_the_draft_stays(client, auth):
+    auth.member(covered())
+    claim_id, _ = file_through_pages(client, documents=False, submit=False)
+    url = f"/claims/{claim_id}/edit"
+    for version in ("", "abc"):
+        answer = post_form(client, url, {"claim_type": "hospital", "hospital": "别的医院", "version": version,
+                                         "action": "save"}, follow_redirects=True)
+        assert answer.status_code == 200 and "请刷新页面" in answer.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    answer = post_form(client, url, {"claim_type": "accident", "medical_costs": "1e30", "version": version,
+                                     "action": "save"})
+    assert answer.status_code == 200 and "金额过大" in answer.get_data(as_text=True)
+    claim = db.session.get(Claim, claim_id)
+    assert claim.hospital == "无锡市人民医院" and claim.claim_type == "hospital"
+
+
+def test_a_reviewer_posting_odd_values_is_told_not_crashed(app, client, auth):
+    from tests.conftest import Auth
+
+    member_client = app.test_client()
+    Auth(member_client).member(covered())
+    claim_id, _ = file_through_pages(member_client)
+    create_staff("rev", Role.REVIEWER)
+    auth.staff("rev")
+    url = f"/review/claims/{claim_id}"
+    answer = post_form(client, url, {"decision": "approve", "version": "x"}, follow_redirects=True)
+    assert "已被他人处理" in answer.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    answer = post_form(client, url, {"decision": "approve", "version": version, "amount": "1e30", "reason": "核定"})
+    assert answer.status_code == 422 and "金额过大" in answer.get_data(as_text=True)
+    for query in ("page=99999999999999999999999", "age=99999999999999999", "age=-3&page=-1"):
+        assert client.get(f"/review/?{query}").status_code == 200, query
+    answer = post_form(client, "/review/bulk", {"claim_id": "99999999999999999999999"}, form_page="/review/",
+                       follow_redirects=True)
+    assert answer.status_code == 200
+    assert db.session.get(Claim, claim_id).status == "submitted"
+
+
+def test_an_overlong_request_key_still_starts_one_draft(client, auth):
+    member = covered()
+    auth.member(member)
+    for _ in range(2):
+        answer = post_form(client, "/claims/new", {"claim_type": "hospital", "request_key": "k" * 200})
+        assert answer.status_code == 302
+    assert db.session.query(Claim).filter_by(member_id=member.id).count() == 1

@@ -16,7 +16,7 @@ from portal.domain.plans import DEFAULT_CRITICAL_DISEASES
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.services import claims as claims_service
-from portal.web import EmptyForm, flash_error, render, roles_required
+from portal.web import EmptyForm, flash_error, page_arg, render, roles_required
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 claimants_required = roles_required(Role.MEMBER, Role.UNION_OFFICER)
@@ -37,7 +37,7 @@ def index():
     """Members: every claim of theirs. Officers: their union's claims, filtered and paged."""
     if current_user.role == Role.MEMBER:
         return render("claims/index.html", claims=claims_service.member_claims(current_user))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     status = request.args.get("status") or None
     query = (request.args.get("q") or "").strip() or None
     claims, total = claims_service.union_claims(current_user, status=status, query=query, page=page)

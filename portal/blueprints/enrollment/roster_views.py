@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services import enrollment as enrollment_service
 from portal.services import rosters as roster_service
-from portal.web import EmptyForm, flash_error, render, roles_required
+from portal.web import EmptyForm, flash_error, page_arg, render, roles_required
 
 OFFICERS = (Role.ADMIN, Role.UNION_OFFICER)
 
@@ -43,7 +43,7 @@ def rosters():
             if not is_new:
                 flash(_("这份名单此前已上传过，下面是当时的校验结果；同一份名单不会重复参保。"), "info")
             return redirect(url_for("enrollment.roster", import_id=roster.id))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     rows, total = roster_service.list_rosters(current_user, page=page)
     return render("enrollment/rosters.html", form=form, rows=rows, total=total, page=page, per_page=20)
 

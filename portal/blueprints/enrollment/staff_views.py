@@ -13,14 +13,14 @@ from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services import enrollment as enrollment_service
-from portal.web import EmptyForm, flash_error, render, roles_required
+from portal.web import EmptyForm, flash_error, page_arg, render, roles_required
 
 READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
 OFFICERS = (Role.ADMIN, Role.UNION_OFFICER)
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return page_arg()
 
 
 def _enrollment_filters() -> enrollment_service.EnrollmentFilters:

@@ -16,10 +16,11 @@ from portal.integrations.spreadsheets import xlsx_download
 from portal.services import claims as claims_service
 from portal.services import discharges, payouts, review
 from portal.services.review import QueueFilters
-from portal.web import EmptyForm, flash_error, render, roles_required
+from portal.web import MAX_ID, EmptyForm, flash_error, page_arg, render, roles_required
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
+MAX_AGE_DAYS = 36_600  # the "waiting at least N days" filter: a century covers every claim
 
 
 @bp.context_processor
@@ -31,14 +32,14 @@ def _filters() -> QueueFilters:
     age = request.args.get("age", type=int)
     return QueueFilters(status=request.args.get("status") or None, flag=request.args.get("flag") or None,
                         union_code=(request.args.get("union") or "").strip().upper() or None,
-                        min_age_days=age if age and age > 0 else None)
+                        min_age_days=min(age, MAX_AGE_DAYS) if age and age > 0 else None)
 
 
 @bp.get("/")
 @federation_staff
 def queue():
     """The review queue, oldest first, with filters (status, flag, union, age) and paging."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     filters = _filters()
     claims, total = review.review_queue(current_user, filters, page=page)
     return render("review/queue.html", fragment="review/_queue_table.html", claims=claims, total=total, page=page,
@@ -94,7 +95,8 @@ def bulk():
     if not EmptyForm().validate_on_submit():
         flash(_("页面已过期，请刷新后重试。"), "error")
         return redirect(url_for("review.queue"))
-    ids = [int(value) for value in request.form.getlist("claim_id") if value.isdigit()]
+    ids = [int(value) for value in request.form.getlist("claim_id")
+           if value.isdigit() and int(value) <= MAX_ID]
     if not ids:
         flash(_("请先勾选要批量核准的申请。"), "error")
         return redirect(request.referrer or url_for("review.queue"))
