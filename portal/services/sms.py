@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.integrations.sms import SmsDeliveryError
-from portal.models import SmsMessage, SmsStatus
+from portal.models import Member, SmsMessage, SmsStatus
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
 
 _PENDING_KEY = "portal_texts_to_deliver"
 MAX_ATTEMPTS = 5
+# Reminders a member may turn off (``Member.sms_consent``): checked again at delivery, because a
+# text held for the morning must not go out after the member said no overnight.
+CONSENT_KINDS = frozenset({"claim_invitation"})
 
 
 def queue_text(mobile: str, body: str, *, kind: str, member=None, subject: tuple[str, object] | None = None,
@@ -75,6 +78,13 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
             message.status = SmsStatus.HELD
             session.commit()
             return message.status
+        if message.kind in CONSENT_KINDS and message.member_id is not None:
+            member = session.get(Member, message.member_id)
+            if member is not None and not member.sms_consent:
+                message.status = SmsStatus.FAILED
+                message.error = "会员已退订提醒短信，未发送。"
+                session.commit()
+                return message.status
         signature = current_app.config.get("SMS_SIGNATURE") or ""
         message.attempts += 1
         message.backend = gateway.name

@@ -316,3 +316,17 @@ def test_a_discharge_list_without_the_expected_columns_is_refused(reviewers):
     data = write_xlsx(["姓名", "医院"], [["张三", "医院"]])
     with pytest.raises(InvalidInput, match="身份证号"):
         discharges.import_discharges(reviewers[0], data, "bad.xlsx", now=NOON)
+
+
+def test_a_held_invitation_is_not_sent_once_the_member_has_withdrawn_consent(reviewers):
+    from portal.services.members import set_sms_consent
+    from portal.services.sms import deliver_due
+
+    member = covered_member()
+    evening = datetime(2026, 7, 1, 21, 30, tzinfo=CHINA)
+    discharges.import_discharges(reviewers[0], discharge_file(stay_row(member)), "a.xlsx", now=evening)
+    set_sms_consent(member, False)
+    deliver_due(now=datetime(2026, 7, 2, 8, 1, tzinfo=CHINA))
+    [text] = texts(member, "claim_invitation")
+    db.session.refresh(text)
+    assert text.status == SmsStatus.FAILED and text.sent_at is None and "退订" in text.error
