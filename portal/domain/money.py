@@ -21,11 +21,12 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
         raise InvalidInput(N_("请填写正确的金额，例如 1200 或 1200.50。"), code="amount_invalid") from None
     if not amount.is_finite():
         raise InvalidInput(N_("请填写正确的金额。"), code="amount_invalid")
+    # Compared before multiplying: "1e5000000" * 100 overflows Decimal itself (decimal.Overflow).
+    if amount.copy_abs() > Decimal(MAX_FEN) / FEN_PER_YUAN:
+        raise InvalidInput(N_("金额过大，请核对后重新填写。"), code="amount_too_large")
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise InvalidInput(N_("金额最多保留两位小数（精确到分）。"), code="amount_precision")
-    if abs(fen) > MAX_FEN:
-        raise InvalidInput(N_("金额过大，请核对后重新填写。"), code="amount_too_large")
     return int(fen)
 
 

@@ -29,3 +29,10 @@ def test_an_amount_too_large_to_store_is_refused_with_a_message():
     for absurd in ("21474836.48", "1e30", "99999999999999999999"):
         with pytest.raises(InvalidInput, match="金额过大"):
             yuan_to_fen(absurd)
+
+
+def test_an_exponent_beyond_the_decimal_range_is_refused_not_a_crash():
+    # "1e5000000" overflows Decimal arithmetic itself (decimal.Overflow, not InvalidOperation).
+    for absurd in ("1e5000000", "-1e5000000"):
+        with pytest.raises(InvalidInput, match="金额过大"):
+            yuan_to_fen(absurd)
