@@ -177,3 +177,11 @@ def test_access_boundaries_between_enterprises_and_unions(client, auth):
     assert client.get("/jobs/enterprise/").status_code == 403
     assert client.get("/jobs/union/").status_code == 403
     assert client.get("/jobs/s/not-a-real-token").status_code == 404
+
+
+def test_absurd_listing_arguments_get_the_listing_not_a_crash(client):
+    answer = client.get("/jobs/?page=99999999999999999999")
+    assert answer.status_code == 200
+    assert 'id="position-list"' in answer.get_data(as_text=True)
+    answer = client.get("/jobs/?min_pay=1e5000000", headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "最低日薪" in answer.get_data(as_text=True)

@@ -85,3 +85,13 @@ def test_money_reads_as_yuan_in_each_language(app):
         session["lang"] = "en"
         refresh()  # the locale is cached per context; a real request picks it up from the start
         assert yuan(1_210_000) == "¥12,100.00"
+
+
+def test_a_page_number_beyond_reason_lists_the_last_page_not_a_crash(client, auth):
+    from portal.domain.roles import Role
+    from tests.factories import create_staff
+
+    create_staff("admin_pages", Role.ADMIN)
+    auth.staff("admin_pages")
+    for url in ("/staff/audit?page=99999999999999999999", "/staff/texts?page=99999999999999999999"):
+        assert client.get(url).status_code == 200, url

@@ -28,7 +28,7 @@ from portal.domain.roles import Role
 from portal.extensions import limiter
 from portal.services import jobs as jobs_service
 from portal.services import jobs_placements as placements
-from portal.web import EmptyForm, member_required, render
+from portal.web import EmptyForm, member_required, page_arg, render
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 bp.register_blueprint(enterprise_bp)
@@ -59,7 +59,7 @@ def index():
     filters = jobs_service.PositionFilters(
         district=request.args.get("district", ""), major=request.args.get("major", ""),
         min_pay_yuan=request.args.get("min_pay", ""), available_from=_date_arg("from"), available_to=_date_arg("to"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     error = None
     try:
         positions, total = jobs_service.search_positions(filters, page=page, per_page=PER_PAGE)

@@ -11,13 +11,9 @@ from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.services import staff as staff_service
 from portal.services import unions as union_service
-from portal.web import render, roles_required, staff_required
+from portal.web import page_arg, render, roles_required, staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
 
 
 @bp.get("/")
@@ -67,7 +63,7 @@ def unions():
 @roles_required(Role.ADMIN)
 def texts():
     """The SMS outbox: every text the portal queued or sent."""
-    page = _page()
+    page = page_arg()
     messages, total = staff_service.list_texts(current_user, page=page)
     return render("staff/texts.html", messages=messages, total=total, page=page, per_page=50)
 
@@ -76,7 +72,7 @@ def texts():
 @roles_required(Role.ADMIN)
 def audit_log():
     """The audit log, newest first, filterable by action."""
-    page = _page()
+    page = page_arg()
     action = request.args.get("action") or None
     events, total = staff_service.list_audit(current_user, page=page, action=action)
     return render("staff/audit.html", events=events, total=total, page=page, per_page=50, action=action or "")
