@@ -5,8 +5,18 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from portal import config as settings
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` up to the largest id a database INTEGER holds: a longer number in a URL is
+    "not found", not an overflow (SQLite) or out-of-range error (PostgreSQL) and a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2_147_483_647)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.finalise(app.config, app.instance_path)
 
     _init_extensions(app)
+    app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
 
     from portal import cli, errors, templating

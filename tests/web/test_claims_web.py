@@ -247,3 +247,10 @@ def test_an_overlong_request_key_still_starts_one_draft(client, auth):
         answer = post_form(client, "/claims/new", {"claim_type": "hospital", "request_key": "k" * 200})
         assert answer.status_code == 302
     assert db.session.query(Claim).filter_by(member_id=member.id).count() == 1
+
+
+def test_an_id_too_large_for_the_database_is_not_found_not_a_crash(client, auth):
+    auth.member(covered())
+    for url in ("/claims/99999999999999999999999", "/claims/99999999999999999999999/edit",
+                "/claims/documents/99999999999999999999999", "/enrollment/my/certificate/99999999999999999999"):
+        assert client.get(url).status_code == 404, url
