@@ -20,6 +20,8 @@ from portal.domain.identity import IdNumber, normalise
 
 # The law lets 16-year-olds work; the programme never goes below it, whatever a position says.
 MIN_STUDENT_AGE = 16
+# A position asking more than this excludes every student (and a huge number overflows the column).
+MAX_MIN_AGE = 30
 # "A student applies to a few positions": more live applications than this crowd others out.
 MAX_LIVE_APPLICATIONS = 3
 MAX_PLACES_PER_POSITION = 200
@@ -154,6 +156,8 @@ class PositionTerms:
             raise InvalidInput(N_("请填写报酬（爱心岗位须有报酬）。"), code="pay_invalid", field="pay")
         if self.min_age < MIN_STUDENT_AGE:
             raise InvalidInput(f"最低年龄不能低于{MIN_STUDENT_AGE}周岁。", code="min_age_invalid", field="min_age")
+        if self.min_age > MAX_MIN_AGE:
+            raise InvalidInput(f"最低年龄不能高于{MAX_MIN_AGE}周岁。", code="min_age_invalid", field="min_age")
         if self.ends_on < self.starts_on:
             raise InvalidInput(N_("结束日期不能早于开始日期。"), code="dates_invalid", field="ends_on")
         if self.apply_by < today:

@@ -66,6 +66,8 @@ def _terms(**changes):
     ({"places": 0}, "places_invalid"),
     ({"pay_fen": 0}, "pay_invalid"),
     ({"min_age": 15}, "min_age_invalid"),
+    ({"min_age": 31}, "min_age_invalid"),  # no student is older: a typing slip
+    ({"min_age": 10**20}, "min_age_invalid"),  # would overflow the database's INTEGER (a 500)
     ({"ends_on": date(2026, 7, 14)}, "dates_invalid"),
     ({"apply_by": date(2026, 6, 30)}, "deadline_past"),
     ({"apply_by": date(2026, 7, 16)}, "deadline_after_start"),
