@@ -380,6 +380,11 @@ def register_child(parent: Member, class_id: int, data: ChildInput, *, accepted_
             db.session.rollback()
             return existing
     clash = _overlapping_registration(id_hash, cls, child.id if child else None)
+    if clash is not None and clash.parent_id != parent.id:
+        # Never name the class to another family: anyone who knows a child's ID number would
+        # learn where that child spends the day.
+        raise Conflict(N_("这个孩子已由另一位家长报名了时间重叠的班级，同一时间只能参加一个班。如有疑问请联系托管班。"),
+                       code="child_in_overlapping_class", field="child_id_number")
     if clash is not None:
         where = "本班" if clash.class_id == cls.id else f"“{clash.childcare_class.name}”"
         raise Conflict(f"这个孩子已报名{where}，时间与本班重叠，同一时间只能参加一个班。如需改报，请先取消原报名。",

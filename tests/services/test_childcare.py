@@ -125,6 +125,19 @@ def test_the_same_child_cannot_be_in_two_overlapping_classes_whoever_registers(x
     assert register(mother, later, sequence=21).status == "requested"
 
 
+def test_another_familys_refusal_does_not_say_where_the_child_is(xw):
+    _, park = xw
+    first = create_childcare_class(park, name="七月班", site_name="软件园职工服务中心")
+    overlapping = create_childcare_class(park, name="七八月班")
+    mother, stranger = create_member(union=park), create_member(union=park)
+    register(mother, first, sequence=23)
+    with pytest.raises(Conflict) as refused:
+        register(stranger, overlapping, sequence=23)  # anyone who knows the child's ID number
+    assert refused.value.code == "child_in_overlapping_class"
+    assert "七月班" not in refused.value.message and "软件园" not in refused.value.message
+    assert "另一位家长" in refused.value.message
+
+
 def test_registration_after_the_class_started_or_without_accepting_rules_is_refused(xw):
     _, park = xw
     running = create_childcare_class(park, phase="running")
