@@ -37,6 +37,7 @@ from portal.services.staff import MIN_PASSWORD_LENGTH
 UNION_ROLES = (Role.UNION_OFFICER, Role.ADMIN)
 VERIFICATION_TTL = timedelta(minutes=10)
 VERIFICATION_MAX_ATTEMPTS = 5
+REPOST_WINDOW = timedelta(minutes=10)  # the same position posted again this soon is a double submit
 YEARS_OF_STUDY = ("大一", "大二", "大三", "大四", "大五", "研一", "研二", "研三")
 
 
@@ -232,6 +233,13 @@ def post_position(actor, details: PositionDetails, *, today: date | None = None)
         ends_on=details.ends_on, apply_by=details.apply_by, min_age=details.min_age,
         agreement_and_insurance_confirmed=details.agreement_confirmed,
     ).check(today=today)
+    repeat = db.session.scalar(select(Position).where(
+        Position.enterprise_id == enterprise.id, Position.title == details.title.strip(),
+        Position.starts_on == details.starts_on, Position.ends_on == details.ends_on,
+        Position.places == details.places, Position.pay_fen == pay_fen,
+        Position.created_at > utcnow() - REPOST_WINDOW).limit(1))
+    if repeat is not None:
+        return repeat  # a double submit: the position is already published, once
     position = Position(
         enterprise_id=enterprise.id, union_id=enterprise.union_id, title=details.title.strip(),
         description=details.description.strip(), district=details.district.strip() or enterprise.district,

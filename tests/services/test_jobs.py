@@ -149,6 +149,17 @@ def test_an_approved_enterprise_posts_with_pay_in_fen(area):
     assert refused.value.field == "pay"
 
 
+def test_posting_the_same_position_twice_publishes_it_once(area):
+    create_enterprise(union=area["street"], contact_username="ent_twice")
+    contact = db.session.scalar(select(StaffUser).where(StaffUser.username == "ent_twice"))
+    first = service.post_position(contact, _position_details(), today=TODAY)
+    again = service.post_position(contact, _position_details(), today=TODAY)  # a double tap on "发布"
+    assert again.id == first.id
+    assert db.session.scalar(select(func.count(Position.id))) == 1
+    other = service.post_position(contact, _position_details(title="仓储助理"), today=TODAY)
+    assert other.id != first.id
+
+
 def test_listing_shows_only_open_positions_and_filters(area):
     enterprise = create_enterprise(union=area["street"])
     pending = create_enterprise(union=area["street"], status="pending")
