@@ -61,8 +61,10 @@ def _code_hash(id_hash: str, code: str) -> str:
 def request_login_code(id_number: str, mobile: str, *, now: datetime | None = None) -> str:
     """Send a 6-digit code when ID number and mobile belong to one member.
 
-    The answer is the normalised ID number whether or not anyone matched: the page must not tell a
-    stranger who is a member. Only the format of what was typed is checked openly.
+    The answer is the ID number's lookup hash whether or not anyone matched: the page must not tell
+    a stranger who is a member, and the session that carries it to the next step (a signed, not
+    encrypted, cookie on perhaps a shared kiosk) must not hold the number itself. Only the format
+    of what was typed is checked openly.
     """
     now = now or utcnow()
     parsed = parse_id_number(id_number, today=now.date())
@@ -73,7 +75,7 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
         .limit(1)
     )
     if recent is not None:
-        return parsed.value  # a code was just sent; do not flood the phone
+        return id_hash  # a code was just sent; do not flood the phone
     member = db.session.scalar(select(Member).where(Member.id_number_hash == id_hash))
     matches = member is not None and member.mobile_hash == lookup_hash(mobile)
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -89,14 +91,13 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
         queue_text(mobile, f"您的登录验证码为{code}，{ttl // 60}分钟内有效。请勿告诉他人。",
                    kind="login_code", member=member)
     db.session.commit()
-    return parsed.value
+    return id_hash
 
 
-def verify_login_code(id_number: str, code: str, *, now: datetime | None = None) -> Member:
-    """Return the member once the latest code matches; each wrong try uses up an attempt."""
+def verify_login_code(id_hash: str, code: str, *, now: datetime | None = None) -> Member:
+    """Return the member once the latest code for ``id_hash`` (from ``request_login_code``) matches;
+    each wrong try uses up an attempt."""
     now = now or utcnow()
-    parsed = parse_id_number(id_number, today=now.date())
-    id_hash = lookup_hash(parsed.value)
     login = db.session.scalar(
         select(LoginCode).where(LoginCode.id_number_hash == id_hash, LoginCode.used_at.is_(None))
         .order_by(LoginCode.created_at.desc(), LoginCode.id.desc()).limit(1)

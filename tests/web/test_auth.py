@@ -118,3 +118,12 @@ def test_member_turns_reminder_texts_off_with_htmx(client, auth):
     db.session.refresh(member)
     assert member.sms_consent is False
     assert db.session.query(AuditEvent).filter_by(action="member.sms_consent").count() == 1
+
+
+def test_the_session_between_the_two_steps_does_not_hold_the_id_number(client):
+    member = create_member()
+    post_form(client, "/auth/member/login", {"id_number": member.id_number, "mobile": member.mobile})
+    with client.session_transaction() as session:
+        assert member.id_number not in str(dict(session))
+        assert session["login_masked_id"] == member.masked_id_number
+    assert member.masked_id_number in client.get("/auth/member/code").get_data(as_text=True)

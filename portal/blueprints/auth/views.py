@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from portal.blueprints.auth.forms import MemberCodeForm, MemberCodeRequestForm, StaffLoginForm
 from portal.domain.errors import InvalidInput
-from portal.domain.identity import mask_id_number
+from portal.domain.identity import mask_id_number, normalise
 from portal.extensions import limiter
 from portal.services import auth as auth_service
 from portal.web import EmptyForm, render
@@ -55,11 +55,12 @@ def member_login() -> Response | str:
     form = MemberCodeRequestForm()
     if form.validate_on_submit():
         try:
-            id_number = auth_service.request_login_code(form.id_number.data, form.mobile.data)
+            id_hash = auth_service.request_login_code(form.id_number.data, form.mobile.data)
         except InvalidInput as error:
             getattr(form, error.field or "id_number").errors.append(_(error.message))
         else:
-            session["login_id_number"] = id_number
+            session["login_id_hash"] = id_hash
+            session["login_masked_id"] = mask_id_number(normalise(form.id_number.data))
             session["login_next"] = _safe_next(url_for("members.home"))
             return redirect(url_for("auth.member_code"))
     return render("auth/member_login.html", form=form)
@@ -69,13 +70,13 @@ def member_login() -> Response | str:
 @limiter.limit("20 per minute", methods=["POST"])
 def member_code() -> Response | str:
     """Step two of member sign-in: the 6-digit code."""
-    id_number = session.get("login_id_number")
-    if not id_number:
+    id_hash = session.get("login_id_hash")
+    if not id_hash:
         return redirect(url_for("auth.member_login"))
     form = MemberCodeForm()
     if form.validate_on_submit():
         try:
-            member = auth_service.verify_login_code(id_number, form.code.data)
+            member = auth_service.verify_login_code(id_hash, form.code.data)
         except InvalidInput as error:
             form.code.errors.append(_(error.message))
         else:
@@ -83,7 +84,7 @@ def member_code() -> Response | str:
             _fresh_session()
             login_user(member)
             return redirect(target)
-    return render("auth/member_code.html", form=form, masked_id=mask_id_number(id_number))
+    return render("auth/member_code.html", form=form, masked_id=session.get("login_masked_id", ""))
 
 
 @bp.post("/logout")
