@@ -177,6 +177,8 @@ def test_an_administrator_edits_the_plan_as_a_new_version(client, auth):
     refused = post_form(client, "/enrollment/plans/SANHEYI/edit",
                         {**fields, "disability_percentages": "100,90"}).get_data(as_text=True)
     assert "应为10个数字" in refused and 'value="80"' in refused
+    garbled = post_form(client, "/enrollment/plans/SANHEYI/edit", {**fields, "based_on_version": "v1"})
+    assert garbled.status_code == 200 and "请刷新后" in garbled.get_data(as_text=True)
     saved = post_form(client, "/enrollment/plans/SANHEYI/edit", fields)
     assert saved.status_code == 302
     assert [(p.version, p.contribution_fen, p.is_current) for p in

@@ -60,6 +60,11 @@ def _schedule_from(form: PlanForm, plan) -> BenefitSchedule:
     )
 
 
+def _version(value: str | None) -> int:
+    """The version the form was built on; a garbled one matches none, so the edit is refused as stale."""
+    return int(value) if (value or "").isdigit() and len(value) < 10 else 0
+
+
 @bp.route("/plans/<code>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_plan(code: str):
@@ -70,7 +75,7 @@ def edit_plan(code: str):
         try:
             schedule = _schedule_from(form, plan)
             saved = enrollment_service.edit_plan(current_user, code, name=form.name.data, schedule=schedule,
-                                                 based_on_version=int(form.based_on_version.data or 0))
+                                                 based_on_version=_version(form.based_on_version.data))
         except DomainError as error:
             field = SCHEDULE_TO_FORM.get(error.field or "", error.field)
             target = getattr(form, field, None) if field else None
