@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from portal.domain.errors import NotFound
+from portal.domain.i18n import N_
 from portal.domain.roles import Role
 from portal.extensions import db
+from portal.models import Member
 from portal.services import audit
-from portal.services.access import require_role
+from portal.services.access import require_role, require_union_in_scope
 
 
 def set_sms_consent(actor, consent: bool) -> None:
@@ -17,3 +20,21 @@ def set_sms_consent(actor, consent: bool) -> None:
     actor.sms_consent = consent
     audit.record(actor, "member.sms_consent", "member", actor.id, consent=consent)
     db.session.commit()
+
+
+def set_hardship_family(actor, member_id: int, flag: bool) -> Member:
+    """A union marks (or clears) a member's family as a hardship family (困难职工家庭).
+
+    The flag gives their children priority for work-study positions and childcare seats, so only
+    the member's own union (or an administrator) may set it, and every change is audited.
+    """
+    require_role(actor, Role.UNION_OFFICER, Role.ADMIN)
+    member = db.session.get(Member, member_id)
+    if member is None:
+        raise NotFound(N_("找不到该会员。"))
+    require_union_in_scope(actor, member.union)
+    if member.is_hardship_family != flag:
+        member.is_hardship_family = flag
+        audit.record(actor, "member.hardship_family", "member", member.id, flag=flag)
+        db.session.commit()
+    return member

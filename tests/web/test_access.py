@@ -83,3 +83,28 @@ def test_admin_adds_a_union_and_officers_see_only_their_subtree(client, auth):
     page = client.get("/staff/unions").get_data(as_text=True)
     assert "梁溪区外卖行业工会" in page and "锡山区总工会" not in page
     assert "添加工会" not in page
+
+
+def test_an_officer_flags_a_hardship_family_of_its_own_union_only(client, auth):
+    from portal.extensions import db
+    from portal.models import AuditEvent
+    from tests.conftest import post_form
+
+    mine, other = create_union("LX01"), create_union("XS01")
+    member = create_member(union=mine, name="困难户")
+    stranger = create_member(union=other, name="别家")
+    create_staff("officer", Role.UNION_OFFICER, union=mine)
+    auth.staff("officer")
+    page = client.get("/enrollment/members").get_data(as_text=True)
+    assert "标记为困难家庭" in page
+    answer = post_form(client, f"/staff/members/{member.id}/hardship", {"flag": "1"}, form_page="/enrollment/members",
+                       headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "取消困难标记" in answer.get_data(as_text=True)
+    db.session.refresh(member)
+    assert member.is_hardship_family
+    assert db.session.query(AuditEvent).filter_by(action="member.hardship_family").count() == 1
+    refused = post_form(client, f"/staff/members/{stranger.id}/hardship", {"flag": "1"},
+                        form_page="/enrollment/members")
+    assert refused.status_code == 403
+    db.session.refresh(stranger)
+    assert not stranger.is_hardship_family

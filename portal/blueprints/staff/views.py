@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.staff.forms import StaffAccountForm, UnionForm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
+from portal.services import members as member_service
 from portal.services import staff as staff_service
 from portal.services import unions as union_service
-from portal.web import page_arg, render, roles_required, staff_required
+from portal.web import EmptyForm, page_arg, render, roles_required, staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -57,6 +58,16 @@ def unions():
             flash(_("已添加 %(name)s。", name=union.name), "success")
             return redirect(url_for("staff.unions"))
     return render("staff/unions.html", form=form, tree=union_service.union_tree(current_user))
+
+
+@bp.post("/members/<int:member_id>/hardship")
+@roles_required(Role.UNION_OFFICER, Role.ADMIN)
+def hardship_family(member_id: int):
+    """Mark or clear a hardship family; htmx swaps just the switch in the member list."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    member = member_service.set_hardship_family(current_user, member_id, request.form.get("flag") == "1")
+    return render("staff/_hardship_toggle.html", m=member)
 
 
 @bp.get("/texts")
