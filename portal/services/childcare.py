@@ -687,7 +687,9 @@ def class_roster(actor, class_id: int) -> list[ParentView]:
 
 
 def view_health_notes(actor, registration_id: int) -> Registration:
-    """Health notes and allergies, for the organiser of the child's class only; every view audited."""
+    """Health notes, allergies and the family's full phone numbers, for the organiser of the
+    child's class only (to act when a child is unwell or a stranger comes to collect); every view
+    audited."""
     registration = db.session.get(Registration, registration_id)
     if registration is None:
         raise NotFound(N_("找不到该报名。"))
@@ -860,7 +862,8 @@ def record_pickup(actor, registration_id: int, day: date, *, pickup_adult_id: in
         db.session.commit()
         parent_mobile = mask_mobile(registration.parent.mobile)
         raise InvalidInput(
-            f"此人不在家长授权的接送名单中，请不要让孩子离开，并立即联系家长（{parent_mobile}）核实。",
+            f"此人不在家长授权的接送名单中，请不要让孩子离开，并立即联系家长（{parent_mobile}，"
+            f"完整号码见该孩子的“紧急联系”页）核实。",
             code="pickup_not_authorised", field="mobile")
     mark.pickup_adult_id = adult.id
     mark.picked_up_at = now

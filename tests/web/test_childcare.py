@@ -127,6 +127,8 @@ def test_publish_register_draw_promote_and_take_attendance(app, client, auth, tr
     assert "王*明" in roster and "王小明" not in roster and "轻度哮喘" not in roster  # masked, notes hidden
     notes = client.get(f"/childcare/manage/registrations/{waiting.id}/health").get_data(as_text=True)
     assert "轻度哮喘" in notes and "花生" in notes
+    parent = db.session.get(Registration, waiting.id).parent
+    assert f'href="tel:{parent.mobile}"' in notes and 'href="tel:13912345678"' in notes  # reach the family
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "childcare.health_notes_view"))
     overview = client.get("/childcare/manage/")
     assert overview.status_code == 200 and "新就业形态劳动者" in overview.get_data(as_text=True)
