@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from stdnum import luhn
@@ -26,9 +26,6 @@ from portal.domain.plans import BenefitSchedule
 FOUR_EYES_THRESHOLD_FEN = 1_000_000
 # Share of bulk-approved claims held back for a full review.
 BULK_SAMPLE_PERCENT = 5
-# Texts are sent between 08:00 and 20:00 China time; outside, they wait for the morning.
-QUIET_HOURS_END = time(8, 0)
-QUIET_HOURS_START = time(20, 0)
 # The same stay is never the subject of two invitation texts within this many days.
 INVITATION_REPEAT_DAYS = 7
 
@@ -472,15 +469,6 @@ def sample_for_full_review(claim_ids: Sequence[int], rng: random.Random,
         return set()
     count = math.ceil(len(claim_ids) * percent / 100)
     return set(rng.sample(sorted(claim_ids), count))
-
-
-def text_send_after(moment: datetime) -> datetime | None:
-    """``None`` when a text may go now (08:00–20:00 where ``moment`` is), else the next 08:00."""
-    clock = moment.timetz().replace(tzinfo=None)
-    if QUIET_HOURS_END <= clock < QUIET_HOURS_START:
-        return None
-    day = moment.date() if clock < QUIET_HOURS_END else moment.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_HOURS_END, tzinfo=moment.tzinfo)
 
 
 @dataclass

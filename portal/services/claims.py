@@ -41,7 +41,6 @@ from portal.domain.claims import (
     required_documents,
     required_fields,
     sniff_content_type,
-    text_send_after,
 )
 from portal.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from portal.domain.i18n import N_
@@ -49,6 +48,7 @@ from portal.domain.identity import parse_id_number
 from portal.domain.money import format_yuan
 from portal.domain.plans import BenefitSchedule
 from portal.domain.roles import Role
+from portal.domain.texts import text_send_after
 from portal.extensions import db
 from portal.models import Enrollment, Member, Plan
 from portal.models.claims import Claim, ClaimDocument, ClaimEvent

@@ -15,11 +15,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from portal import clock
-from portal.domain.claims import INVITATION_REPEAT_DAYS, ClaimStatus, ClaimType, DischargeRow, text_send_after
+from portal.domain.claims import INVITATION_REPEAT_DAYS, ClaimStatus, ClaimType, DischargeRow
 from portal.domain.errors import InvalidInput, NotFound
 from portal.domain.i18n import N_
 from portal.domain.identity import compose_id_number, parse_id_number
 from portal.domain.roles import Role
+from portal.domain.texts import text_send_after
 from portal.extensions import db
 from portal.integrations.spreadsheets import cell_text, read_rows, write_xlsx
 from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage

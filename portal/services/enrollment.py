@@ -90,7 +90,9 @@ def _staff_enrollment(actor, enrollment_id: int) -> Enrollment:
 
 
 def _notify(member: Member, body: str, *, kind: str, enrollment: Enrollment) -> None:
-    if member.mobile and member.sms_consent:
+    """The answer to the member's own application: sent whatever their reminder consent says,
+    like claim decisions (the consent switch promises exactly that)."""
+    if member.mobile:
         queue_text(member.mobile, body, kind=kind, member=member, subject=("enrollment", enrollment.id))
 
 

@@ -13,6 +13,8 @@ from flask import current_app
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
+from portal.clock import CHINA
+from portal.domain.texts import URGENT_KINDS, text_send_after
 from portal.extensions import db
 from portal.integrations.sms import SmsDeliveryError
 from portal.models import Member, SmsMessage, SmsStatus
@@ -94,6 +96,11 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
             message.error = str(exc)[:255]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = SmsStatus.FAILED
+            elif message.kind not in URGENT_KINDS:
+                # The sweep retries every minute; a retry must not wake anyone at night either.
+                held_until = text_send_after(now.astimezone(CHINA))
+                if held_until is not None:
+                    message.send_after, message.status = held_until, SmsStatus.HELD
         else:
             message.status = SmsStatus.SENT
             message.sent_at = now

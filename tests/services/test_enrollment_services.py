@@ -69,6 +69,19 @@ def test_a_member_applies_once_and_the_union_confirms_from_tomorrow():
         enrollment.apply_for_cover(member, today=TODAY)
 
 
+def test_the_answer_to_an_application_is_texted_even_without_reminder_consent():
+    from portal.models import SmsMessage
+
+    create_plan()
+    union = create_union()
+    member = create_member(union=union, sms_consent=False)
+    application = enrollment.apply_for_cover(member, today=TODAY)
+    enrollment.confirm_application(create_staff("officer", Role.UNION_OFFICER, union=union), application.id,
+                                   today=TODAY)
+    assert db.session.scalars(select(SmsMessage.kind).where(SmsMessage.member_id == member.id)).all() == [
+        "enrollment_confirmed"]
+
+
 def test_an_officer_cannot_confirm_or_reject_outside_its_subtree():
     create_plan()
     district = create_union("LX")

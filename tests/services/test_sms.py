@@ -84,3 +84,32 @@ def test_the_nightly_sweeps_are_scheduled_in_the_task_queue():
     names = {task.__name__ for task in huey._registry._periodic_tasks}
     assert {"deliver_due_texts", "expire_lapsed_covers", "allocate_closed_childcare_classes",
             "close_expired_positions"} <= names
+
+
+def test_a_failed_text_is_retried_in_the_morning_but_a_code_at_once(app, provider):
+    from datetime import datetime
+
+    from portal.clock import CHINA
+    from portal.services.sms import deliver
+
+    _Provider.status = 500
+    night = datetime(2026, 7, 1, 21, 30, tzinfo=CHINA)
+    due = night - timedelta(minutes=1)  # held rows, due now: the commit hook delivers only queued ones
+    reminder = SmsMessage(mobile="13812345678", mobile_hash="x", kind="claim_decided", body="审核结果",
+                          status=SmsStatus.HELD, send_after=due)
+    code = SmsMessage(mobile="13812345678", mobile_hash="y", kind="login_code", body="验证码",
+                      status=SmsStatus.HELD, send_after=due)
+    db.session.add_all([reminder, code])
+    db.session.commit()
+    ids = reminder.id, code.id
+    original = app.extensions["sms_gateway"]
+    app.extensions["sms_gateway"] = HttpGateway(provider)
+    try:
+        deliver(ids[0], now=night)
+        deliver(ids[1], now=night)
+    finally:
+        app.extensions["sms_gateway"] = original
+    db.session.expire_all()
+    held, urgent = db.session.get(SmsMessage, ids[0]), db.session.get(SmsMessage, ids[1])
+    assert (held.status, held.send_after) == (SmsStatus.HELD, datetime(2026, 7, 2, 8, 0, tzinfo=CHINA))
+    assert urgent.send_after == due and urgent.attempts == 1  # retried by the next sweep, night or not

@@ -23,10 +23,10 @@ from portal.domain.claims import (
     required_documents,
     sample_for_full_review,
     sniff_content_type,
-    text_send_after,
 )
 from portal.domain.errors import Conflict, InvalidInput
 from portal.domain.plans import BenefitSchedule
+from portal.domain.texts import text_send_after
 
 PLAN = BenefitSchedule()  # the demo plan's figures
 START = date(2026, 3, 1)
