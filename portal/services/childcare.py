@@ -128,6 +128,14 @@ def _require_organiser_of(actor, cls: ChildcareClass) -> None:
     require_union_in_scope(actor, cls.union)
 
 
+def _require_class_own_organiser(actor, cls: ChildcareClass) -> None:
+    """An organiser of the very organisation that runs the class: the issue keeps children's
+    health notes and family phone numbers from everyone else, district organisers included."""
+    require_role(actor, Role.CHILDCARE_ORGANISER)
+    if actor.union_id != cls.union_id:
+        raise PermissionDenied(N_("孩子的健康信息和家庭联系方式只对本班所属组织的托管班负责人开放。"))
+
+
 def _require_staff_viewer_of(actor, cls: ChildcareClass) -> None:
     require_role(actor, *STAFF_VIEWERS)
     require_union_in_scope(actor, cls.union)
@@ -693,7 +701,7 @@ def view_health_notes(actor, registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
     if registration is None:
         raise NotFound(N_("找不到该报名。"))
-    _require_organiser_of(actor, registration.childcare_class)
+    _require_class_own_organiser(actor, registration.childcare_class)
     if registration.status == RegistrationStatus.CANCELLED:
         raise PermissionDenied(N_("该报名已取消，不再提供孩子的健康信息。"))
     audit.record(actor, "childcare.health_notes_view", "childcare_registration", registration.id,

@@ -170,6 +170,7 @@ def test_staff_see_only_classes_of_their_own_subtree(xw):
     outside_officer = create_staff("lx_officer", Role.UNION_OFFICER, union=elsewhere)
     district_officer = create_staff("xw_officer", Role.UNION_OFFICER, union=district)
     organiser = create_staff("xw_organiser", Role.CHILDCARE_ORGANISER, union=district)
+    park_organiser = create_staff("park_organiser", Role.CHILDCARE_ORGANISER, union=park)
 
     for outsider in (other_organiser, outside_officer):
         with pytest.raises(PermissionDenied):
@@ -183,10 +184,13 @@ def test_staff_see_only_classes_of_their_own_subtree(xw):
     with pytest.raises(PermissionDenied):
         service.view_health_notes(district_officer, registration.id)  # …but not the health notes
 
-    seen = service.view_health_notes(organiser, registration.id)
+    assert len(service.class_roster(organiser, cls.id)) == 1  # the district's organiser oversees the class…
+    with pytest.raises(PermissionDenied):
+        service.view_health_notes(organiser, registration.id)  # …but only the class's own reads notes
+    seen = service.view_health_notes(park_organiser, registration.id)
     assert seen.child.health_notes == "哮喘，随身带喷雾"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "childcare.health_notes_view"))
-    assert event.actor_id == organiser.id and event.entity_id == str(registration.id)
+    assert event.actor_id == park_organiser.id and event.entity_id == str(registration.id)
 
 
 def test_a_parent_cannot_see_another_familys_child(xw):
