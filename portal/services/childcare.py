@@ -694,6 +694,32 @@ def class_roster(actor, class_id: int) -> list[ParentView]:
     return [ParentView(row, positions.get(row.id)) for row in rows]
 
 
+def review_declared_category(actor, registration_id: int, *, accept: bool) -> Registration:
+    """The organiser checks a priority the parent declared (e.g. "spouse is a courier") before
+    the draw: confirmed, it stands; refused, the family falls back to what its record shows.
+
+    After the draw the seats are decided, so a declaration can no longer move a child.
+    """
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise NotFound(N_("找不到该报名。"))
+    _require_organiser_of(actor, registration.childcare_class)
+    if not registration.category_declared:
+        return registration  # already checked (a second tap)
+    if registration.status != RegistrationStatus.REQUESTED:
+        raise Conflict(N_("名额已经分配，自报的优先类别不能再调整。"), code="already_allocated")
+    declared = registration.category
+    if not accept:
+        category, _ = _family_category(registration.parent, None)
+        registration.category, registration.tier = category, category.tier
+    registration.category_declared = False
+    audit.record(actor, "childcare.category_confirmed" if accept else "childcare.category_refused",
+                 "childcare_registration", registration.id, declared=str(declared),
+                 category=str(registration.category))
+    db.session.commit()
+    return registration
+
+
 def view_health_notes(actor, registration_id: int) -> Registration:
     """Health notes, allergies and the family's full phone numbers, for the organiser of the
     child's class only (to act when a child is unwell or a stranger comes to collect); every view

@@ -161,6 +161,27 @@ def test_a_declared_category_counts_and_is_marked_for_checking(xw):
     assert (registration.category, registration.tier, registration.category_declared) == ("dual_working", 3, True)
 
 
+def test_the_organiser_confirms_or_refuses_a_declared_category_before_the_draw(xw):
+    _, park = xw
+    cls = create_childcare_class(park)
+    organiser = create_staff("park_organiser", Role.CHILDCARE_ORGANISER, union=park)
+    kept = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+                                  accepted_rules=True, declared_category="dual_working", now=NOW)
+    refused = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+                                     accepted_rules=True, declared_category="gig_worker", now=NOW)
+    service.review_declared_category(organiser, kept.id, accept=True)
+    service.review_declared_category(organiser, refused.id, accept=False)
+    assert (kept.category, kept.tier, kept.category_declared) == ("dual_working", 3, False)
+    assert (refused.category, refused.tier, refused.category_declared) == ("general", 4, False)
+    actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("childcare.category%"))))
+    assert actions == {"childcare.category_confirmed", "childcare.category_refused"}
+    outsider = create_staff("lx_organiser", Role.CHILDCARE_ORGANISER, union=create_union("LX", "梁溪区总工会"))
+    late = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+                                  accepted_rules=True, declared_category="dual_working", now=NOW)
+    with pytest.raises(PermissionDenied):
+        service.review_declared_category(outsider, late.id, accept=False)
+
+
 def test_staff_see_only_classes_of_their_own_subtree(xw):
     district, park = xw
     cls = create_childcare_class(park)

@@ -187,3 +187,22 @@ def test_access_is_limited_to_the_class_organisation_and_the_family(app, client,
     assert signed_in_member(app, owner).get(f"/childcare/registrations/{registration.id}").status_code == 200
     assert app.test_client().get(f"/childcare/classes/{cls.id}/register").status_code == 302
     assert TODAY  # the factories' date is not used by these pages: they read the clock
+
+
+def test_an_organiser_checks_a_declared_priority_from_the_class_page(client, auth, travel):
+    now = datetime(2026, 7, 1, 10, 0, tzinfo=clock.CHINA)
+    travel(now)
+    park = create_union("XW01", "新吴区软件园工会")
+    cls = create_childcare_class(park)
+    create_staff("park_organiser", Role.CHILDCARE_ORGANISER, union=park)
+    registration = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+                                          accepted_rules=True, declared_category="gig_worker", now=now)
+    auth.staff("park_organiser")
+    page = client.get(f"/childcare/manage/{cls.id}").get_data(as_text=True)
+    assert "自报待核" in page and "退回自报" in page
+    answer = post_form(client, f"/childcare/manage/registrations/{registration.id}/declared", {"decision": "refuse"},
+                       form_page=f"/childcare/manage/{cls.id}")
+    assert answer.status_code == 302
+    assert "按会员档案中的类别" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Registration, registration.id).tier == 4

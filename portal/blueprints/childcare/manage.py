@@ -181,6 +181,23 @@ def cancel(registration_id: int):
     return redirect(url_for("childcare_manage.index"))
 
 
+@bp.post("/registrations/<int:registration_id>/declared")
+@organiser_required
+def review_declared(registration_id: int):
+    """Confirm or refuse the priority a parent declared, before the draw."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            registration = service.review_declared_category(
+                current_user, registration_id, accept=request.form.get("decision") == "confirm")
+            flash(_("已核实，按自报类别参加抽签。") if request.form.get("decision") == "confirm"
+                  else _("已退回自报类别，按会员档案中的类别参加抽签。"), "success")
+            return redirect(url_for("childcare_manage.show_class", class_id=registration.class_id))
+        except DomainError as error:
+            flash(_(error.message), "error")
+    return redirect(url_for("childcare_manage.index"))
+
+
 def _day() -> date:
     raw = request.values.get("day")
     if not raw:
