@@ -16,6 +16,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from portal import clock
 from portal.domain.claims import (
+    DOCUMENT_LABELS,
     FOUR_EYES_THRESHOLD_FEN,
     OPEN_FOR_REVIEW,
     ClaimAction,
@@ -126,6 +127,9 @@ def _decide(actor, claim: Claim, decision: str, *, amount_fen, reason, documents
                       "如有疑问请联系所在工会。", now=now)
     elif decision == "request_documents":
         kinds = [kind for kind in documents or [] if kind]
+        if any(kind not in DOCUMENT_LABELS for kind in kinds):
+            # The kinds become what the member may upload next: only the plan's own document types.
+            raise InvalidInput(N_("请从列出的材料类型中选择；其他要求请写在说明里。"), field="documents")
         if not kinds and not reason:
             raise InvalidInput(N_("请选择需要补充的材料，或写明需要补充什么。"), field="documents")
         claim.status = next_status(claim.status, ClaimAction.REQUEST_DOCUMENTS)

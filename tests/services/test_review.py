@@ -63,6 +63,9 @@ def test_rejection_needs_a_reason_the_member_reads(reviewers):
 def test_more_documents_needed_then_resubmitted(reviewers):
     member = covered_member()
     claim = file_claim(member)
+    with pytest.raises(InvalidInput, match="列出的材料类型"):
+        review.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
+                            documents=["anything.exe"], now=NOON)
     review.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
                         documents=["pathology_report"], reason="请补充病理报告原件照片", now=NOON)
     assert claim.status == ClaimStatus.NEEDS_DOCUMENTS
