@@ -7,7 +7,7 @@ every staff query uses to stay inside that boundary.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false
 
 from portal.domain.errors import PermissionDenied
 from portal.domain.i18n import N_
@@ -49,8 +49,9 @@ def union_scope(stmt: Select, actor, union_id_column) -> Select:
     union = scope_union(actor)
     if union is None:
         return stmt
-    subtree = select(Union.id).where(Union.path.startswith(union.path))
-    return stmt.where(union_id_column.in_(subtree))
+    # The subtree's ids as literals, not a subquery: planners (SQLite's especially) then pick the
+    # union index of the filtered table instead of scanning it by another index.
+    return stmt.where(union_id_column.in_(union.subtree_ids()))
 
 
 def require_union_in_scope(actor, union: Union | None) -> None:

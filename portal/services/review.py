@@ -75,7 +75,7 @@ def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int =
         union = db.session.scalar(select(Union).where(Union.code == filters.union_code))
         if union is None:
             return [], 0
-        stmt = stmt.where(Claim.union_id.in_(select(Union.id).where(Union.path.startswith(union.path))))
+        stmt = stmt.where(Claim.union_id.in_(union.subtree_ids()))  # literals: see access.union_scope
     if filters.min_age_days:
         stmt = stmt.where(Claim.submitted_at <= now - timedelta(days=filters.min_age_days))
     total = db.session.scalar(stmt.with_only_columns(func.count(Claim.id)).order_by(None))
