@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -56,40 +57,25 @@ class Plan(TimestampMixin, db.Model):
 
     def schedule(self) -> BenefitSchedule:
         """The plain-data view the domain rules work on."""
-        return BenefitSchedule(
-            contribution_fen=self.contribution_fen,
-            hospital_daily_fen=self.hospital_daily_fen,
-            hospital_days_cap=self.hospital_days_cap,
-            condolence_fen=self.condolence_fen,
-            critical_illness_fen=self.critical_illness_fen,
-            critical_diseases=tuple(self.critical_diseases),
-            accident_medical_cap_fen=self.accident_medical_cap_fen,
-            accident_death_fen=self.accident_death_fen,
-            disability_percentages=tuple(self.disability_percentages),
-            illness_waiting_days=self.illness_waiting_days,
-            claim_deadline_days=self.claim_deadline_days,
-            exclusions=self.exclusions,
-            document_checklist=dict(self.document_checklist),
-        )
+        values = {name: getattr(self, name) for name in SCHEDULE_FIELDS}
+        for name in SEQUENCE_FIELDS:
+            values[name] = tuple(values[name])
+        values["document_checklist"] = dict(values["document_checklist"])
+        return BenefitSchedule(**values)
 
     @classmethod
     def from_schedule(cls, code: str, name: str, schedule: BenefitSchedule, version: int = 1) -> Plan:
-        return cls(
-            code=code, name=name, version=version, is_current=True,
-            contribution_fen=schedule.contribution_fen,
-            hospital_daily_fen=schedule.hospital_daily_fen,
-            hospital_days_cap=schedule.hospital_days_cap,
-            condolence_fen=schedule.condolence_fen,
-            critical_illness_fen=schedule.critical_illness_fen,
-            critical_diseases=list(schedule.critical_diseases),
-            accident_medical_cap_fen=schedule.accident_medical_cap_fen,
-            accident_death_fen=schedule.accident_death_fen,
-            disability_percentages=list(schedule.disability_percentages),
-            illness_waiting_days=schedule.illness_waiting_days,
-            claim_deadline_days=schedule.claim_deadline_days,
-            exclusions=schedule.exclusions,
-            document_checklist=dict(schedule.document_checklist),
-        )
+        values = {field: getattr(schedule, field) for field in SCHEDULE_FIELDS}
+        for field in SEQUENCE_FIELDS:
+            values[field] = list(values[field])  # JSON columns hold lists
+        values["document_checklist"] = dict(values["document_checklist"])
+        return cls(code=code, name=name, version=version, is_current=True, **values)
+
+
+# The plan's columns that mirror the schedule, read from the dataclass so neither side can forget
+# a figure the other has (a new benefit added to one would otherwise be silently dropped).
+SCHEDULE_FIELDS = tuple(field.name for field in fields(BenefitSchedule))
+SEQUENCE_FIELDS = ("critical_diseases", "disability_percentages")
 
 
 class EnrollmentStatus(StrEnum):

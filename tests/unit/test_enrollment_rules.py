@@ -160,3 +160,13 @@ def test_a_sheet_without_the_needed_headers_is_refused_as_a_whole():
     with pytest.raises(rules.RosterFileError) as error:
         check([["名字", "号码"], ["张三", ID_A]])
     assert "姓名" in error.value.message and "身份证号" in error.value.message
+
+
+def test_a_plan_row_and_its_schedule_carry_the_same_figures():
+    from portal.models.enrollment import Plan
+
+    schedule = BenefitSchedule(contribution_fen=7_000, hospital_days_cap=150, critical_diseases=("恶性肿瘤",),
+                               disability_percentages=(100, 90, 80, 70, 60, 50, 40, 30, 20, 10))
+    plan = Plan.from_schedule("SANHEYI", "三合一", schedule)
+    assert plan.critical_diseases == ["恶性肿瘤"] and plan.hospital_days_cap == 150
+    assert plan.schedule() == schedule
