@@ -22,8 +22,8 @@ translations: $(BIN)/.installed
 # Extract every marked msgid (templates, _l in forms, N_ in domain and models) and merge into the English
 # catalogue; new entries come in with an empty msgstr to translate.
 messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --no-wrap --sort-output -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l en --no-fuzzy-matching --no-wrap
 
 setup: $(BIN)/.installed translations
 
@@ -45,14 +45,14 @@ test: setup browser-deps
 	$(BIN)/pytest -q
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== again on PostgreSQL ($(PG_TEST_URL))"; \
-	  PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"; \
+	  PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q; \
 	else echo "== PostgreSQL not reachable at $(PG_TEST_URL): suite ran on SQLite only"; fi
 
 test-sqlite: setup
 	$(BIN)/pytest -q
 
 test-postgres: setup
-	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"
+	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,62 +1,106 @@
-"""The task queue (Huey): work that outlasts a request runs in a consumer, not the web process.
+"""The task queue (Huey): every task of the portal, and the queue's set-up from the app's settings.
 
-Storage follows the settings: Redis when ``PORTAL_REDIS_URL`` is set (a city deployment),
-otherwise SQLite under ``instance/`` (the embedded default, consumer started by ``make run``).
-``PORTAL_HUEY_IMMEDIATE=1`` runs tasks in-line, as the tests do.
+Work that outlasts a request (texts, roster checks and imports, nightly sweeps) runs in a
+consumer, not the web process. ``init_app`` (called by ``create_app``) chooses the storage from
+the settings: in-line execution with ``HUEY_IMMEDIATE`` (the tests), Redis when ``REDIS_URL`` is
+set (a city deployment), otherwise SQLite under ``instance/`` (the embedded default, consumer
+started by ``make run``). Services hand tasks over by name (``portal.services.background``) and
+never import this module; a task opens the app's context and calls one service.
 
-Start a consumer with ``huey_consumer portal.tasks.huey``.
+Start a consumer with ``huey_consumer wsgi.huey``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
-from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+# Bound to real storage by ``init_app``; until then nothing can be queued by accident.
+huey = Huey("portal", storage_class=MemoryStorage)
 
 
-def _make_huey():
-    if os.environ.get("PORTAL_HUEY_IMMEDIATE", "").lower() in {"1", "true", "yes"}:
-        return MemoryHuey("portal", immediate=True)
-    redis_url = os.environ.get("PORTAL_REDIS_URL")
-    if redis_url:
-        return RedisHuey("portal", url=redis_url)
-    instance = Path(os.environ.get("PORTAL_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
-    instance.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("portal", filename=str(instance / "huey.db"))
+class TaskQueue:
+    """What ``portal.services.background`` talks to: tasks by name and the shared progress store."""
+
+    def __init__(self, queue: Huey, tasks: dict):
+        self.huey = queue
+        self.tasks = tasks
+
+    def enqueue(self, task_name: str, *args):
+        return self.tasks[task_name](*args)
+
+    def put(self, key: str, value) -> None:
+        self.huey.put(key, value)
+
+    def peek(self, key: str):
+        return self.huey.get(key, peek=True)
 
 
-huey = _make_huey()
-_consumer_app: Flask | None = None
+def init_app(app: Flask) -> None:
+    """Bind the queue's storage to the app's settings and make the app the consumer's context."""
+    if app.config.get("HUEY_IMMEDIATE"):
+        storage_class, kwargs = MemoryStorage, {}
+    elif app.config.get("REDIS_URL"):
+        storage_class, kwargs = RedisStorage, {"url": app.config["REDIS_URL"]}
+    else:
+        instance = Path(app.instance_path)
+        instance.mkdir(parents=True, exist_ok=True)
+        storage_class, kwargs = SqliteStorage, {"filename": str(instance / "huey.db")}
+    huey.storage_class, huey.storage_kwargs = storage_class, kwargs
+    huey._immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+    huey.storage = huey.create_storage()
+    huey.flask_app = app
+    app.extensions["task_queue"] = TaskQueue(huey, {
+        "deliver_text": deliver_text,
+        "check_roster": check_roster,
+        "import_roster": import_roster,
+    })
 
 
 def app_context():
     """The current app's context in a request, or the consumer's own app outside one."""
-    global _consumer_app
     if has_app_context():
         return current_app.app_context()
-    if _consumer_app is None:
-        from portal import create_app
+    return huey.flask_app.app_context()
 
-        _consumer_app = create_app()
-    return _consumer_app.app_context()
 
+# --- Texts -----------------------------------------------------------------------------------
 
 @huey.task(retries=3, retry_delay=30)
 def deliver_text(message_id: int) -> str:
-    from portal.services.sms import deliver
+    from portal.services import sms
 
     with app_context():
-        return deliver(message_id)
+        return sms.deliver(message_id)
 
 
 @huey.periodic_task(crontab(minute="*"))
 def deliver_due_texts() -> int:
-    from portal.services.sms import deliver_due
+    from portal.services import sms
 
     with app_context():
-        return deliver_due()
+        return sms.deliver_due()
+
+
+# --- Rosters ---------------------------------------------------------------------------------
+
+@huey.task(retries=0)
+def check_roster(import_id: int) -> None:
+    from portal.services import rosters
+
+    with app_context():
+        rosters.check_roster(import_id)
+
+
+@huey.task(retries=0)
+def import_roster(import_id: int) -> None:
+    from portal.services import rosters
+
+    with app_context():
+        rosters.run_import(import_id)
 
 
 # --- Nightly sweeps (huey schedules in UTC: 16:xx UTC is just after midnight in China) ---------
@@ -64,25 +108,25 @@ def deliver_due_texts() -> int:
 @huey.periodic_task(crontab(hour="16", minute="5"))
 def expire_lapsed_covers() -> int:
     """Covers whose year is over become expired (they still cover the events of their year)."""
-    from portal.services.enrollment import expire_lapsed
+    from portal.services import enrollment
 
     with app_context():
-        return expire_lapsed()
+        return enrollment.expire_lapsed()
 
 
 @huey.periodic_task(crontab(hour="16", minute="10"))
 def allocate_closed_childcare_classes() -> int:
     """Classes whose registration window closed yesterday get their seats drawn by ballot."""
-    from portal.services.childcare import allocate_due
+    from portal.services import childcare
 
     with app_context():
-        return allocate_due()
+        return childcare.allocate_due()
 
 
 @huey.periodic_task(crontab(hour="16", minute="15"))
 def close_expired_positions() -> int:
     """Work-study positions past their application deadline stop taking applications."""
-    from portal.services.jobs import close_expired_positions as close
+    from portal.services import jobs
 
     with app_context():
-        return close()
+        return jobs.close_expired_positions()

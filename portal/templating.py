@@ -7,9 +7,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, session
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
+from portal.domain.i18n import chinese_date
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
 from portal.domain.money import format_amount, format_yuan
 from portal.domain.roles import ROLE_LABELS, Role
@@ -22,10 +23,16 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(zone).strftime(fmt)
 
 
-def chinese_date(value: date | None) -> str:
+def local_date(value: date | None) -> str:
+    """A day in the page's language: ``2026年7月15日``, or ``15 Jul 2026`` on English pages."""
     if value is None:
         return ""
-    return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, datetime):
+        value = value.date()
+    locale = get_locale()
+    if locale is None or locale.language == "zh":
+        return chinese_date(value)
+    return format_date(value, format="medium")
 
 
 def yuan(value: int | Decimal | None) -> str:
@@ -53,7 +60,7 @@ def translated(text: str | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_time=local_time,
-        cn_date=chinese_date,
+        cn_date=local_date,
         yuan=yuan,
         yuan_amount=yuan_amount,
         mask_id=mask_id_number,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 
 from flask import abort, flash, make_response, render_template, request
-from flask_babel import gettext as _
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal.domain.errors import DomainError
+from portal.domain.i18n import Msgid
 from portal.domain.roles import Role
 from portal.extensions import login_manager
 
@@ -66,8 +68,40 @@ def page_arg() -> int:
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
+def translate(msgid: str, params: dict | None = None) -> str:
+    """A marked message in the reader's language; marked parameters (labels) are translated too,
+    dates follow the page's language."""
+    from portal.templating import local_date
+
+    values = {}
+    for name, value in (params or {}).items():
+        if isinstance(value, Msgid):
+            value = gettext(value)
+        elif isinstance(value, date):
+            value = local_date(value)
+        values[name] = value
+    return gettext(msgid, **values) if values else gettext(msgid)
+
+
+def error_text(error: DomainError) -> str:
+    """What a refusal says, in the reader's language."""
+    return translate(error.msgid, error.params)
+
+
 def flash_error(error: DomainError) -> None:
-    flash(_(error.message), "error")
+    flash(error_text(error), "error")
+
+
+def field_error(form, error: DomainError, default_field: str | None = None, *, also_flash: bool = False) -> None:
+    """Put a refusal under the field it concerns (or ``default_field``), so the person sees it next
+    to what they typed; with no such field on the form, at the top of the page."""
+    field = getattr(form, error.field or "", None) or (getattr(form, default_field, None) if default_field else None)
+    if field is not None and isinstance(getattr(field, "errors", None), (list, tuple)):
+        field.errors = [*field.errors, error_text(error)]
+        if also_flash:
+            flash_error(error)
+    else:
+        flash_error(error)
 
 
 def form_errors(form) -> list[str]:

@@ -44,6 +44,8 @@ def create_staff(username: str | None = None, role: Role = Role.ADMIN, union: Un
     return user
 
 
+# ---------------------------------------------------------------- enrollment (plans, covers, rosters, campaigns)
+
 def create_plan(code: str = "SANHEYI", name: str = "职工住院+重疾+意外三合一互助保障", **figures):
     """A plan version with the demo figures (``BenefitSchedule`` defaults), overridable per test."""
     from portal.domain.plans import BenefitSchedule
@@ -80,6 +82,11 @@ CHILDCARE_PHASE_DAYS = {
     "running": (-40, -20, -7, 30),
 }
 
+
+# ---------------------------------------------------------------- claims and review (claims, payouts, discharges)
+
+
+# ---------------------------------------------------------------- childcare
 
 def create_childcare_class(union: Union, *, today: date = TODAY, phase: str = "window_open", seats: int = 46,
                            **fields):
@@ -168,3 +175,6 @@ def create_student(parent: Member, *, name: str = "李明", birth: date = date(2
     db.session.add(student)
     db.session.commit()
     return student
+
+
+# ---------------------------------------------------------------- auth, members, staff, texts

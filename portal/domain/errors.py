@@ -1,23 +1,35 @@
 """Exceptions that services raise and views turn into messages.
 
-Each carries a Chinese message meant for the person in front of the screen, and a stable
-``code`` that APIs (the kiosk sync answers) and tests rely on.
+Each carries a marked msgid (Chinese, meant for the person in front of the screen) with its
+parameters kept apart, so a page translates it into the reader's language
+(``portal.web.error_text``), and a stable ``code`` that APIs (the kiosk sync answers) and tests
+rely on. ``message`` is the Chinese text with its parameters filled in, for logs, the CLI and
+the kiosk protocol, whose messages are Chinese by contract.
 """
 
 from __future__ import annotations
 
+from portal.domain.i18n import N_, interpolate
+
 
 class DomainError(Exception):
-    """A rule refused an action; ``message`` says why and what to do."""
+    """A rule refused an action; the message says why and what to do."""
 
     code = "invalid"
+    default_message = N_("操作未能完成，请检查后重试。")
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | None = None, *, code: str | None = None, field: str | None = None,
+                 **params):
+        self.msgid = message or self.default_message
+        self.params = params
         self.field = field
         if code:
             self.code = code
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return interpolate(self.msgid, self.params)
 
 
 class InvalidInput(DomainError):
@@ -26,16 +38,12 @@ class InvalidInput(DomainError):
 
 class PermissionDenied(DomainError):
     code = "forbidden"
-
-    def __init__(self, message: str = "您没有权限进行此操作。", **kwargs):
-        super().__init__(message, **kwargs)
+    default_message = N_("您没有权限进行此操作。")
 
 
 class NotFound(DomainError):
     code = "not_found"
-
-    def __init__(self, message: str = "找不到该记录。", **kwargs):
-        super().__init__(message, **kwargs)
+    default_message = N_("找不到该记录。")
 
 
 class Conflict(DomainError):

@@ -1,8 +1,17 @@
-"""When texts may reach people: not at night, except codes someone is waiting for."""
+"""Every text message the portal sends, as a template, and when texts may reach people.
+
+A text is official (it carries the 【职工互助保障】 signature), so its words are ours: each kind
+has one template here, marked for translation, with named parameters filled in by
+``render_text``. A service never writes a body itself; it names the kind and gives the values.
+Staff read the label of each kind in the SMS log. Not at night, except codes someone is waiting for.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+
+from portal.domain.i18n import N_, Msgid, interpolate
 
 QUIET_HOURS_END = time(8, 0)  # texts resume at 08:00 …
 QUIET_HOURS_START = time(20, 0)  # … and pause from 20:00
@@ -17,3 +26,48 @@ def text_send_after(moment: datetime) -> datetime | None:
         return None
     day = moment.date() if clock < QUIET_HOURS_END else moment.date() + timedelta(days=1)
     return datetime.combine(day, QUIET_HOURS_END, tzinfo=moment.tzinfo)
+
+
+@dataclass(frozen=True)
+class TextTemplate:
+    kind: str  # stored on every text (``SmsMessage.kind``); stable
+    label: Msgid  # what staff read in the SMS log
+    body: Msgid  # Chinese, with %(name)s parameters
+
+
+def _templates(*templates: TextTemplate) -> dict[str, TextTemplate]:
+    return {template.kind: template for template in templates}
+
+
+TEXT_TEMPLATES: dict[str, TextTemplate] = {}
+
+# --- auth --------------------------------------------------------------------------------------
+TEXT_TEMPLATES |= _templates(
+    TextTemplate("login_code", N_("登录验证码"), N_("您的登录验证码为%(code)s，%(minutes)s分钟内有效。请勿告诉他人。")),
+)
+
+# --- enrollment (enrolment, campaigns, rosters) -----------------------------------------------
+TEXT_TEMPLATES |= _templates(
+)
+
+# --- claims and review -------------------------------------------------------------------------
+TEXT_TEMPLATES |= _templates(
+)
+
+# --- jobs (work-study) -------------------------------------------------------------------------
+TEXT_TEMPLATES |= _templates(
+)
+
+# --- childcare ---------------------------------------------------------------------------------
+TEXT_TEMPLATES |= _templates(
+)
+
+
+def render_text(kind: str, **params) -> str:
+    """The body of a ``kind`` text in Chinese with its parameters filled in (dates the Chinese way)."""
+    return interpolate(TEXT_TEMPLATES[kind].body, params)
+
+
+def text_label(kind: str) -> str:
+    template = TEXT_TEMPLATES.get(kind)
+    return template.label if template else kind

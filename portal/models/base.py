@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -40,3 +41,13 @@ class UtcDateTime(TypeDecorator):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+def status_check(statuses: type[StrEnum], column: str = "status") -> CheckConstraint:
+    """A CHECK that the column holds one of ``statuses``, generated from the domain's enum.
+
+    Named ``ck_<table>_<column>_values`` by the naming convention, the same on SQLite and
+    PostgreSQL; a migration that adds a status re-creates it from the enum.
+    """
+    values = ", ".join(f"'{status.value}'" for status in statuses)
+    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_values")

@@ -88,8 +88,7 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
         created_at=now,
     ))
     if matches:
-        queue_text(mobile, f"您的登录验证码为{code}，{ttl // 60}分钟内有效。请勿告诉他人。",
-                   kind="login_code", member=member)
+        queue_text(mobile, kind="login_code", params={"code": code, "minutes": ttl // 60}, member=member)
     db.session.commit()
     return id_hash
 

@@ -48,8 +48,9 @@ from portal.models.base import utcnow
 from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.access import require_role, require_union_in_scope, union_scope
+from portal.services.background import get_progress as _get_progress
+from portal.services.background import put_progress, run_after_commit
 from portal.services.enrollment import blocking_stmt, covered_message, current_plan
-from portal.tasks import app_context, huey
 
 CHUNK_ROWS = 2000
 STORED_ISSUES = 5000  # the page lists this many; the counts and the downloaded report are complete
@@ -95,11 +96,11 @@ def _progress_key(import_id: int) -> str:
 
 
 def set_progress(import_id: int, phase: str, done: int, total: int) -> None:
-    huey.put(_progress_key(import_id), {"phase": phase, "done": done, "total": max(total, done, 1)})
+    put_progress(_progress_key(import_id), {"phase": phase, "done": done, "total": max(total, done, 1)})
 
 
 def get_progress(import_id: int) -> dict | None:
-    return huey.get(_progress_key(import_id), peek=True)
+    return _get_progress(_progress_key(import_id))
 
 
 # --- Processing -----------------------------------------------------------------------------
@@ -361,7 +362,7 @@ def upload_roster(actor, union: Union, data: bytes, filename: str) -> tuple[Rost
     """Store the roster and have the task queue check it; the page then polls for the report."""
     roster, is_new = stage_roster(actor, union, data, filename)
     if is_new:
-        check_roster_task(roster.id)
+        run_after_commit("check_roster", roster.id)
         db.session.refresh(roster)  # the task may already have run (eager queue, fast consumer)
     return roster, is_new
 
@@ -416,7 +417,7 @@ def confirm_roster(actor, import_id: int) -> RosterImport:
         raise Conflict(N_("该名单已确认导入或正在处理，无需重复操作。"))
     audit.record(actor, "enrollment.roster_confirm", "roster_import", roster.id, ok_rows=roster.ok_rows)
     db.session.commit()
-    import_roster_task(roster.id)
+    run_after_commit("import_roster", roster.id)
     db.session.refresh(roster)
     return roster
 
@@ -480,7 +481,7 @@ def recheck_roster(actor, import_id: int) -> RosterImport:
         db.session.rollback()
         raise Conflict(N_("该名单正在处理或已导入完成，无需重新校验。"))
     db.session.commit()
-    check_roster_task(roster.id)
+    run_after_commit("check_roster", roster.id)
     db.session.refresh(roster)
     return roster
 
@@ -589,17 +590,3 @@ def template_xlsx() -> bytes:
     notes.set_column(0, 0, 90)
     workbook.close()
     return buffer.getvalue()
-
-
-# --- Tasks ----------------------------------------------------------------------------------
-
-@huey.task(retries=0)
-def check_roster_task(import_id: int) -> None:
-    with app_context():
-        check_roster(import_id)
-
-
-@huey.task(retries=0)
-def import_roster_task(import_id: int) -> None:
-    with app_context():
-        run_import(import_id)

@@ -7,30 +7,34 @@ sends a text, and a crash after commit leaves a queued row that the periodic swe
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import event, or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from portal.clock import CHINA
-from portal.domain.texts import URGENT_KINDS, text_send_after
+from portal.domain.texts import URGENT_KINDS, render_text, text_send_after
 from portal.extensions import db
 from portal.integrations.sms import SmsDeliveryError
 from portal.models import Member, SmsMessage, SmsStatus
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
+from portal.services.unit_of_work import after_commit
 
-_PENDING_KEY = "portal_texts_to_deliver"
 MAX_ATTEMPTS = 5
 # Reminders a member may turn off (``Member.sms_consent``): checked again at delivery, because a
 # text held for the morning must not go out after the member said no overnight.
 CONSENT_KINDS = frozenset({"claim_invitation"})
 
 
-def queue_text(mobile: str, body: str, *, kind: str, member=None, subject: tuple[str, object] | None = None,
-               send_after: datetime | None = None) -> SmsMessage:
-    """Add a text to the current transaction; it is delivered after commit (or at ``send_after``)."""
+def queue_text(mobile: str, body: str | None = None, *, kind: str, params: dict | None = None, member=None,
+               subject: tuple[str, object] | None = None, send_after: datetime | None = None) -> SmsMessage:
+    """Add a text of ``kind`` (its template in ``portal.domain.texts`` filled with ``params``) to the
+    current transaction; it is delivered after commit (or at ``send_after``)."""
+    if body is None:
+        body = render_text(kind, **(params or {}))
     message = SmsMessage(
         mobile=mobile,
         mobile_hash=lookup_hash(mobile),
@@ -43,29 +47,16 @@ def queue_text(mobile: str, body: str, *, kind: str, member=None, subject: tuple
         send_after=send_after,
     )
     db.session.add(message)
+    if message.status == SmsStatus.QUEUED:
+        after_commit(functools.partial(_hand_over, current_app._get_current_object(), message))
     return message
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_new_texts(session, flush_context):
-    for obj in session.new:
-        if isinstance(obj, SmsMessage) and obj.status == SmsStatus.QUEUED:
-            session.info.setdefault(_PENDING_KEY, []).append(obj.id)
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed_texts(session):
-    ids = session.info.pop(_PENDING_KEY, None)
-    if ids:
-        from portal.tasks import deliver_text
-
-        for message_id in ids:
-            deliver_text(message_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_texts(session):
-    session.info.pop(_PENDING_KEY, None)
+def _hand_over(app, message: SmsMessage) -> None:
+    """After commit: give the text to the queue by id (the row is expired, its key is not)."""
+    identity = inspect(message).identity
+    if identity is not None:
+        app.extensions["task_queue"].enqueue("deliver_text", identity[0])
 
 
 def deliver(message_id: int, *, now: datetime | None = None) -> str:

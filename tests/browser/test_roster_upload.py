@@ -17,12 +17,13 @@ from tests.factories import create_plan, create_staff, create_union
 
 
 @pytest.fixture
-def held_queue(monkeypatch):
+def held_queue(app, monkeypatch):
     """Tests run tasks in-line, so a person would never see the progress bar. Hold the roster tasks
     back instead and let the test run them while the page is open, as a consumer would."""
     held = []
-    monkeypatch.setattr(rosters, "check_roster_task", held.append)
-    monkeypatch.setattr(rosters, "import_roster_task", held.append)
+    tasks = app.extensions["task_queue"].tasks
+    monkeypatch.setitem(tasks, "check_roster", held.append)
+    monkeypatch.setitem(tasks, "import_roster", held.append)
     return held
 
 
