@@ -75,9 +75,8 @@ def parse_id_number(raw: object, *, today: date) -> IdNumber:
             field="id_number",
         )
     if len(number) != 18:
-        raise InvalidInput(
-            f"身份证号码应为18位，您填写的是{len(number)}位，请核对。", code="id_length", field="id_number"
-        )
+        raise InvalidInput(N_("身份证号码应为18位，您填写的是%(length)s位，请核对。"), code="id_length",
+                           field="id_number", length=len(number))
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidInput(
             N_("身份证号码前17位应为数字，最后一位为数字或X。"), code="id_format", field="id_number"
@@ -123,11 +122,8 @@ def parse_worker_id_number(raw: object, *, today: date) -> IdNumber:
     parsed = parse_id_number(raw, today=today)
     age = parsed.age_on(today)
     if age < MIN_WORKER_AGE:
-        raise InvalidInput(
-            f"按身份证号码计算，持证人今年{age}岁，未满{MIN_WORKER_AGE}岁，不能以职工身份办理。",
-            code="id_too_young",
-            field="id_number",
-        )
+        raise InvalidInput(N_("按身份证号码计算，持证人今年%(age)s岁，未满%(min_age)s岁，不能以职工身份办理。"),
+                           code="id_too_young", field="id_number", age=age, min_age=MIN_WORKER_AGE)
     if age > MAX_PLAUSIBLE_AGE:
         raise InvalidInput(N_("身份证号码中的出生年份不合理，请核对。"), code="id_too_old", field="id_number")
     return parsed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import has_request_context, request
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import AuditEvent
@@ -18,8 +19,13 @@ def actor_label(actor) -> str:
     return str(getattr(actor, "label", actor))
 
 
-def record(actor, action: str, entity: str | None = None, entity_id=None, **details) -> AuditEvent:
-    """Add an audit event to the current transaction; it commits or rolls back with the action."""
+def record(actor, action: str, entity: str | None = None, entity_id=None, *, session: Session | None = None,
+           **details) -> AuditEvent:
+    """Add an audit event to the current transaction; it commits or rolls back with the action.
+
+    ``session`` is an ``independent_unit()``'s, for the audit of an attempt that is refused (and
+    rolled back) but must still be on record.
+    """
     event = AuditEvent(
         actor_type=getattr(actor, "actor_type", "system") if actor is not None else "system",
         actor_id=getattr(actor, "id", None),
@@ -32,5 +38,5 @@ def record(actor, action: str, entity: str | None = None, entity_id=None, **deta
     if has_request_context():
         event.ip = (request.remote_addr or "")[:64]
         event.user_agent = (request.user_agent.string or "")[:200]
-    db.session.add(event)
+    (session or db.session).add(event)
     return event

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
@@ -18,46 +18,58 @@ from portal.models.base import utcnow
 from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.sms import queue_text
+from portal.services.unit_of_work import independent_unit, unit_of_work
 
 STAFF_LOGIN_FAILED = N_("用户名或密码不正确。连续输错多次后账号将被暂时锁定，请稍后再试或联系管理员。")
 CODE_FAILED = N_("验证码不正确或已过期，请重新获取。")
 RESEND_INTERVAL = timedelta(seconds=60)
 
 
+@unit_of_work
 def authenticate_staff(username: str, password: str, *, now: datetime | None = None) -> StaffUser:
-    """Check a staff password; the same message for a wrong name, a wrong password or a lock."""
+    """Check a staff password; the same message for a wrong name, a wrong password or a lock.
+
+    A refused attempt is counted (and audited) in a unit of its own: the refusal rolls the
+    action back, the count towards the lock-out must stay.
+    """
     now = now or utcnow()
-    config = current_app.config
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
     if user is None or not user.is_active_account:
         # Hash anyway so timing does not tell whether the account exists.
         StaffUser(password_hash="scrypt:32768:8:1$x$00").check_password(password)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
     if user.locked_until and user.locked_until > now:
-        audit.record(user, "staff.login_locked", "staff_user", user.id)
-        db.session.commit()
+        with independent_unit() as session:
+            audit.record(user, "staff.login_locked", "staff_user", user.id, session=session)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
     if not user.check_password(password):
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            audit.record(user, "staff.locked", "staff_user", user.id)
-        audit.record(user, "staff.login_failed", "staff_user", user.id)
-        db.session.commit()
+        _count_failed_login(user.id, now)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     audit.record(user, "staff.login", "staff_user", user.id)
-    db.session.commit()
     return user
+
+
+def _count_failed_login(user_id: int, now: datetime) -> None:
+    """One more wrong password, and the lock once there were too many: kept whatever happens next."""
+    config = current_app.config
+    with independent_unit() as session:
+        user = session.get(StaffUser, user_id, with_for_update=True)
+        user.failed_logins += 1
+        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            audit.record(user, "staff.locked", "staff_user", user.id, session=session)
+        audit.record(user, "staff.login_failed", "staff_user", user.id, session=session)
 
 
 def _code_hash(id_hash: str, code: str) -> str:
     return lookup_hash(f"login-code:{id_hash}:{code}")
 
 
+@unit_of_work
 def request_login_code(id_number: str, mobile: str, *, now: datetime | None = None) -> str:
     """Send a 6-digit code when ID number and mobile belong to one member.
 
@@ -89,28 +101,40 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
     ))
     if matches:
         queue_text(mobile, kind="login_code", params={"code": code, "minutes": ttl // 60}, member=member)
-    db.session.commit()
     return id_hash
 
 
+@unit_of_work
 def verify_login_code(id_hash: str, code: str, *, now: datetime | None = None) -> Member:
-    """Return the member once the latest code for ``id_hash`` (from ``request_login_code``) matches;
-    each wrong try uses up an attempt."""
+    """Return the member once the latest code for ``id_hash`` (from ``request_login_code``) matches.
+
+    Each try uses up an attempt before the code is compared, in a unit of its own: a wrong code
+    is refused (and its action rolled back) but the attempt stays counted, and two tries at once
+    cannot both take the last one.
+    """
     now = now or utcnow()
     login = db.session.scalar(
         select(LoginCode).where(LoginCode.id_number_hash == id_hash, LoginCode.used_at.is_(None))
         .order_by(LoginCode.created_at.desc(), LoginCode.id.desc()).limit(1)
     )
-    if login is None or login.expires_at <= now or login.attempts >= current_app.config["OTP_MAX_ATTEMPTS"]:
+    if login is None or login.expires_at <= now or not _use_attempt(login.id):
         raise InvalidInput(CODE_FAILED, code="code_failed")
-    login.attempts += 1
     typed = "".join(ch for ch in str(code) if ch.isdigit())
     if login.member_id is None or not hmac.compare_digest(login.code_hash, _code_hash(id_hash, typed)):
-        db.session.commit()
         raise InvalidInput(CODE_FAILED, code="code_failed")
     login.used_at = now
     member = db.session.get(Member, login.member_id)
     member.last_login_at = now
     audit.record(member, "member.login", "member", member.id)
-    db.session.commit()
     return member
+
+
+def _use_attempt(login_id: int) -> bool:
+    """Count one try at a code, committed at once; ``False`` when the attempts are used up."""
+    with independent_unit() as session:
+        counted = session.execute(
+            update(LoginCode)
+            .where(LoginCode.id == login_id, LoginCode.attempts < current_app.config["OTP_MAX_ATTEMPTS"])
+            .values(attempts=LoginCode.attempts + 1)
+        )
+        return counted.rowcount == 1

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import inspect, or_, select
-from sqlalchemy.orm import Session
 
 from portal.clock import CHINA
 from portal.domain.texts import URGENT_KINDS, render_text, text_send_after
@@ -21,7 +20,7 @@ from portal.integrations.sms import SmsDeliveryError
 from portal.models import Member, SmsMessage, SmsStatus
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
-from portal.services.unit_of_work import after_commit
+from portal.services.unit_of_work import after_commit, independent_unit
 
 MAX_ATTEMPTS = 5
 # Reminders a member may turn off (``Member.sms_consent``): checked again at delivery, because a
@@ -60,23 +59,26 @@ def _hand_over(app, message: SmsMessage) -> None:
 
 
 def deliver(message_id: int, *, now: datetime | None = None) -> str:
-    """Hand one text to the configured gateway, in a session of its own; returns the new status."""
+    """Hand one text to the configured gateway; returns the new status.
+
+    Each text is an independent unit on purpose: a text handed to a provider cannot be called
+    back, so what the gateway answered is recorded at once, whatever becomes of the caller's
+    transaction, and one text's failure never undoes the record of another.
+    """
     now = now or utcnow()
     gateway = current_app.extensions["sms_gateway"]
-    with Session(db.engine, expire_on_commit=False) as session:
+    with independent_unit() as session:
         message = session.get(SmsMessage, message_id, with_for_update=True)
         if message is None or message.status not in (SmsStatus.QUEUED, SmsStatus.HELD):
             return message.status if message else "missing"
         if message.send_after and message.send_after > now:
             message.status = SmsStatus.HELD
-            session.commit()
             return message.status
         if message.kind in CONSENT_KINDS and message.member_id is not None:
             member = session.get(Member, message.member_id)
             if member is not None and not member.sms_consent:
                 message.status = SmsStatus.FAILED
                 message.error = "会员已退订提醒短信，未发送。"
-                session.commit()
                 return message.status
         signature = current_app.config.get("SMS_SIGNATURE") or ""
         message.attempts += 1
@@ -96,19 +98,22 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
             message.status = SmsStatus.SENT
             message.sent_at = now
             message.error = None
-        session.commit()
         return message.status
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Deliver held texts whose time has come and queued ones a crash left behind."""
+    """Deliver held texts whose time has come and queued ones a crash left behind.
+
+    The due ids are read in a unit of their own, so no read of the caller's stays open while
+    each text is delivered (and recorded) in its own.
+    """
     now = now or utcnow()
-    ids = list(db.session.scalars(
-        select(SmsMessage.id)
-        .where(SmsMessage.status.in_((SmsStatus.QUEUED, SmsStatus.HELD)))
-        .where(or_(SmsMessage.send_after.is_(None), SmsMessage.send_after <= now))
-        .order_by(SmsMessage.id)
-        .limit(limit)
-    ))
-    db.session.rollback()  # release the read before the per-message sessions write
+    with independent_unit() as session:
+        ids = list(session.scalars(
+            select(SmsMessage.id)
+            .where(SmsMessage.status.in_((SmsStatus.QUEUED, SmsStatus.HELD)))
+            .where(or_(SmsMessage.send_after.is_(None), SmsMessage.send_after <= now))
+            .order_by(SmsMessage.id)
+            .limit(limit)
+        ))
     return sum(deliver(message_id, now=now) == SmsStatus.SENT for message_id in ids)

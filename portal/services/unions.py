@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import Member, Union, UnionKind, add_union
 from portal.services import audit
 from portal.services.access import require_role, scope_union
+from portal.services.unit_of_work import unit_of_work
 
 
 def union_tree(actor) -> list[tuple[Union, int, int]]:
@@ -39,6 +40,15 @@ def union_tree(actor) -> list[tuple[Union, int, int]]:
     return ordered
 
 
+def find_union(code: str) -> Union:
+    """The union with ``code`` (as typed: spaces and case do not matter), or ``InvalidInput``."""
+    union = db.session.scalar(select(Union).where(Union.code == code.strip().upper()))
+    if union is None:
+        raise InvalidInput(N_("找不到工会代码 %(union_code)s。"), field="union_code", union_code=code)
+    return union
+
+
+@unit_of_work
 def create_union(actor, *, code: str, name: str, kind: str, parent_code: str | None) -> Union:
     """Add a union below ``parent_code`` (administrators only)."""
     require_role(actor, Role.ADMIN)
@@ -50,15 +60,14 @@ def create_union(actor, *, code: str, name: str, kind: str, parent_code: str | N
     except ValueError:
         raise InvalidInput(N_("请选择工会类型。"), field="kind") from None
     if db.session.scalar(select(Union.id).where(Union.code == code)):
-        raise Conflict(f"工会代码 {code} 已被使用。", field="code")
+        raise Conflict(N_("工会代码 %(union_code)s 已被使用。"), field="code", union_code=code)
     parent = None
     if parent_code:
         parent = db.session.scalar(select(Union).where(Union.code == parent_code.strip().upper()))
         if parent is None:
-            raise InvalidInput(f"找不到上级工会 {parent_code}。", field="parent_code")
+            raise InvalidInput(N_("找不到上级工会 %(parent_code)s。"), field="parent_code", parent_code=parent_code)
     elif kind is not UnionKind.FEDERATION:
         raise InvalidInput(N_("除市总工会外，每个工会都要有上级工会。"), field="parent_code")
     union = add_union(code, name, kind, parent, district=parent.district if parent else name)
     audit.record(actor, "union.create", "union", union.id, code=code, parent=parent_code)
-    db.session.commit()
     return union
