@@ -1,4 +1,8 @@
-"""``flask --app wsgi …`` commands shared by operators and ``make run``."""
+"""``flask --app wsgi …`` commands shared by operators and ``make run``.
+
+Each command is one outer unit of work (``transaction()``): the service actions it runs commit
+together when it succeeds and leave nothing behind when it fails.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import click
 from flask import Flask
 
 from portal.domain.errors import DomainError
+from portal.services.unit_of_work import transaction
 
 
 def init_app(app: Flask) -> None:
@@ -25,11 +30,12 @@ def init_app(app: Flask) -> None:
 @click.password_option("--password", prompt="密码")
 def create_staff_command(username, display_name, role, union_code, password):
     """Create a staff account."""
-    from portal.services.staff import create_staff
+    from portal.services import staff
 
     try:
-        user = create_staff(None, username=username, display_name=display_name, role=role,
-                            password=password, union_code=union_code)
+        with transaction():
+            user = staff.create_staff(None, username=username, display_name=display_name, role=role,
+                                      password=password, union_code=union_code)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"created {user.username} ({user.role})")
@@ -47,7 +53,8 @@ def demo_data_command(if_empty, members):
             click.echo("database has data; demo data not loaded")
             return
         raise click.ClickException("the database is not empty; demo data goes into an empty database only")
-    context = load_demo_data(members=members)
+    with transaction():
+        context = load_demo_data(members=members)
     click.echo(f"demo data loaded: {len(context.unions)} unions, {len(context.members)} members")
     for note in context.notes:
         click.echo(note)
@@ -63,24 +70,22 @@ def import_roster_command(file, union_code, dry_run, as_json):
     import json
     from pathlib import Path
 
-    from sqlalchemy import select
+    from portal.services import rosters, unions
 
-    from portal.extensions import db
-    from portal.models import Union
-    from portal.services.rosters import import_roster_file
-
-    union = db.session.scalar(select(Union).where(Union.code == union_code))
-    if union is None:
-        raise click.ClickException(f"找不到工会代码 {union_code}。")
     path = Path(file)
-    try:
-        outcome = import_roster_file(union, path.read_bytes(), path.name, dry_run=dry_run)
-    except DomainError as error:
-        if as_json:
-            click.echo(json.dumps({"error": error.message}, ensure_ascii=False))
-        else:
-            click.echo(error.message, err=True)
-        raise SystemExit(2) from None
+    with transaction():
+        try:
+            union = unions.find_union(union_code)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        try:
+            outcome = rosters.import_roster_file(union, path.read_bytes(), path.name, dry_run=dry_run)
+        except DomainError as error:
+            if as_json:
+                click.echo(json.dumps({"error": error.message}, ensure_ascii=False))
+            else:
+                click.echo(error.message, err=True)
+            raise SystemExit(2) from None
     result = outcome.as_json()
     if dry_run:
         # Nothing is written on a dry run; say what a real run would create.
@@ -104,19 +109,23 @@ def discharge_sample_command(path, count):
 
     from portal.extensions import db
     from portal.models import StaffUser
-    from portal.services.discharges import sample_discharge_list
+    from portal.services import discharges
 
-    reviewer = db.session.scalar(select(StaffUser).where(StaffUser.role.in_(("reviewer", "admin"))).limit(1))
-    if reviewer is None:
-        raise click.ClickException("no reviewer or administrator account exists")
+    with transaction():
+        reviewer = db.session.scalar(select(StaffUser).where(StaffUser.role.in_(("reviewer", "admin"))).limit(1))
+        if reviewer is None:
+            raise click.ClickException("no reviewer or administrator account exists")
+        sample = discharges.sample_discharge_list(reviewer, count=count)
     with open(path, "wb") as handle:
-        handle.write(sample_discharge_list(reviewer, count=count))
+        handle.write(sample)
     click.echo(f"wrote {path}: import it under 理赔审核 → 出院名单")
 
 
 @click.command("jobs-close-expired")
 def jobs_close_expired_command():
     """Close work-study positions whose application deadline has passed (run daily)."""
-    from portal.services.jobs import close_expired_positions
+    from portal.services import jobs
 
-    click.echo(f"closed {close_expired_positions()} positions past their deadline")
+    with transaction():
+        closed = jobs.close_expired_positions()
+    click.echo(f"closed {closed} positions past their deadline")

@@ -18,6 +18,7 @@ from portal.demo import enrollment as enrollment_demo
 from portal.demo import jobs as jobs_demo
 from portal.extensions import db
 from portal.models import Member, StaffUser, Union
+from portal.services.unit_of_work import transaction
 
 
 @dataclass
@@ -35,17 +36,15 @@ def database_is_empty() -> bool:
 
 
 def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoContext:
-    """Load every area's demo data into an empty database."""
+    """Load every area's demo data into an empty database, all or nothing."""
     from portal.demo import core
 
     context = DemoContext(today=today or date.today(), rng=random.Random(20230714))  # noqa: DTZ011
-    for step in [core.load, *STEPS]:
-        if step is core.load:
-            step(context, members=members)
-        else:
+    with transaction():
+        core.load(context, members=members)
+        for step in STEPS:
+            db.session.flush()  # each area's loader finds the ids of what came before
             step(context)
-        db.session.flush()
-    db.session.commit()
     return context
 
 
