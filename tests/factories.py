@@ -85,6 +85,129 @@ CHILDCARE_PHASE_DAYS = {
 
 # ---------------------------------------------------------------- claims and review (claims, payouts, discharges)
 
+CARD = "6222021234567890128"  # a valid (Luhn) debit card number
+HOSPITAL_FACTS = {"admission_date": date(2026, 6, 1), "discharge_date": date(2026, 6, 13),
+                  "hospital": "无锡市人民医院", "diagnosis": "社区获得性肺炎"}
+
+
+def _china_noon():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+CLAIM_NOON = _china_noon()  # when claims are filed by default: noon in China on ``TODAY``
+
+
+def jpeg_bytes(color=(200, 30, 30), with_gps=True) -> bytes:
+    """A phone photo: JPEG with EXIF (and GPS unless told otherwise)."""
+    import io
+
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", (64, 48), color)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCam"
+    if with_gps:
+        exif.get_ifd(ExifTags.IFD.GPSInfo).update({ExifTags.GPS.GPSLatitudeRef: "N",
+                                                   ExifTags.GPS.GPSLatitude: (31.0, 34.0, 0.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def png_bytes(color=(30, 30, 200)) -> bytes:
+    """A scan as PNG; a different ``color`` makes a different file."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pdf_bytes(color=(30, 200, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(buffer, format="PDF")
+    return buffer.getvalue()
+
+
+def covered_member(union: Union | None = None, *, plan=None, starts_on: date = date(2026, 1, 1),
+                   is_renewal: bool = True, **fields) -> Member:
+    """A member of ``union`` (a new one by default) with a renewed cover from ``starts_on``."""
+    union = union or create_union()
+    member = create_member(union=union, **fields)
+    create_enrollment(member, plan or create_plan(code=f"SANHEYI{member.id}"), starts_on=starts_on,
+                      is_renewal=is_renewal)
+    return member
+
+
+def file_claim(actor, member: Member | None = None, *, claim_type: str = "hospital", facts: dict | None = None,
+               documents: bool = True, submit: bool = True, now=None, key: str | None = None):
+    """A claim through the real services: draft, facts, every document, submission.
+
+    ``actor`` is the member or, naming ``member``, their union officer.
+    """
+    from portal.models.claims import Claim
+    from portal.services import claims as claims_service
+
+    now = now or CLAIM_NOON
+    claim = claims_service.start_claim(actor, claim_type, request_key=key or f"k{next(_sequence)}",
+                                       id_number=member.id_number if member is not None else None,
+                                       today=now.date())
+    claims_service.save_claim(actor, claim.id, dict(facts or HOSPITAL_FACTS), bank_card=CARD, today=now.date())
+    if documents:
+        for number, (kind, _) in enumerate(claims_service.document_choices(claim)):
+            claims_service.upload_document(actor, claim.id, kind=kind, filename=f"{kind}.png",
+                                           data=png_bytes((number * 20, 10, 10)), today=now.date())
+    if submit:
+        claims_service.submit_claim(actor, claim.id, now=now)
+    return db.session.get(Claim, claim.id)
+
+
+def approved_claims(reviewer, count: int = 2, *, now=None) -> list:
+    """``count`` claims of new covered members, filed and approved by ``reviewer`` (800元 each)."""
+    from portal.services import review
+
+    claims = [file_claim(covered_member()) for _ in range(count)]
+    for claim in claims:
+        review.decide_claim(reviewer, claim.id, "approve", version=claim.version_id, now=now or CLAIM_NOON)
+    return claims
+
+
+def create_payout_batch(reviewer, count: int = 2, *, now=None):
+    """A payout batch of ``count`` freshly approved claims."""
+    from portal.services import payouts
+
+    approved_claims(reviewer, count, now=now)
+    return payouts.create_batch(reviewer, now=now or CLAIM_NOON)
+
+
+DISCHARGE_HEADERS = ["身份证号", "入院日期", "出院日期", "医院", "诊断"]
+
+
+def discharge_row(member: Member, admitted: date = date(2026, 6, 1), days: int = 6, *,
+                  hospital: str = "无锡市人民医院", diagnosis: str = "肺炎") -> list:
+    """One line of a hospital-discharge list: ``member``'s stay from ``admitted``."""
+    from datetime import timedelta
+
+    return [member.id_number, admitted.isoformat(), (admitted + timedelta(days=days)).isoformat(), hospital,
+            diagnosis]
+
+
+def discharge_list(*rows) -> bytes:
+    """A discharge list as the medical-insurance side sends it (Excel, ID numbers as text)."""
+    from portal.integrations.spreadsheets import write_xlsx
+
+    return write_xlsx(DISCHARGE_HEADERS, list(rows), text_columns=(0,))
+
+
 
 # ---------------------------------------------------------------- childcare
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from PIL import ExifTags, Image
@@ -17,64 +15,18 @@ from portal.extensions import db
 from portal.models import AuditEvent
 from portal.models.claims import Claim
 from portal.services import claims as claims_service
-from tests.factories import create_enrollment, create_member, create_plan, create_staff, create_union
+from tests.factories import (
+    CLAIM_NOON,
+    HOSPITAL_FACTS,
+    covered_member,
+    create_member,
+    create_staff,
+    create_union,
+    file_claim,
+    jpeg_bytes,
+)
 
-CHINA = ZoneInfo("Asia/Shanghai")
-COVER_START = date(2026, 1, 1)
-NOON = datetime(2026, 7, 1, 12, 0, tzinfo=CHINA)
-CARD = "6222021234567890128"
-
-
-def jpeg_bytes(color=(200, 30, 30), with_gps=True) -> bytes:
-    image = Image.new("RGB", (64, 48), color)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "PhoneCam"
-    if with_gps:
-        exif.get_ifd(ExifTags.IFD.GPSInfo).update({ExifTags.GPS.GPSLatitudeRef: "N",
-                                                   ExifTags.GPS.GPSLatitude: (31.0, 34.0, 0.0)})
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", exif=exif)
-    return buffer.getvalue()
-
-
-def png_bytes(color=(30, 30, 200)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), color).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def pdf_bytes(color=(30, 200, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), color).save(buffer, format="PDF")
-    return buffer.getvalue()
-
-
-def covered_member(union=None, *, plan=None, starts_on=COVER_START, is_renewal=True, **fields):
-    union = union or create_union()
-    member = create_member(union=union, **fields)
-    create_enrollment(member, plan or create_plan(code=f"SANHEYI{member.id}"), starts_on=starts_on,
-                      is_renewal=is_renewal)
-    return member
-
-
-HOSPITAL_FACTS = {"admission_date": date(2026, 6, 1), "discharge_date": date(2026, 6, 13),
-                  "hospital": "无锡市人民医院", "diagnosis": "社区获得性肺炎"}
-
-
-def file_claim(actor, member=None, *, claim_type="hospital", facts=None, documents=True, submit=True,
-               now=NOON, key=None):
-    """A complete claim through the real services: draft, facts, every document, submission."""
-    claim = claims_service.start_claim(actor, claim_type, request_key=key or f"k{datetime.now().timestamp()}",
-                                       id_number=member.id_number if member is not None else None,
-                                       today=now.date())
-    claims_service.save_claim(actor, claim.id, dict(facts or HOSPITAL_FACTS), bank_card=CARD, today=now.date())
-    if documents:
-        for number, (kind, _) in enumerate(claims_service.document_choices(claim)):
-            claims_service.upload_document(actor, claim.id, kind=kind, filename=f"{kind}.png",
-                                           data=png_bytes((number * 20, 10, 10)), today=now.date())
-    if submit:
-        claims_service.submit_claim(actor, claim.id, now=now)
-    return db.session.get(Claim, claim.id)
+NOON = CLAIM_NOON
 
 
 def test_member_files_a_complete_hospital_claim_that_passes_the_checks():

@@ -6,6 +6,7 @@ import io
 import random
 import threading
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -22,8 +23,21 @@ from portal.models.claims import Claim, PayoutItem
 from portal.services import claims as claims_service
 from portal.services import discharges, payouts, review
 from portal.services.review import QueueFilters
-from tests.factories import create_member, create_staff, create_union
-from tests.services.test_claims import CHINA, NOON, covered_member, file_claim, png_bytes
+from tests.factories import (
+    CLAIM_NOON,
+    approved_claims,
+    covered_member,
+    create_member,
+    create_staff,
+    create_union,
+    discharge_list,
+    discharge_row,
+    file_claim,
+    png_bytes,
+)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+NOON = CLAIM_NOON
 
 CRITICAL_38_DAYS = {"admission_date": date(2026, 5, 1), "discharge_date": date(2026, 6, 8),
                     "hospital": "无锡市人民医院", "disease": "恶性肿瘤", "diagnosis_date": date(2026, 5, 3)}
@@ -207,13 +221,6 @@ def test_queue_filters_by_status_flag_union_and_age(reviewers):
     assert total == 2 and [c.id for c in rows] == [flagged.id]
 
 
-def approved_claims(reviewer, count=2):
-    claims = [file_claim(covered_member()) for _ in range(count)]
-    for claim in claims:
-        review.decide_claim(reviewer, claim.id, "approve", version=claim.version_id, now=NOON)
-    return claims
-
-
 def test_payout_batch_exports_full_card_numbers_and_is_paid_once(reviewers):
     claims = approved_claims(reviewers[0])
     batch = payouts.create_batch(reviewers[0], now=NOON)
@@ -253,23 +260,14 @@ def test_officers_cannot_see_or_export_payouts(reviewers):
 # --- reminders ---------------------------------------------------------------------------------
 
 
-def discharge_file(*rows):
-    return write_xlsx(discharges.HEADERS, list(rows), text_columns=(0,))
-
-
-def stay_row(member, admitted=date(2026, 6, 1), days=6):
-    return [member.id_number, admitted.isoformat(), (admitted + timedelta(days=days)).isoformat(), "无锡市人民医院",
-            "肺炎"]
-
-
 def test_discharge_list_creates_prefilled_drafts_and_invitations_for_covered_members(reviewers):
     covered = covered_member(name="虞建国")
     no_consent = covered_member(sms_consent=False)
     uncovered = create_member()
     claimed = covered_member()
     file_claim(claimed)
-    data = discharge_file(stay_row(covered), stay_row(no_consent), stay_row(uncovered), stay_row(claimed),
-                          ["12345", "2026-06-01", "2026-06-03", "医院", "诊断"])
+    data = discharge_list(discharge_row(covered), discharge_row(no_consent), discharge_row(uncovered),
+                          discharge_row(claimed), ["12345", "2026-06-01", "2026-06-03", "医院", "诊断"])
     record = discharges.import_discharges(reviewers[0], data, "出院名单.xlsx", now=NOON)
     outcomes = [result["outcome"] for result in record.results]
     assert outcomes == ["invited", "draft_only", "not_covered", "already_claimed", "invalid"]
@@ -286,7 +284,7 @@ def test_discharge_list_creates_prefilled_drafts_and_invitations_for_covered_mem
 def test_invitations_in_quiet_hours_wait_until_8_in_the_morning(reviewers):
     member = covered_member()
     evening = datetime(2026, 7, 1, 21, 30, tzinfo=CHINA)
-    record = discharges.import_discharges(reviewers[0], discharge_file(stay_row(member)), "a.xlsx", now=evening)
+    record = discharges.import_discharges(reviewers[0], discharge_list(discharge_row(member)), "a.xlsx", now=evening)
     assert record.results[0]["outcome"] == "held"
     [text] = texts(member, "claim_invitation")
     assert text.status == SmsStatus.HELD
@@ -295,7 +293,7 @@ def test_invitations_in_quiet_hours_wait_until_8_in_the_morning(reviewers):
 
 def test_the_same_stay_is_not_texted_again_within_7_days(reviewers):
     member = covered_member()
-    data = discharge_file(stay_row(member))
+    data = discharge_list(discharge_row(member))
     discharges.import_discharges(reviewers[0], data, "a.xlsx", now=NOON)
     second = discharges.import_discharges(reviewers[0], data, "a.xlsx", now=NOON + timedelta(days=6))
     assert second.results[0]["outcome"] == "recently_invited"
@@ -327,7 +325,7 @@ def test_a_held_invitation_is_not_sent_once_the_member_has_withdrawn_consent(rev
 
     member = covered_member()
     evening = datetime(2026, 7, 1, 21, 30, tzinfo=CHINA)
-    discharges.import_discharges(reviewers[0], discharge_file(stay_row(member)), "a.xlsx", now=evening)
+    discharges.import_discharges(reviewers[0], discharge_list(discharge_row(member)), "a.xlsx", now=evening)
     set_sms_consent(member, False)
     deliver_due(now=datetime(2026, 7, 2, 8, 1, tzinfo=CHINA))
     [text] = texts(member, "claim_invitation")

@@ -14,8 +14,16 @@ from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models.claims import Claim
 from tests.conftest import csrf_token, post_form
-from tests.factories import create_enrollment, create_member, create_plan, create_staff, create_union
-from tests.services.test_claims import jpeg_bytes, pdf_bytes, png_bytes
+from tests.factories import (
+    create_enrollment,
+    create_member,
+    create_plan,
+    create_staff,
+    create_union,
+    jpeg_bytes,
+    pdf_bytes,
+    png_bytes,
+)
 
 CARD = "6222021234567890128"
 
