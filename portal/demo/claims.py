@@ -15,12 +15,12 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from portal.demo.core import DEMO_PASSWORD
-from portal.domain.claims import ClaimStatus, ClaimType
+from portal.domain.claims import ClaimStatus, ClaimType, PayoutBatchStatus
 from portal.domain.money import format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Enrollment, EnrollmentStatus, StaffUser
-from portal.models.claims import Claim, PayoutBatch, PayoutBatchStatus, PayoutItem
+from portal.models.claims import Claim, PayoutBatch, PayoutItem
 from portal.services.claims import (
     add_event,
     document_choices,

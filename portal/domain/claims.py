@@ -1,4 +1,4 @@
-"""Claims: benefit maths, automatic checks and the review state machine, as plain rules.
+"""Claims: benefit maths, automatic checks, the claim and payout-batch state machines, as plain rules.
 
 Everything here takes what it needs as arguments (the plan's ``BenefitSchedule``, the cover, the
 dates, what was already paid this plan year) so the same rules serve the portal, the kiosk and
@@ -21,6 +21,7 @@ from portal.domain.errors import Conflict, InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.money import format_yuan
 from portal.domain.plans import BenefitSchedule
+from portal.domain.states import StateMachine
 
 # Above this an approval needs a second reviewer (四眼原则): 10,000元.
 FOUR_EYES_THRESHOLD_FEN = 1_000_000
@@ -103,6 +104,18 @@ class ClaimAction(StrEnum):
     PAY = "pay"
 
 
+CLAIM_ACTION_LABELS = {
+    ClaimAction.SUBMIT: N_("提交"),
+    ClaimAction.START_REVIEW: N_("开始审核"),
+    ClaimAction.REQUEST_DOCUMENTS: N_("要求补充材料"),
+    ClaimAction.RESUBMIT: N_("重新提交"),
+    ClaimAction.APPROVE: N_("核准"),
+    ClaimAction.APPROVE_FIRST: N_("初审通过"),
+    ClaimAction.REJECT: N_("驳回"),
+    ClaimAction.BATCH: N_("列入发放批次"),
+    ClaimAction.PAY: N_("登记付款"),
+}
+
 # (from, action) -> to. Anything missing is refused.
 TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], ClaimStatus] = {
     (ClaimStatus.DRAFT, ClaimAction.SUBMIT): ClaimStatus.SUBMITTED,
@@ -124,16 +137,26 @@ for _status in (ClaimStatus.SUBMITTED, ClaimStatus.IN_REVIEW):
 OPEN_FOR_REVIEW = (ClaimStatus.SUBMITTED, ClaimStatus.IN_REVIEW, ClaimStatus.AWAITING_SECOND)
 EDITABLE_BY_CLAIMANT = (ClaimStatus.DRAFT, ClaimStatus.NEEDS_DOCUMENTS)
 
+ILLEGAL_CLAIM_MOVE = N_("该申请当前状态为“%(status)s”，不能进行此操作。请刷新页面查看最新状态。")
+
+
+class _ClaimMachine(StateMachine):
+    """The claim's machine keeps the refusal claims have always given (members and reviewers know it)."""
+
+    def next(self, current: str, action: ClaimAction) -> ClaimStatus:
+        if not self.can(current, action):
+            raise Conflict(ILLEGAL_CLAIM_MOVE, code="claim_state", status=self.label(current))
+        return super().next(current, action)
+
+
+CLAIM_MACHINE = _ClaimMachine(name="claim", statuses=ClaimStatus, labels=CLAIM_STATUS_LABELS,
+                              transitions=TRANSITIONS, action_labels=CLAIM_ACTION_LABELS,
+                              initial=ClaimStatus.DRAFT)
+
 
 def next_status(current: str, action: ClaimAction) -> ClaimStatus:
     """The status after ``action``; ``Conflict`` when the claim is not in a state that allows it."""
-    status = ClaimStatus(current)
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise Conflict(
-            f"该申请当前状态为“{status.label}”，不能进行此操作。请刷新页面查看最新状态。", code="claim_state"
-        ) from None
+    return CLAIM_MACHINE.next(current, action)
 
 
 def approval_action(amount_fen: int, *, is_second: bool) -> ClaimAction:
@@ -423,7 +446,7 @@ def parse_bank_card(raw: object) -> str:
     if not digits.isdigit():
         raise InvalidInput(N_("银行卡号只能包含数字。"), code="bank_card_format", field="bank_card")
     if not 16 <= len(digits) <= 19:
-        raise InvalidInput(f"银行卡号应为16到19位，您填写的是{len(digits)}位，请核对。",
+        raise InvalidInput(N_("银行卡号应为16到19位，您填写的是%(length)s位，请核对。"), length=len(digits),
                            code="bank_card_length", field="bank_card")
     try:
         luhn.validate(digits)
@@ -459,6 +482,28 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
+# --- payouts ---------------------------------------------------------------------------------
+
+
+class PayoutBatchStatus(StrEnum):
+    OPEN = "open"  # built, may still be exported again
+    PAID = "paid"  # the bank confirmed the transfer; final
+
+
+PAYOUT_BATCH_STATUS_LABELS = {PayoutBatchStatus.OPEN: N_("待付款"), PayoutBatchStatus.PAID: N_("已付款")}
+
+
+class PayoutBatchAction(StrEnum):
+    PAY = "pay"
+
+
+PAYOUT_BATCH_MACHINE = StateMachine(
+    name="payout_batch", statuses=PayoutBatchStatus, labels=PAYOUT_BATCH_STATUS_LABELS,
+    transitions={(PayoutBatchStatus.OPEN, PayoutBatchAction.PAY): PayoutBatchStatus.PAID},
+    action_labels={PayoutBatchAction.PAY: N_("登记付款")}, initial=PayoutBatchStatus.OPEN,
+)
+
+
 # --- bulk approval and reminders --------------------------------------------------------------
 
 
@@ -469,6 +514,35 @@ def sample_for_full_review(claim_ids: Sequence[int], rng: random.Random,
         return set()
     count = math.ceil(len(claim_ids) * percent / 100)
     return set(rng.sample(sorted(claim_ids), count))
+
+
+class DischargeOutcome(StrEnum):
+    """What importing one line of a discharge list did (kept per line on the import, not a status)."""
+
+    INVITED = "invited"
+    HELD = "held"
+    DRAFT_ONLY = "draft_only"
+    REINVITED = "reinvited"
+    RECENTLY_INVITED = "recently_invited"
+    ALREADY_CLAIMED = "already_claimed"
+    NOT_MEMBER = "not_member"
+    NOT_COVERED = "not_covered"
+    INVALID = "invalid"
+
+
+DISCHARGE_OUTCOME_LABELS = {
+    DischargeOutcome.INVITED: N_("已建草稿并发送邀请短信"),
+    DischargeOutcome.HELD: N_("已建草稿，邀请短信将于早上8点发送"),
+    DischargeOutcome.DRAFT_ONLY: N_("已建草稿（本人未同意接收短信）"),
+    DischargeOutcome.REINVITED: N_("草稿仍未提交，已再次提醒"),
+    DischargeOutcome.RECENTLY_INVITED: N_("7天内已提醒过，不再重复"),
+    DischargeOutcome.ALREADY_CLAIMED: N_("该次住院已有理赔申请"),
+    DischargeOutcome.NOT_MEMBER: N_("不是本平台会员"),
+    DischargeOutcome.NOT_COVERED: N_("入院时没有有效保障"),
+    DischargeOutcome.INVALID: N_("数据有误"),
+}
+# Outcomes that created a draft claim.
+DRAFT_OUTCOMES = (DischargeOutcome.INVITED, DischargeOutcome.HELD, DischargeOutcome.DRAFT_ONLY)
 
 
 @dataclass

@@ -21,14 +21,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.domain.claims import (
     CLAIM_STATUS_LABELS,
     CLAIM_TYPE_LABELS,
+    PAYOUT_BATCH_STATUS_LABELS,
     ClaimFacts,
     ClaimStatus,
     ClaimType,
+    PayoutBatchStatus,
     mask_bank_card,
 )
-from portal.domain.i18n import N_
 from portal.extensions import db
-from portal.models.base import TimestampMixin, UtcDateTime, utcnow
+from portal.models.base import TimestampMixin, UtcDateTime, status_check, utcnow
 from portal.models.enrollment import Enrollment, Plan
 from portal.models.members import Member
 from portal.models.unions import Union
@@ -45,6 +46,7 @@ class Claim(TimestampMixin, db.Model):
         Index("ix_claims_status_submitted", "status", "submitted_at", "id"),
         Index("ix_claims_union_status", "union_id", "status"),
         Index("ix_claims_stay", "member_id", "admission_date"),
+        status_check(ClaimStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,20 +201,12 @@ class ClaimEvent(db.Model):
     claim: Mapped[Claim] = relationship(back_populates="events")
 
 
-class PayoutBatchStatus:
-    OPEN = "open"  # built, may still be exported again
-    PAID = "paid"  # the bank confirmed the transfer; final
-
-
-PAYOUT_STATUS_LABELS = {PayoutBatchStatus.OPEN: N_("待付款"), PayoutBatchStatus.PAID: N_("已付款")}
-
-
 class PayoutBatch(TimestampMixin, db.Model):
     """Approved claims handed to the bank together as one transfer file."""
 
     __tablename__ = "payout_batches"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'paid')", name="status"),
+        status_check(PayoutBatchStatus),
         # Paid means a bank reference: the constraint keeps the record honest.
         CheckConstraint("status != 'paid' OR bank_reference IS NOT NULL", name="paid_has_reference"),
     )
@@ -238,7 +232,7 @@ class PayoutBatch(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return PAYOUT_STATUS_LABELS.get(self.status, self.status)
+        return PAYOUT_BATCH_STATUS_LABELS[PayoutBatchStatus(self.status)]
 
 
 class PayoutItem(db.Model):

@@ -17,14 +17,14 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import clock
-from portal.domain.claims import ClaimAction, ClaimStatus, next_status
+from portal.domain.claims import ClaimAction, ClaimStatus, PayoutBatchStatus, next_status
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
 from portal.domain.money import fen_to_yuan, format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
-from portal.models.claims import Claim, PayoutBatch, PayoutBatchStatus, PayoutItem
+from portal.models.claims import Claim, PayoutBatch, PayoutItem
 from portal.services import audit
 from portal.services.access import require_role
 from portal.services.claims import add_event, same_version, text_claimant

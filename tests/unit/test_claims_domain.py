@@ -7,11 +7,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal.domain.claims import (
+    CLAIM_MACHINE,
+    PAYOUT_BATCH_MACHINE,
     ClaimAction,
     ClaimFacts,
     ClaimStatus,
     ClaimType,
     CoverFacts,
+    PayoutBatchAction,
+    PayoutBatchStatus,
     PlanYearHistory,
     approval_action,
     calculate_benefit,
@@ -127,6 +131,41 @@ def test_state_machine_allows_the_review_path_and_refuses_shortcuts():
                            (ClaimStatus.REJECTED, ClaimAction.APPROVE), (ClaimStatus.SUBMITTED, ClaimAction.PAY)]:
         with pytest.raises(Conflict):
             next_status(status, action)
+
+
+def test_an_illegal_claim_move_keeps_the_claims_own_message_and_leaves_the_claim_alone():
+    class Record:
+        status = ClaimStatus.REJECTED
+
+    record = Record()
+    with pytest.raises(Conflict) as raised:
+        CLAIM_MACHINE.move(record, ClaimAction.APPROVE)
+    assert raised.value.code == "claim_state"
+    assert raised.value.message == "该申请当前状态为“未予核准”，不能进行此操作。请刷新页面查看最新状态。"
+    assert record.status == ClaimStatus.REJECTED
+    record.status = ClaimStatus.SUBMITTED
+    assert CLAIM_MACHINE.move(record, ClaimAction.APPROVE) is ClaimStatus.APPROVED
+    assert record.status == ClaimStatus.APPROVED
+
+
+def test_the_claim_machine_ends_in_paid_or_rejected_and_only_reviewers_steps_leave_review():
+    assert CLAIM_MACHINE.terminal() == {ClaimStatus.PAID, ClaimStatus.REJECTED}
+    assert set(CLAIM_MACHINE.allowed_actions(ClaimStatus.DRAFT)) == {ClaimAction.SUBMIT}
+    assert set(CLAIM_MACHINE.allowed_actions(ClaimStatus.AWAITING_SECOND)) == {
+        ClaimAction.APPROVE, ClaimAction.REJECT, ClaimAction.REQUEST_DOCUMENTS}
+    assert not CLAIM_MACHINE.can(ClaimStatus.AWAITING_SECOND, ClaimAction.APPROVE_FIRST)  # four eyes, not six
+
+
+def test_a_payout_batch_is_paid_once():
+    class Batch:
+        status = PayoutBatchStatus.OPEN
+
+    batch = Batch()
+    assert PAYOUT_BATCH_MACHINE.move(batch, PayoutBatchAction.PAY) is PayoutBatchStatus.PAID
+    with pytest.raises(Conflict) as raised:
+        PAYOUT_BATCH_MACHINE.move(batch, PayoutBatchAction.PAY)
+    assert raised.value.code == "payout_batch_state"
+    assert raised.value.message == "当前状态为“已付款”，不能登记付款。请刷新页面查看最新状态。"
 
 
 def test_amounts_above_10000_yuan_need_a_second_reviewer():
