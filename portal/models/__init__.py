@@ -45,6 +45,18 @@ from portal.models.jobs import (
 from portal.models.members import Member
 from portal.models.sms import SmsMessage, SmsStatus
 from portal.models.staff import StaffUser
+from portal.models.stations import Station
+from portal.models.sync import (
+    Kiosk,
+    KioskEnrolmentToken,
+    KioskKey,
+    SyncBlob,
+    SyncChange,
+    SyncEnvelope,
+    SyncFeedHorizon,
+    SyncLookup,
+    SyncNonce,
+)
 from portal.models.unions import Union, UnionKind, add_union
 
 __all__ = [
@@ -84,6 +96,16 @@ __all__ = [
     "SmsMessage",
     "SmsStatus",
     "StaffUser",
+    "Station",
+    "Kiosk",
+    "KioskEnrolmentToken",
+    "KioskKey",
+    "SyncBlob",
+    "SyncChange",
+    "SyncEnvelope",
+    "SyncFeedHorizon",
+    "SyncLookup",
+    "SyncNonce",
     "Student",
     "StudentVerification",
     "Union",
