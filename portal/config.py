@@ -41,6 +41,17 @@ DEFAULTS: dict[str, object] = {
     "HUEY_IMMEDIATE": False,
     "UPLOAD_FOLDER": None,  # None: instance/uploads
     "PAGE_SIZE": 50,
+    # Kiosk sync (SYNC.md); the limits are announced to kiosks by POST /api/sync/v1/session.
+    "SYNC_MAX_ENVELOPES": 100,  # per push
+    "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,  # a push or other JSON request
+    "SYNC_MAX_BLOB_BYTES": 10 * 1024 * 1024,  # one attachment
+    "SYNC_CHANGES_MAX_LIMIT": 500,  # changes per pull
+    "SYNC_FEED_RETENTION_DAYS": 30,  # older changes are pruned; an older cursor gets 410
+    "SYNC_ENROLMENT_TOKEN_HOURS": 24,
+    "SYNC_KEY_OVERLAP_HOURS": 168,  # an old key stays valid this long after a new one is added
+    "SYNC_PUSH_RATE_LIMIT": "600/minute",  # per kiosk, every signed request
+    "SYNC_LOOKUP_RATE_LIMIT": "10/minute;60/hour",  # per kiosk, live look-ups and code checks
+    "SYNC_NONCE_STORE": "auto",  # auto (Redis when REDIS_URL is set) | database | redis
 }
 
 # Environment names that differ from the config key they set.

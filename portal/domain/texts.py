@@ -16,7 +16,7 @@ from portal.domain.i18n import N_, Msgid, interpolate
 QUIET_HOURS_END = time(8, 0)  # texts resume at 08:00 …
 QUIET_HOURS_START = time(20, 0)  # … and pause from 20:00
 # One-time codes answer what a person is doing right now; holding them until morning is useless.
-URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification"})
+URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code"})
 
 
 def text_send_after(moment: datetime) -> datetime | None:
@@ -60,6 +60,12 @@ TEXT_TEMPLATES |= _templates(
 
 # --- childcare ---------------------------------------------------------------------------------
 TEXT_TEMPLATES |= _templates(
+)
+
+# --- sync (kiosks at service stations) ---------------------------------------------------------
+TEXT_TEMPLATES |= _templates(
+    TextTemplate("kiosk_lookup_code", N_("自助终端查询验证码"),
+                 N_("您正在服务站点自助终端查询保障和理赔信息，验证码为%(code)s，%(minutes)s分钟内有效。如非本人操作请忽略。")),
 )
 
 

@@ -1,0 +1,187 @@
+"""Applying pushed envelopes: each in its own unit of work, under the unique (kiosk, envelope id).
+
+The guard row is written first in the envelope's transaction; a concurrent push of the same
+envelope blocks on it (PostgreSQL) or on the write lock (SQLite) and then loses the unique race,
+so the effect happens once and every other push answers ``duplicate`` with the original
+receipt. The applier runs in a savepoint after the guard, so a refusal keeps the guard with the
+reason (``rejected``, final, the payload kept for staff) and undoes only the applier's writes.
+One envelope's failure, even an unexpected error, never stops the others of its batch; a
+database that fails (gone, locked past its timeout) aborts the push so the kiosk retries later.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime
+
+from flask import current_app
+from jsonschema import Draft202012Validator
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from portal.domain.errors import Conflict, DomainError
+from portal.domain.i18n import N_
+from portal.domain.sync import (
+    ENVELOPE_SCHEMA,
+    PAYLOAD_SCHEMAS,
+    EnvelopeKind,
+    EnvelopeResult,
+    EnvelopeStatus,
+    FeedEntity,
+    ResultStatus,
+    canonical_json,
+    inline_refs,
+    normal_envelope_id,
+    payload_hash,
+)
+from portal.extensions import db
+from portal.models import Kiosk, SyncEnvelope
+from portal.services.sync import blobs, feed
+from portal.services.sync.handlers import HANDLERS, Applied, Attachment, EnvelopeContext
+from portal.services.sync.problems import Problem
+from portal.services.unit_of_work import independent_unit, savepoint, transaction
+
+INTERNAL_ERROR = N_("系统处理这份提交时出错，已转工作人员人工处理，请勿重复提交。")
+CONFLICT_MESSAGE = "这个编号的提交已收到过，但内容不同；未做任何改动。请作为新的提交重新填写。"
+
+
+@functools.cache
+def _validator(kind: str | None) -> Draft202012Validator:
+    schema = ENVELOPE_SCHEMA if kind is None else PAYLOAD_SCHEMAS[EnvelopeKind(kind)]
+    return Draft202012Validator(inline_refs(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _schema_problem(raw: dict) -> tuple[str, str] | None:
+    """(code, Chinese message) when the envelope or its payload breaks its schema."""
+    for kind in (None, raw.get("kind")):
+        errors = sorted(_validator(kind).iter_errors(raw if kind is None else raw["payload"]),
+                        key=lambda e: list(e.absolute_path))
+        if errors:
+            where = "/".join(str(part) for part in errors[0].absolute_path) or "（整体）"
+            scope = "信封" if kind is None else "内容"
+            return "payload_invalid", f"提交的{scope}格式不符合要求：{where}：{errors[0].message[:200]}"
+    return None
+
+
+def push(kiosk: Kiosk, body, *, now: datetime) -> list[dict]:
+    """Apply a batch (``{"envelopes": [...]}``) and answer one result per envelope, in order."""
+    if not isinstance(body, dict) or not isinstance(body.get("envelopes"), list):
+        raise Problem("bad_request", "请求内容应为 {\"envelopes\": [...]}。")
+    envelopes = body["envelopes"]
+    limit = current_app.config["SYNC_MAX_ENVELOPES"]
+    if len(envelopes) > limit:
+        raise Problem("too_many_envelopes", f"一次最多提交{limit}件，本次{len(envelopes)}件。", max_envelopes=limit)
+    results = [apply_envelope(kiosk, raw, now=now).as_json() for raw in envelopes]
+    with independent_unit() as session:
+        session.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(last_sync_at=now))
+    return results
+
+
+def apply_envelope(kiosk: Kiosk, raw, *, now: datetime) -> EnvelopeResult:
+    """Apply one envelope (or answer for it again) and say how it went."""
+    if not isinstance(raw, dict) or normal_envelope_id(raw.get("id")) is None:
+        shown = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else ""
+        return EnvelopeResult(shown[:64], ResultStatus.REJECTED, code="envelope_invalid",
+                              message="提交缺少有效的编号（id 应为 UUID），无法处理。")
+    envelope_id = normal_envelope_id(raw["id"])
+    kind, payload, attachments = raw.get("kind"), raw.get("payload"), raw.get("attachments") or []
+    digest = payload_hash(kind, payload, attachments)
+    stored = _stored(kiosk.id, envelope_id)
+    if stored is not None:
+        return _answer_again(stored, digest)
+    problem = _schema_problem(raw)
+    if problem is not None:
+        return _decide(kiosk, raw, envelope_id, digest, now, refusal=problem)
+    missing = [item["sha256"] for item in attachments if blobs.held(item["sha256"]) is None]
+    db.session.rollback()  # end the reads: the envelope's own unit starts clean
+    if missing:
+        return EnvelopeResult(envelope_id, ResultStatus.PENDING_ATTACHMENTS, code="attachments_missing",
+                              message=f"还有{len(missing)}个附件没有上传，上传后会自动重新提交。")
+    return _decide(kiosk, raw, envelope_id, digest, now)
+
+
+def _stored(kiosk_id: str, envelope_id: str) -> SyncEnvelope | None:
+    return db.session.scalar(select(SyncEnvelope).where(SyncEnvelope.kiosk_id == kiosk_id,
+                                                        SyncEnvelope.envelope_id == envelope_id))
+
+
+def _answer_again(stored: SyncEnvelope, digest: str) -> EnvelopeResult:
+    if stored.payload_hash != digest:
+        return EnvelopeResult(stored.envelope_id, ResultStatus.CONFLICT, receipt=None, code="envelope_id_reused",
+                              message=CONFLICT_MESSAGE)
+    if stored.status == EnvelopeStatus.REJECTED:  # the same refusal again: it was final
+        return EnvelopeResult(stored.envelope_id, ResultStatus.REJECTED, code=stored.code, message=stored.message)
+    return EnvelopeResult(stored.envelope_id, ResultStatus.DUPLICATE, receipt=stored.receipt, code=None,
+                          message=stored.message)
+
+
+def _decide(kiosk: Kiosk, raw: dict, envelope_id: str, digest: str, now: datetime, *,
+            refusal: tuple[str, str] | None = None) -> EnvelopeResult:
+    try:
+        with transaction():
+            # The guard comes first and outside any savepoint: it is what a concurrent push of the
+            # same envelope waits on, and (on SQLite) the write that opens the transaction.
+            row = SyncEnvelope(kiosk_id=kiosk.id, envelope_id=envelope_id, seq=_seq(raw.get("seq")),
+                               kind=str(raw.get("kind"))[:32], payload_hash=digest, status=EnvelopeStatus.APPLIED,
+                               created_at_kiosk=str(raw.get("created_at") or "")[:40] or None, received_at=now)
+            db.session.add(row)
+            db.session.flush()
+            if refusal is None:
+                refusal = _run(kiosk, raw, envelope_id, row, now)
+            if refusal is not None:
+                code, message, msgid, params = (refusal + (None, None))[:4]
+                row.status, row.code, row.message = EnvelopeStatus.REJECTED, code[:64], message
+                row.msgid, row.message_params = msgid, params
+                row.payload = canonical_json({key: raw.get(key) for key in ("kind", "payload", "attachments",
+                                                                           "seq", "created_at")})
+            feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk.id)
+            result = _result_of(row)
+    except Conflict as conflict:
+        if conflict.code != "duplicate":
+            raise
+        stored = _stored(kiosk.id, envelope_id)  # the concurrent push that won
+        if stored is None:
+            raise
+        return _answer_again(stored, digest)
+    return result
+
+
+def _run(kiosk: Kiosk, raw: dict, envelope_id: str, row: SyncEnvelope, now: datetime):
+    """Run the kind's applier in a savepoint; None when it applied, else the refusal."""
+    handler = HANDLERS.get(raw["kind"])
+    if handler is None:
+        return "kind_unsupported", f"本平台暂不能处理“{raw['kind']}”类提交。"
+    attachments = [Attachment(blobs.held(item["sha256"]), str(item.get("name") or "")[:120], item.get("role"),
+                              item.get("content_type")) for item in raw.get("attachments") or []]
+    context = EnvelopeContext(kiosk, envelope_id, raw["kind"], raw["payload"], attachments, now)
+    try:
+        with savepoint():
+            applied: Applied = handler(context)
+    except DomainError as error:
+        return error.code, error.message, str(error.msgid), _plain(error.params)
+    except OperationalError:
+        raise  # the database, not the envelope: the whole push is answered 503 and retried
+    except Exception:
+        current_app.logger.exception("applying envelope %s of kiosk %s failed", envelope_id, kiosk.id)
+        return "internal_error", str(INTERNAL_ERROR), str(INTERNAL_ERROR), None
+    row.receipt = (applied.receipt or "")[:64] or None
+    row.message = applied.message
+    return None
+
+
+def _plain(params: dict) -> dict | None:
+    """Parameters as JSON can keep them (labels stay their Chinese text)."""
+    if not params:
+        return None
+    return json.loads(json.dumps(params, default=str, ensure_ascii=False))
+
+
+def _seq(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62 else None
+
+
+def _result_of(row: SyncEnvelope) -> EnvelopeResult:
+    if row.status == EnvelopeStatus.REJECTED:
+        return EnvelopeResult(row.envelope_id, ResultStatus.REJECTED, code=row.code, message=row.message)
+    return EnvelopeResult(row.envelope_id, ResultStatus.APPLIED, receipt=row.receipt, message=row.message)

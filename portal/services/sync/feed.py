@@ -1,0 +1,150 @@
+"""The change feed: ``record_change`` (the hook areas call where a record kiosks show changes, in
+the transaction of that change) and ``pull`` (what a kiosk reads after its cursor).
+
+A cursor must never pass a change that commits late behind a later one. Rows are ordered by
+(transaction id, sequence):
+
+* PostgreSQL: each row carries its writer's ``pg_current_xact_id()``, and a pull hands out only
+  rows of transactions below the reader's snapshot ``xmin``, i.e. transactions that have all
+  finished. Any transaction that commits later has an id at or above that ``xmin``, hence
+  above the cursor, so it is delivered by a later pull. A long transaction only delays the feed.
+* SQLite: writers are serialised by the database lock, so sequence order is commit order and
+  the transaction id is 0.
+
+Since the ``data`` of a change is read fresh at pull time (``entities``), applying changes in
+feed order always leaves a kiosk with the latest state, whatever the commit order was.
+A pull without a cursor first copies every current entity (a snapshot), then follows the feed
+from where it stood when the copy began.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import BigInteger, and_, cast, delete, func, insert, literal_column, or_, select, tuple_
+
+from portal import clock
+from portal.domain.sync import BadCursor, ChangeOp, Cursor, FeedEntity, FeedPosition, decode_cursor
+from portal.extensions import db
+from portal.models import Kiosk, SyncChange, SyncFeedHorizon
+from portal.services.sync import entities
+from portal.services.sync.problems import Problem
+from portal.services.unit_of_work import transaction
+
+MAX_SEQ = 2**63 - 1
+_PG_TXID = "pg_current_xact_id()::text::bigint"
+_PG_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def record_change(entity: str, entity_id, op: str = ChangeOp.UPSERT, data: dict | None = None, *,
+                  kiosk_id: str | None = None) -> None:
+    """Tell kiosks that ``entity`` ``entity_id`` changed; call it inside the unit of work that
+    changes it (after the change, so the row lock of the changed record is already held).
+
+    ``data`` is kept for the record; kiosks receive the entity as it is when they pull.
+    ``kiosk_id`` limits the change to one kiosk (its own submissions).
+    """
+    values = {"entity": FeedEntity(entity).value, "entity_id": str(entity_id), "op": ChangeOp(op).value,
+              "data": data, "kiosk_id": kiosk_id, "created_at": clock.now()}
+    if _postgres():
+        values["txid"] = literal_column(_PG_TXID)
+    db.session.execute(insert(SyncChange).values(**values))
+
+
+def _frontier() -> FeedPosition:
+    """Everything at or before this position is finished and visible to a snapshot read now."""
+    if _postgres():
+        xmin = db.session.scalar(select(literal_column(_PG_XMIN)))
+        return FeedPosition(xmin - 1, MAX_SEQ)
+    return FeedPosition(0, db.session.scalar(select(func.coalesce(func.max(SyncChange.seq), 0))))
+
+
+def _horizon() -> FeedPosition | None:
+    row = db.session.scalar(select(SyncFeedHorizon).order_by(SyncFeedHorizon.id.desc()).limit(1))
+    return FeedPosition(row.txid, row.seq) if row else None
+
+
+def pull(kiosk: Kiosk, token: str | None, limit: int) -> tuple[list[dict], str, bool]:
+    """(changes, next cursor, more) for ``kiosk`` after the cursor ``token`` (None: from the start)."""
+    if token:
+        try:
+            cursor = decode_cursor(token)
+        except BadCursor:
+            raise Problem("cursor_invalid", "同步位置（cursor）无法识别，请不带 cursor 重新开始。") from None
+        if cursor.snapshot is not None and cursor.snapshot >= len(entities.SOURCES):
+            raise Problem("cursor_invalid", "同步位置（cursor）无法识别，请不带 cursor 重新开始。")
+    else:
+        cursor = Cursor(_frontier(), snapshot=0)
+    horizon = _horizon()
+    if horizon is not None and cursor.position < horizon:
+        raise Problem("cursor_expired", "同步位置太旧，部分变更已清理，请不带 cursor 重新同步全部数据。")
+    today = clock.today()
+    changes: list[dict] = []
+    more = False
+    while cursor.snapshot is not None and len(changes) < limit:
+        source = entities.SOURCES[cursor.snapshot]
+        wanted = limit - len(changes)
+        ids = source.ids_after(cursor.after_id, wanted, kiosk, today)
+        loaded = source.load(ids, kiosk, today)
+        changes += [{"entity": source.entity.value, "id": key, "op": ChangeOp.UPSERT.value, "data": loaded[key]}
+                    for key in ids if loaded[key] is not None]
+        if len(ids) == wanted:
+            cursor = Cursor(cursor.position, cursor.snapshot, ids[-1])
+            more = True
+        else:
+            following = cursor.snapshot + 1
+            cursor = Cursor(cursor.position, following if following < len(entities.SOURCES) else None)
+    if cursor.snapshot is None and len(changes) < limit:
+        rows, cursor, more = _feed_after(kiosk, cursor, limit - len(changes), today)
+        changes += rows
+    return changes, cursor.encode(), more or cursor.snapshot is not None
+
+
+def _feed_after(kiosk: Kiosk, cursor: Cursor, limit: int, today) -> tuple[list[dict], Cursor, bool]:
+    stmt = (select(SyncChange.txid, SyncChange.seq, SyncChange.entity, SyncChange.entity_id)
+            .where(tuple_(SyncChange.txid, SyncChange.seq) > tuple_(cursor.position.txid, cursor.position.seq))
+            .where(or_(SyncChange.kiosk_id.is_(None), SyncChange.kiosk_id == kiosk.id))
+            .order_by(SyncChange.txid, SyncChange.seq).limit(limit))
+    if _postgres():
+        stmt = stmt.where(SyncChange.txid < cast(literal_column(_PG_XMIN), BigInteger))
+    rows = db.session.execute(stmt).all()
+    if not rows:
+        return [], cursor, False
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        wanted.setdefault(row.entity, set()).add(row.entity_id)
+    fresh = {entity: entities.BY_ENTITY[entity].load(sorted(ids), kiosk, today) for entity, ids in wanted.items()}
+    # One entity changed several times in this page: send it once, at its last place.
+    last = {(row.entity, row.entity_id): index for index, row in enumerate(rows)}
+    changes = []
+    for index, row in enumerate(rows):
+        if last[(row.entity, row.entity_id)] != index:
+            continue
+        data = fresh[row.entity].get(row.entity_id)
+        changes.append({"entity": row.entity, "id": row.entity_id,
+                        "op": (ChangeOp.UPSERT if data is not None else ChangeOp.DELETE).value, "data": data})
+    end = rows[-1]
+    return changes, Cursor(FeedPosition(end.txid, end.seq)), len(rows) == limit
+
+
+def prune(*, now: datetime | None = None, retention_days: int | None = None) -> int:
+    """Delete changes older than the retention; cursors from before them get 410 afterwards."""
+    now = now or clock.now()
+    days = retention_days if retention_days is not None else current_app.config["SYNC_FEED_RETENTION_DAYS"]
+    cutoff = now - timedelta(days=days)
+    with transaction():
+        newest = db.session.execute(
+            select(SyncChange.txid, SyncChange.seq).where(SyncChange.created_at < cutoff)
+            .order_by(SyncChange.txid.desc(), SyncChange.seq.desc()).limit(1)).first()
+        if newest is None:
+            return 0
+        gone = db.session.execute(delete(SyncChange).where(
+            or_(SyncChange.txid < newest.txid, and_(SyncChange.txid == newest.txid, SyncChange.seq <= newest.seq)))
+        ).rowcount
+        db.session.add(SyncFeedHorizon(txid=newest.txid, seq=newest.seq, pruned_at=now))
+    return gone
