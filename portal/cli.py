@@ -19,6 +19,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(discharge_sample_command)
     app.cli.add_command(import_roster_command)
     app.cli.add_command(jobs_close_expired_command)
+    from portal.blueprints.sync.cli import kiosk_group
+
+    app.cli.add_command(kiosk_group)
 
 
 @click.command("create-staff")

@@ -10,6 +10,7 @@ from portal.blueprints.main.views import bp as main_bp
 from portal.blueprints.members.views import bp as members_bp
 from portal.blueprints.review.views import bp as review_bp
 from portal.blueprints.staff.views import bp as staff_bp
+from portal.blueprints.sync import bp as sync_bp
 
 BLUEPRINTS = [
     main_bp,
@@ -22,4 +23,5 @@ BLUEPRINTS = [
     childcare_bp,
     childcare_manage_bp,
     jobs_bp,
+    sync_bp,
 ]
