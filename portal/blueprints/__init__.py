@@ -10,6 +10,7 @@ from portal.blueprints.main.views import bp as main_bp
 from portal.blueprints.members.views import bp as members_bp
 from portal.blueprints.review.views import bp as review_bp
 from portal.blueprints.staff.views import bp as staff_bp
+from portal.blueprints.stations import bp as stations_bp
 from portal.blueprints.sync import bp as sync_bp
 
 BLUEPRINTS = [
@@ -24,4 +25,5 @@ BLUEPRINTS = [
     childcare_manage_bp,
     jobs_bp,
     sync_bp,
+    stations_bp,
 ]
