@@ -162,7 +162,7 @@ class CentralServer:
                     **(extra_env or {})}
         self.log = Path(app.instance_path) / f"gunicorn-{self.port}.log"
 
-    def start(self, timeout: float = 30) -> CentralServer:
+    def start(self, timeout: float = 90) -> CentralServer:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
@@ -174,10 +174,11 @@ class CentralServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
             try:
-                if requests.get(self.url + API + "/openapi.json", timeout=2).status_code == 200:
+                if requests.get(self.url + API + "/openapi.json", timeout=10).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.kill()
         raise RuntimeError("gunicorn did not answer in time")
 
     def kill(self) -> None:

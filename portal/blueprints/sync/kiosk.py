@@ -245,7 +245,6 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 4
               415: "unsupported_media_type", 429: "rate_limited"}
 
 
-@bp.errorhandler(HTTPException)
 def on_http_error(error: HTTPException):
     code = HTTP_CODES.get(error.code or 500, "bad_request" if (error.code or 500) < 500 else "server_error")
     if code == "body_too_large" and request.endpoint == "sync.put_blob":
@@ -255,6 +254,13 @@ def on_http_error(error: HTTPException):
         limit = getattr(error, "limit", None)
         headers["Retry-After"] = str(limit.limit.get_expiry() if limit is not None else 60)
     return problem_response(Problem(code, headers=headers))
+
+
+# By code as well as by class: the application's own handlers for these codes (HTML pages, or a
+# generic problem) would otherwise win over a blueprint's class-wide handler.
+bp.register_error_handler(HTTPException, on_http_error)
+for _status in (400, 403, 404, 405, 413, 415, 429):
+    bp.register_error_handler(_status, on_http_error)
 
 
 @bp.errorhandler(OperationalError)

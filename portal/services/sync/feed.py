@@ -71,6 +71,7 @@ def _horizon() -> FeedPosition | None:
 
 def pull(kiosk: Kiosk, token: str | None, limit: int) -> tuple[list[dict], str, bool]:
     """(changes, next cursor, more) for ``kiosk`` after the cursor ``token`` (None: from the start)."""
+    cursor = None
     if token:
         try:
             cursor = decode_cursor(token)
@@ -78,10 +79,11 @@ def pull(kiosk: Kiosk, token: str | None, limit: int) -> tuple[list[dict], str, 
             raise Problem("cursor_invalid", "同步位置（cursor）无法识别，请不带 cursor 重新开始。") from None
         if cursor.snapshot is not None and cursor.snapshot >= len(entities.SOURCES):
             raise Problem("cursor_invalid", "同步位置（cursor）无法识别，请不带 cursor 重新开始。")
-    else:
-        cursor = Cursor(_frontier(), snapshot=0)
     horizon = _horizon()
-    if horizon is not None and cursor.position < horizon:
+    if not token:
+        # Pruned changes are covered by the copy; the feed goes on from the later of the two.
+        cursor = Cursor(max(_frontier(), horizon) if horizon else _frontier(), snapshot=0)
+    elif horizon is not None and cursor.position < horizon:
         raise Problem("cursor_expired", "同步位置太旧，部分变更已清理，请不带 cursor 重新同步全部数据。")
     today = clock.today()
     changes: list[dict] = []
