@@ -5,9 +5,12 @@ A cursor must never pass a change that commits late behind a later one. Rows are
 (transaction id, sequence):
 
 * PostgreSQL: each row carries its writer's ``pg_current_xact_id()``, and a pull hands out only
-  rows of transactions below the reader's snapshot ``xmin``, i.e. transactions that have all
-  finished. Any transaction that commits later has an id at or above that ``xmin``, hence
-  above the cursor, so it is delivered by a later pull. A long transaction only delays the feed.
+  rows of transactions below a horizon: the oldest transaction of this database still running
+  (``pg_stat_activity.backend_xid``), or the next transaction id when none is. Every transaction
+  below it has finished, and any that commits later has an id at or above it, hence above the
+  cursor, so a later pull delivers it. A long transaction only delays the feed. (Not the
+  snapshot's ``xmin``: it counts every database of the cluster, so another application's long
+  transaction would hold the feed back.)
 * SQLite: writers are serialised by the database lock, so sequence order is commit order and
   the transaction id is 0.
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import BigInteger, and_, cast, delete, func, insert, literal_column, or_, select, tuple_
+from sqlalchemy import and_, delete, func, insert, literal_column, or_, select, text, tuple_
 
 from portal import clock
 from portal.domain.sync import BadCursor, ChangeOp, Cursor, FeedEntity, FeedPosition, decode_cursor
@@ -34,7 +37,10 @@ from portal.services.unit_of_work import transaction
 
 MAX_SEQ = 2**63 - 1
 _PG_TXID = "pg_current_xact_id()::text::bigint"
-_PG_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+_PG_XMAX = text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+# backend_xid is a 32-bit xid; it is widened below with the epoch of xmax.
+_PG_RUNNING = text("SELECT backend_xid::text::bigint FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND backend_xid IS NOT NULL")
 
 
 def _postgres() -> bool:
@@ -56,11 +62,20 @@ def record_change(entity: str, entity_id, op: str = ChangeOp.UPSERT, data: dict 
     db.session.execute(insert(SyncChange).values(**values))
 
 
+def _pg_horizon() -> int:
+    """The oldest transaction id of this database that may still be running (PostgreSQL)."""
+    xmax = db.session.scalar(_PG_XMAX)  # read first: a transaction starting later gets an id ≥ xmax
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))  # the activity view is cached per transaction
+    epoch, low = xmax >> 32, xmax & 0xFFFFFFFF
+    running = [(epoch << 32 | xid) if xid <= low else ((epoch - 1) << 32 | xid)
+               for xid in db.session.scalars(_PG_RUNNING)]
+    return min([xmax, *running])
+
+
 def _frontier() -> FeedPosition:
     """Everything at or before this position is finished and visible to a snapshot read now."""
     if _postgres():
-        xmin = db.session.scalar(select(literal_column(_PG_XMIN)))
-        return FeedPosition(xmin - 1, MAX_SEQ)
+        return FeedPosition(_pg_horizon() - 1, MAX_SEQ)
     return FeedPosition(0, db.session.scalar(select(func.coalesce(func.max(SyncChange.seq), 0))))
 
 
@@ -113,7 +128,7 @@ def _feed_after(kiosk: Kiosk, cursor: Cursor, limit: int, today) -> tuple[list[d
             .where(or_(SyncChange.kiosk_id.is_(None), SyncChange.kiosk_id == kiosk.id))
             .order_by(SyncChange.txid, SyncChange.seq).limit(limit))
     if _postgres():
-        stmt = stmt.where(SyncChange.txid < cast(literal_column(_PG_XMIN), BigInteger))
+        stmt = stmt.where(SyncChange.txid < _pg_horizon())
     rows = db.session.execute(stmt).all()
     if not rows:
         return [], cursor, False
