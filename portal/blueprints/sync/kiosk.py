@@ -249,7 +249,7 @@ def on_http_error(error: HTTPException):
     code = HTTP_CODES.get(error.code or 500, "bad_request" if (error.code or 500) < 500 else "server_error")
     if code == "body_too_large" and request.endpoint == "sync.put_blob":
         code = "blob_too_large"
-    headers = {}
+    headers = {name: value for name, value in error.get_headers() if name == "Allow"}
     if error.code == 429:
         limit = getattr(error, "limit", None)
         headers["Retry-After"] = str(limit.limit.get_expiry() if limit is not None else 60)
@@ -283,5 +283,6 @@ def on_unexpected(error: Exception):
 def method_not_allowed(error: HTTPException):
     """Routing refused the method before the blueprint is known: answer sync paths as problems."""
     if request.path.startswith(bp.url_prefix + "/"):
-        return problem_response(Problem("method_not_allowed"))
+        allowed = {name: value for name, value in error.get_headers() if name == "Allow"}
+        return problem_response(Problem("method_not_allowed", headers=allowed))
     return error

@@ -261,11 +261,10 @@ def _document() -> dict:
                             **{"200": {"description": "Held"}, "404": {"description": "Not held"}}),
             "put": _signed({"summary": "Upload one attachment (the whole file)", "operationId": "putBlob",
                             "parameters": [SHA_PARAM],
+                            "description": "Any Content-Type may be sent (image/jpeg, application/pdf, …): "
+                                           "the type is recognised by content.",
                             "requestBody": {"required": True, "content": {
-                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                                "image/png": {"schema": {"type": "string", "format": "binary"}},
-                                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
                            **{"201": _json("BlobStored", "Stored now"), "200": _json("BlobStored", "Already held"),
                               "413": _problem_response("blob_too_large"),
                               "415": _problem_response("unsupported_media_type"),
