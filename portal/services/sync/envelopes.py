@@ -72,13 +72,18 @@ def push(kiosk: Kiosk, body, *, now: datetime) -> list[dict]:
     limit = current_app.config["SYNC_MAX_ENVELOPES"]
     if len(envelopes) > limit:
         raise Problem("too_many_envelopes", f"一次最多提交{limit}件，本次{len(envelopes)}件。", max_envelopes=limit)
-    results = [apply_envelope(kiosk, raw, now=now).as_json() for raw in envelopes]
+    kiosk_id = kiosk.id  # objects expire at every envelope's commit; the id does not
+    # One read for the whole batch answers the repeats; a concurrent push is still caught by the guard.
+    ids = [normal_envelope_id(raw.get("id")) for raw in envelopes if isinstance(raw, dict)]
+    known = {row.envelope_id: row for row in db.session.scalars(select(SyncEnvelope).where(
+        SyncEnvelope.kiosk_id == kiosk_id, SyncEnvelope.envelope_id.in_([i for i in ids if i])))} if ids else {}
+    results = [apply_envelope(kiosk_id, raw, now=now, known=known).as_json() for raw in envelopes]
     with independent_unit() as session:
-        session.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(last_sync_at=now))
+        session.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_sync_at=now))
     return results
 
 
-def apply_envelope(kiosk: Kiosk, raw, *, now: datetime) -> EnvelopeResult:
+def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = None) -> EnvelopeResult:
     """Apply one envelope (or answer for it again) and say how it went."""
     if not isinstance(raw, dict) or normal_envelope_id(raw.get("id")) is None:
         shown = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else ""
@@ -87,18 +92,19 @@ def apply_envelope(kiosk: Kiosk, raw, *, now: datetime) -> EnvelopeResult:
     envelope_id = normal_envelope_id(raw["id"])
     kind, payload, attachments = raw.get("kind"), raw.get("payload"), raw.get("attachments") or []
     digest = payload_hash(kind, payload, attachments)
-    stored = _stored(kiosk.id, envelope_id)
+    stored = known.get(envelope_id) if known is not None else _stored(kiosk_id, envelope_id)
     if stored is not None:
         return _answer_again(stored, digest)
     problem = _schema_problem(raw)
+    if problem is None and raw["kind"] not in HANDLERS:
+        problem = "kind_unsupported", f"本平台暂不能处理“{raw['kind']}”类提交。"
     if problem is not None:
-        return _decide(kiosk, raw, envelope_id, digest, now, refusal=problem)
+        return _decide(kiosk_id, raw, envelope_id, digest, now, refusal=problem)
     missing = [item["sha256"] for item in attachments if blobs.held(item["sha256"]) is None]
-    db.session.rollback()  # end the reads: the envelope's own unit starts clean
     if missing:
         return EnvelopeResult(envelope_id, ResultStatus.PENDING_ATTACHMENTS, code="attachments_missing",
                               message=f"还有{len(missing)}个附件没有上传，上传后会自动重新提交。")
-    return _decide(kiosk, raw, envelope_id, digest, now)
+    return _decide(kiosk_id, raw, envelope_id, digest, now)
 
 
 def _stored(kiosk_id: str, envelope_id: str) -> SyncEnvelope | None:
@@ -116,42 +122,46 @@ def _answer_again(stored: SyncEnvelope, digest: str) -> EnvelopeResult:
                           message=stored.message)
 
 
-def _decide(kiosk: Kiosk, raw: dict, envelope_id: str, digest: str, now: datetime, *,
+def _refuse(row: SyncEnvelope, raw: dict, refusal: tuple) -> None:
+    code, message, msgid, params = (refusal + (None, None))[:4]
+    row.status, row.code, row.message = EnvelopeStatus.REJECTED, code[:64], message
+    row.msgid, row.message_params = msgid, params
+    row.payload = canonical_json({key: raw.get(key) for key in ("kind", "payload", "attachments", "seq", "created_at")})
+
+
+def _decide(kiosk_id: str, raw: dict, envelope_id: str, digest: str, now: datetime, *,
             refusal: tuple[str, str] | None = None) -> EnvelopeResult:
     try:
         with transaction():
             # The guard comes first and outside any savepoint: it is what a concurrent push of the
             # same envelope waits on, and (on SQLite) the write that opens the transaction.
-            row = SyncEnvelope(kiosk_id=kiosk.id, envelope_id=envelope_id, seq=_seq(raw.get("seq")),
+            row = SyncEnvelope(kiosk_id=kiosk_id, envelope_id=envelope_id, seq=_seq(raw.get("seq")),
                                kind=str(raw.get("kind"))[:32], payload_hash=digest, status=EnvelopeStatus.APPLIED,
                                created_at_kiosk=str(raw.get("created_at") or "")[:40] or None, received_at=now)
+            if refusal is not None:  # known before anything runs: one insert
+                _refuse(row, raw, refusal)
             db.session.add(row)
             db.session.flush()
             if refusal is None:
-                refusal = _run(kiosk, raw, envelope_id, row, now)
-            if refusal is not None:
-                code, message, msgid, params = (refusal + (None, None))[:4]
-                row.status, row.code, row.message = EnvelopeStatus.REJECTED, code[:64], message
-                row.msgid, row.message_params = msgid, params
-                row.payload = canonical_json({key: raw.get(key) for key in ("kind", "payload", "attachments",
-                                                                           "seq", "created_at")})
-            feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk.id)
+                refusal = _run(kiosk_id, raw, envelope_id, row, now)
+                if refusal is not None:
+                    _refuse(row, raw, refusal)
+            feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk_id)
             result = _result_of(row)
     except Conflict as conflict:
         if conflict.code != "duplicate":
             raise
-        stored = _stored(kiosk.id, envelope_id)  # the concurrent push that won
+        stored = _stored(kiosk_id, envelope_id)  # the concurrent push that won
         if stored is None:
             raise
         return _answer_again(stored, digest)
     return result
 
 
-def _run(kiosk: Kiosk, raw: dict, envelope_id: str, row: SyncEnvelope, now: datetime):
+def _run(kiosk_id: str, raw: dict, envelope_id: str, row: SyncEnvelope, now: datetime):
     """Run the kind's applier in a savepoint; None when it applied, else the refusal."""
-    handler = HANDLERS.get(raw["kind"])
-    if handler is None:
-        return "kind_unsupported", f"本平台暂不能处理“{raw['kind']}”类提交。"
+    handler = HANDLERS[raw["kind"]]
+    kiosk = db.session.get(Kiosk, kiosk_id)
     attachments = [Attachment(blobs.held(item["sha256"]), str(item.get("name") or "")[:120], item.get("role"),
                               item.get("content_type")) for item in raw.get("attachments") or []]
     context = EnvelopeContext(kiosk, envelope_id, raw["kind"], raw["payload"], attachments, now)
