@@ -1,0 +1,45 @@
+"""A kiosk's member block must match the member record; a stranger becomes an unverified member."""
+
+import pytest
+
+from portal import clock
+from portal.domain.errors import InvalidInput
+from portal.extensions import db
+from portal.services.sync.members import member_for
+from portal.services.unit_of_work import transaction
+from tests.factories import create_member
+
+
+def test_a_matching_block_finds_the_member(federation):
+    member = create_member(name="虞建国", union=federation)
+    found = member_for({"id_number": member.id_number, "name": "虞 建国", "mobile": member.mobile}, now=clock.now())
+    assert found.id == member.id
+
+
+@pytest.mark.parametrize("field", ["name", "mobile"])
+def test_a_block_that_differs_from_the_record_is_refused(federation, field):
+    member = create_member(name="虞建国", union=federation)
+    block = {"id_number": member.id_number, "name": "虞建国", "mobile": member.mobile}
+    block[field] = {"name": "虞建华", "mobile": "13900000000"}[field]
+    with pytest.raises(InvalidInput) as refused:
+        member_for(block, now=clock.now())
+    assert refused.value.code == "member_mismatch"
+
+
+def test_a_stranger_is_created_unverified(federation):
+    from datetime import date
+
+    from portal.domain.identity import compose_id_number
+
+    number = compose_id_number("320213", date(1990, 1, 1), 123)
+    with transaction():
+        member = member_for({"id_number": number, "name": "新人", "mobile": "13861800009"}, now=clock.now(),
+                            occupation="快递员", is_gig_worker=True)
+    db.session.expire_all()
+    assert member.is_verified is False and member.is_gig_worker and member.mobile == "13861800009"
+
+
+def test_a_garbled_id_number_is_refused_with_the_rules_message(federation):
+    with pytest.raises(InvalidInput) as refused:
+        member_for({"id_number": "320213199001010013", "name": "某人", "mobile": "13861800009"}, now=clock.now())
+    assert refused.value.message
