@@ -112,13 +112,13 @@ def discharge_sample_command(path, count):
 
     from portal.extensions import db
     from portal.models import StaffUser
-    from portal.services import discharges
+    from portal.services.review import queries
 
     with transaction():
         reviewer = db.session.scalar(select(StaffUser).where(StaffUser.role.in_(("reviewer", "admin"))).limit(1))
         if reviewer is None:
             raise click.ClickException("no reviewer or administrator account exists")
-        sample = discharges.sample_discharge_list(reviewer, count=count)
+        sample = queries.sample_discharge_list(reviewer, count=count)
     with open(path, "wb") as handle:
         handle.write(sample)
     click.echo(f"wrote {path}: import it under 理赔审核 → 出院名单")

@@ -155,35 +155,35 @@ def file_claim(actor, member: Member | None = None, *, claim_type: str = "hospit
     ``actor`` is the member or, naming ``member``, their union officer.
     """
     from portal.models.claims import Claim
-    from portal.services import claims as claims_service
+    from portal.services.claims import documents as claim_documents
+    from portal.services.claims import filing, queries
 
     now = now or CLAIM_NOON
-    claim = claims_service.start_claim(actor, claim_type, request_key=key or f"k{next(_sequence)}",
-                                       id_number=member.id_number if member is not None else None,
-                                       today=now.date())
-    claims_service.save_claim(actor, claim.id, dict(facts or HOSPITAL_FACTS), bank_card=CARD, today=now.date())
+    claim = filing.start_claim(actor, claim_type, request_key=key or f"k{next(_sequence)}",
+                               id_number=member.id_number if member is not None else None, today=now.date())
+    filing.save_claim(actor, claim.id, dict(facts or HOSPITAL_FACTS), bank_card=CARD, today=now.date())
     if documents:
-        for number, (kind, _) in enumerate(claims_service.document_choices(claim)):
-            claims_service.upload_document(actor, claim.id, kind=kind, filename=f"{kind}.png",
-                                           data=png_bytes((number * 20, 10, 10)), today=now.date())
+        for number, (kind, _) in enumerate(queries.document_choices(claim)):
+            claim_documents.upload_document(actor, claim.id, kind=kind, filename=f"{kind}.png",
+                                            data=png_bytes((number * 20, 10, 10)), today=now.date())
     if submit:
-        claims_service.submit_claim(actor, claim.id, now=now)
+        filing.submit_claim(actor, claim.id, now=now)
     return db.session.get(Claim, claim.id)
 
 
 def approved_claims(reviewer, count: int = 2, *, now=None) -> list:
     """``count`` claims of new covered members, filed and approved by ``reviewer`` (800元 each)."""
-    from portal.services import review
+    from portal.services.review import decisions
 
     claims = [file_claim(covered_member()) for _ in range(count)]
     for claim in claims:
-        review.decide_claim(reviewer, claim.id, "approve", version=claim.version_id, now=now or CLAIM_NOON)
+        decisions.decide_claim(reviewer, claim.id, "approve", version=claim.version_id, now=now or CLAIM_NOON)
     return claims
 
 
 def create_payout_batch(reviewer, count: int = 2, *, now=None):
     """A payout batch of ``count`` freshly approved claims."""
-    from portal.services import payouts
+    from portal.services.review import payouts
 
     approved_claims(reviewer, count, now=now)
     return payouts.create_batch(reviewer, now=now or CLAIM_NOON)

@@ -15,19 +15,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from portal.demo.core import DEMO_PASSWORD
-from portal.domain.claims import ClaimStatus, ClaimType, PayoutBatchStatus
+from portal.domain.claims import FOUR_EYES_THRESHOLD_FEN, ClaimStatus, ClaimType, PayoutBatchStatus
 from portal.domain.money import format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Enrollment, EnrollmentStatus, StaffUser
 from portal.models.claims import Claim, PayoutBatch, PayoutItem
-from portal.services.claims import (
-    add_event,
-    document_choices,
-    prepare_upload,
-    refresh_assessment,
-    store_document,
-)
+from portal.services.claims import assessment, documents, filing, timeline
 
 # Valid (Luhn) demo card numbers of the kind Chinese banks issue.
 CARDS = ("6222021234567890128", "6217001234567890125", "6228480402564890018", "6214830123456781")
@@ -63,7 +57,7 @@ class _Builder:
         self.today = context.today
         self.count = 0
 
-    def claim(self, enrollment: Enrollment, claim_type: ClaimType, *, days_ago: int, documents: bool = True,
+    def claim(self, enrollment: Enrollment, claim_type: ClaimType, *, days_ago: int, with_documents: bool = True,
               status: ClaimStatus = ClaimStatus.SUBMITTED, **facts) -> Claim:
         member = enrollment.member
         self.count += 1
@@ -75,21 +69,21 @@ class _Builder:
         db.session.add(claim)
         db.session.flush()
         filed = self.today - timedelta(days=days_ago)
-        add_event(claim, "created", member, "开始填写理赔申请（草稿已保存）。", at=_at(filed, 9))
-        if documents:
-            for kind, _label in document_choices(claim):
+        timeline.add_event(claim, "created", member, timeline.CREATED, {"claim_type": claim.type_label},
+                           at=_at(filed, 9))
+        if with_documents:
+            for kind in assessment.document_kinds(claim):
                 filename, data = _document_bytes(kind, claim.id)
-                store_document(claim, kind, filename, prepare_upload(data, 10 * 1024 * 1024), uploaded_by="demo")
+                documents.store_document(claim, kind, filename, documents.prepare_upload(data, 10 * 1024 * 1024),
+                                         uploaded_by="demo")
         db.session.flush()
         if status is not ClaimStatus.DRAFT:
             claim.status = ClaimStatus.SUBMITTED
             claim.submitted_at = _at(filed, 10)
-        refresh_assessment(claim, today=filed)
+        assessment.refresh_assessment(claim, today=filed)
         if status is not ClaimStatus.DRAFT:
-            add_event(claim, "submitted", member, "申请已提交，等待审核。", at=_at(filed, 10))
-            summary = "自动检查通过。" if not claim.flags else "自动检查发现需人工核实：" + "；".join(
-                flag["message"] for flag in claim.flags)
-            add_event(claim, "checked", None, summary, at=_at(filed, 10))
+            timeline.add_event(claim, "submitted", member, timeline.SUBMITTED, at=_at(filed, 10))
+            timeline.add_event(claim, "checked", None, *filing.check_summary(claim), at=_at(filed, 10))
         return claim
 
     def decide(self, claim: Claim, status: ClaimStatus, reviewer: StaffUser, *, days_later: int = 2,
@@ -98,26 +92,28 @@ class _Builder:
         if status is ClaimStatus.NEEDS_DOCUMENTS:
             claim.status, claim.decision_reason = status, reason
             claim.documents_requested = ["invoice"]
-            add_event(claim, "needs_documents", reviewer, f"需要补充材料：医疗费用发票；{reason}", at=when)
+            timeline.add_event(claim, "needs_documents", reviewer, timeline.NEEDS_DOCUMENTS,
+                               {"detail": f"医疗费用发票；{reason}"}, at=when)
             return
         if status is ClaimStatus.REJECTED:
             claim.status, claim.decision_reason = status, reason
             claim.decided_by_id, claim.decided_at = reviewer.id, when
-            add_event(claim, "rejected", reviewer, f"未予核准。原因：{reason}", at=when)
+            timeline.add_event(claim, "rejected", reviewer, timeline.REJECTED, {"reason": reason}, at=when)
             return
         claim.approved_fen = claim.calculated_fen
         if second is not None:
             claim.first_approver_id, claim.first_approved_at = reviewer.id, when
-            add_event(claim, "first_approval", reviewer, f"初审通过，金额{format_yuan(claim.approved_fen)}。"
-                      "超过10,000.00元，等待第二位审核员复核。", at=when)
+            timeline.add_event(claim, "first_approval", reviewer, timeline.FIRST_APPROVAL,
+                               {"amount": format_yuan(claim.approved_fen),
+                                "threshold": format_yuan(FOUR_EYES_THRESHOLD_FEN)}, at=when)
             if status is ClaimStatus.AWAITING_SECOND:
                 claim.status = status
                 return
             reviewer, when = second, when + timedelta(hours=3)
         claim.status = ClaimStatus.APPROVED
         claim.decided_by_id, claim.decided_at = reviewer.id, when
-        add_event(claim, "approved", reviewer, f"审核通过，核准金额{format_yuan(claim.approved_fen)}。将转入发放。",
-                  at=when)
+        timeline.add_event(claim, "approved", reviewer, timeline.APPROVED, {"amount": format_yuan(claim.approved_fen)},
+                           at=when)
 
 
 def _covered(today, *, renewal: bool | None = None, min_days: int = 60) -> list[Enrollment]:
@@ -180,16 +176,17 @@ def load(context) -> None:
         build.claim(cover, ClaimType.HOSPITAL, days_ago=3 + index,
                     diagnosis=("急性阑尾炎", "腰椎间盘突出症")[index % 2], **stay(8 + index, 5 + index, index))
     # Submitted with a flag: a document missing.
-    build.claim(others[10], ClaimType.HOSPITAL, days_ago=2, documents=False, diagnosis="2型糖尿病", **stay(6, 7, 1))
+    build.claim(others[10], ClaimType.HOSPITAL, days_ago=2, with_documents=False, diagnosis="2型糖尿病",
+                **stay(6, 7, 1))
     # Needing documents, and rejected.
     claim = build.claim(others[11], ClaimType.HOSPITAL, days_ago=9, diagnosis="冠心病", **stay(15, 9, 2))
     build.decide(claim, ClaimStatus.NEEDS_DOCUMENTS, reviewer, reason="发票照片不清晰，请重新拍摄上传。")
     claim = build.claim(others[12], ClaimType.HOSPITAL, days_ago=20, diagnosis="双眼皮整形术后", **stay(25, 3, 3))
     build.decide(claim, ClaimStatus.REJECTED, reviewer, reason="美容、整形不属于互助保障范围（免责条款第5条）。")
     # Drafts: one the member started, one 虞建国 has begun.
-    build.claim(others[13], ClaimType.HOSPITAL, days_ago=1, documents=False, status=ClaimStatus.DRAFT,
+    build.claim(others[13], ClaimType.HOSPITAL, days_ago=1, with_documents=False, status=ClaimStatus.DRAFT,
                 diagnosis="肺炎", **stay(4, 6, 0))
-    build.claim(yu, ClaimType.ACCIDENT, days_ago=0, documents=False, status=ClaimStatus.DRAFT,
+    build.claim(yu, ClaimType.ACCIDENT, days_ago=0, with_documents=False, status=ClaimStatus.DRAFT,
                 accident_date=today - timedelta(days=2), accident_description="配送途中被车门撞到左臂")
     context.notes.append(f"理赔: {build.count}件演示申请（各状态），一个已付款的发放批次；"
                          f"第二位审核员 reviewer2 / {DEMO_PASSWORD}")
@@ -203,7 +200,7 @@ def _paid_batch(claims: list[Claim], reviewer: StaffUser, second: StaffUser, tod
         claim.status = ClaimStatus.PAYOUT_PENDING
         db.session.add(PayoutItem(batch=batch, claim_id=claim.id, amount_fen=claim.approved_fen,
                                   payee_name=claim.payee_name, bank_name=claim.bank_name, bank_card=claim.bank_card))
-        add_event(claim, "batched", reviewer, "已列入发放批次，等待银行转账。", at=created)
+        timeline.add_event(claim, "batched", reviewer, timeline.BATCHED, at=created)
     db.session.flush()
     paid_at = created + timedelta(days=2)
     batch.claim_count, batch.total_fen = len(claims), sum(claim.approved_fen for claim in claims)
@@ -212,5 +209,5 @@ def _paid_batch(claims: list[Claim], reviewer: StaffUser, second: StaffUser, tod
     batch.paid_at, batch.paid_by_id = paid_at, second.id
     for claim in claims:
         claim.status, claim.paid_at = ClaimStatus.PAID, paid_at
-        add_event(claim, "paid", second,
-                  f"已转账{format_yuan(claim.approved_fen)}至尾号{claim.bank_card_last4}的银行卡。", at=paid_at)
+        timeline.add_event(claim, "paid", second, timeline.PAID,
+                           {"amount": format_yuan(claim.approved_fen), "last4": claim.bank_card_last4}, at=paid_at)

@@ -516,6 +516,10 @@ def sample_for_full_review(claim_ids: Sequence[int], rng: random.Random,
     return set(rng.sample(sorted(claim_ids), count))
 
 
+# The columns of a hospital-discharge list as the medical-insurance side sends it, in order.
+DISCHARGE_LIST_HEADERS = ("身份证号", "入院日期", "出院日期", "医院", "诊断")
+
+
 class DischargeOutcome(StrEnum):
     """What importing one line of a discharge list did (kept per line on the import, not a status)."""
 

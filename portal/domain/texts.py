@@ -52,6 +52,18 @@ TEXT_TEMPLATES |= _templates(
 
 # --- claims and review -------------------------------------------------------------------------
 TEXT_TEMPLATES |= _templates(
+    TextTemplate("claim_documents", N_("理赔需补充材料"),
+                 N_("您的理赔申请%(reference)s需要补充材料：%(detail)s。请登录平台“我的理赔”上传后重新提交。")),
+    TextTemplate("claim_rejected", N_("理赔未予核准"),
+                 N_("您的理赔申请%(reference)s未予核准，原因：%(reason)s。如有疑问请联系所在工会。")),
+    TextTemplate("claim_approved", N_("理赔已核准"),
+                 N_("您的理赔申请%(reference)s已核准，金额%(amount)s，将转账至尾号%(last4)s的银行卡。")),
+    TextTemplate("claim_paid", N_("理赔款已转账"),
+                 N_("您的理赔申请%(reference)s的互助保障金%(amount)s已转账至尾号%(last4)s的银行卡，请注意查收。")),
+    # From a hospital-discharge list: the member may not know they can claim (应赔尽赔).
+    TextTemplate("claim_invitation", N_("出院理赔邀请"),
+                 N_("%(name)s您好：您于%(admitted)s至%(discharged)s在%(hospital)s住院，可申请职工互助保障金。"
+                    "我们已为您预填理赔申请（%(reference)s），请登录平台“我的理赔”补充材料后提交。")),
 )
 
 # --- jobs (work-study) -------------------------------------------------------------------------

@@ -109,7 +109,9 @@ def savepoint() -> Iterator[None]:
         yield
         session.flush()
     except BaseException as error:
-        if nested.is_active:
+        # A failed flush leaves the savepoint deactivated rather than rolled back (the session
+        # refuses any further work until it is): roll it back in that case too.
+        if nested.is_active or session.get_nested_transaction() is nested:
             nested.rollback()
         # What the failed block registered belongs to it: its follow-ups never run, its undo does.
         del session.info.setdefault(_AFTER_COMMIT, [])[commit_mark:]

@@ -12,7 +12,7 @@ from portal import clock
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models.claims import Claim, ClaimEvent
-from portal.services import claims as claims_service
+from portal.services.claims import filing
 from tests.factories import create_enrollment, create_member, create_plan, create_staff, create_union
 
 CARD = "6222021234567890128"
@@ -34,13 +34,13 @@ def assert_no_sideways_scroll(page):
 
 def slow_down(monkeypatch, function, seconds):
     """A loaded server: ``function`` takes ``seconds`` longer, so a second request can overtake it."""
-    real = getattr(claims_service, function)
+    real = getattr(filing, function)
 
     def slow(*args, **kwargs):
         time.sleep(seconds)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(claims_service, function, slow)
+    monkeypatch.setattr(filing, function, slow)
 
 
 def test_member_files_a_hospital_claim_on_a_phone_and_sees_it_approved(phone, new_page, sign_in, tmp_path,

@@ -14,7 +14,8 @@ from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import AuditEvent
 from portal.models.claims import Claim
-from portal.services import claims as claims_service
+from portal.services.claims import documents, filing, queries
+from portal.services.unit_of_work import transaction
 from tests.factories import (
     CLAIM_NOON,
     HOSPITAL_FACTS,
@@ -24,6 +25,7 @@ from tests.factories import (
     create_union,
     file_claim,
     jpeg_bytes,
+    png_bytes,
 )
 
 NOON = CLAIM_NOON
@@ -41,13 +43,44 @@ def test_member_files_a_complete_hospital_claim_that_passes_the_checks():
 
 def test_a_double_click_on_start_gives_one_draft_and_on_submit_one_submission():
     member = covered_member()
-    first = claims_service.start_claim(member, "hospital", request_key="same-form")
-    again = claims_service.start_claim(member, "hospital", request_key="same-form")
+    first = filing.start_claim(member, "hospital", request_key="same-form")
+    again = filing.start_claim(member, "hospital", request_key="same-form")
     assert first.id == again.id
     claim = file_claim(member)
-    answer = claims_service.submit_claim(member, claim.id, now=NOON)
+    answer = filing.submit_claim(member, claim.id, now=NOON)
     assert answer.already_submitted
     assert sum(event.kind == "submitted" for event in claim.events) == 1
+
+
+def test_a_double_click_that_races_to_the_database_still_gives_one_draft(monkeypatch):
+    """The other click committed between this one's look-up and its insert: the unique request key
+    refuses the second draft in a savepoint, and the winner is returned."""
+    member = covered_member()
+    first = filing.start_claim(member, "hospital", request_key="raced")
+    look_up, calls = filing._draft_of_form, []
+
+    def not_committed_yet(actor, key):  # the first look-up of this click ran before the other committed
+        calls.append(key)
+        return None if len(calls) == 1 else look_up(actor, key)
+
+    monkeypatch.setattr(filing, "_draft_of_form", not_committed_yet)
+    again = filing.start_claim(member, "hospital", request_key="raced")
+    assert again.id == first.id
+    assert db.session.query(Claim).filter_by(member_id=member.id).count() == 1
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "claim.start")).all() == [
+        "claim.start"]
+
+
+def test_a_submission_refused_for_a_missing_field_keeps_what_was_typed():
+    member = covered_member()
+    claim = filing.start_claim(member, "hospital", request_key="typed")
+    result = filing.save_and_submit(member, claim.id, {**HOSPITAL_FACTS, "hospital": "江南大学附属医院"},
+                                    version=claim.version_id, now=NOON)
+    assert isinstance(result.refused, InvalidInput) and "银行卡" in result.refused.message
+    db.session.expire_all()
+    saved = db.session.get(Claim, claim.id)
+    assert saved.status == ClaimStatus.DRAFT and saved.hospital == "江南大学附属医院"
+    assert [event.kind for event in saved.events] == ["created"]
 
 
 def test_missing_documents_are_named_and_the_draft_is_kept():
@@ -56,15 +89,15 @@ def test_missing_documents_are_named_and_the_draft_is_kept():
     assert claim.status == ClaimStatus.DRAFT
     flags = {flag["code"]: flag["message"] for flag in claim.flags}
     assert "出院小结" in flags["missing_documents"] and "医疗费用发票" in flags["missing_documents"]
-    claims_service.submit_claim(member, claim.id, now=NOON)  # may be submitted; the reviewer sees the flag
+    filing.submit_claim(member, claim.id, now=NOON)  # may be submitted; the reviewer sees the flag
     assert claim.status == ClaimStatus.SUBMITTED and claim.is_flagged
 
 
 def test_incomplete_claim_cannot_be_submitted_and_says_what_is_missing():
     member = covered_member()
-    claim = claims_service.start_claim(member, "accident", request_key="acc")
+    claim = filing.start_claim(member, "accident", request_key="acc")
     with pytest.raises(InvalidInput, match="请填写事故日期") as error:
-        claims_service.submit_claim(member, claim.id, now=NOON)
+        filing.submit_claim(member, claim.id, now=NOON)
     assert "银行卡" in error.value.message
     assert db.session.get(Claim, claim.id).status == ClaimStatus.DRAFT
 
@@ -109,8 +142,8 @@ def test_officer_files_for_a_member_of_its_union_only():
     claim = file_claim(officer, mine)
     assert claim.member_id == mine.id and claim.filed_by_type == "staff"
     with pytest.raises(PermissionDenied):
-        claims_service.start_claim(officer, "hospital", request_key="x", id_number=theirs.id_number)
-    rows, total = claims_service.union_claims(officer)
+        filing.start_claim(officer, "hospital", request_key="x", id_number=theirs.id_number)
+    rows, total = queries.union_claims(officer)
     assert total == 1 and rows[0].id == claim.id
 
 
@@ -118,11 +151,11 @@ def test_a_member_cannot_see_or_edit_someone_elses_claim():
     owner, stranger = covered_member(), covered_member()
     claim = file_claim(owner, submit=False)
     with pytest.raises(NotFound):
-        claims_service.load_claim(stranger, claim.id)
+        queries.load_claim(stranger, claim.id)
     with pytest.raises(NotFound):
-        claims_service.save_claim(stranger, claim.id, {"hospital": "x"})
+        filing.save_claim(stranger, claim.id, {"hospital": "x"})
     with pytest.raises(NotFound):
-        claims_service.open_document(stranger, claim.documents[0].id)
+        documents.open_document(stranger, claim.documents[0].id)
 
 
 def test_a_claim_is_always_judged_against_the_claimants_own_cover():
@@ -140,8 +173,8 @@ def test_officer_of_another_union_cannot_open_documents_but_a_reviewer_can_and_i
     reviewer = create_staff("rev", Role.REVIEWER)
     document = claim.documents[0]
     with pytest.raises(PermissionDenied):
-        claims_service.open_document(outsider, document.id)
-    opened, path = claims_service.open_document(reviewer, document.id)
+        documents.open_document(outsider, document.id)
+    opened, path = documents.open_document(reviewer, document.id)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "claim.document_view",
                                                       AuditEvent.actor_id == reviewer.id)) is not None
@@ -149,10 +182,10 @@ def test_officer_of_another_union_cannot_open_documents_but_a_reviewer_can_and_i
 
 def test_photos_lose_their_exif_and_gps_and_are_stored_outside_static_under_random_names(app):
     member = covered_member()
-    claim = claims_service.start_claim(member, "hospital", request_key="photo")
-    document = claims_service.upload_document(member, claim.id, kind="invoice", filename="../../etc/发票.jpg",
+    claim = filing.start_claim(member, "hospital", request_key="photo")
+    document = documents.upload_document(member, claim.id, kind="invoice", filename="../../etc/发票.jpg",
                                               data=jpeg_bytes())
-    _, path = claims_service.open_document(member, document.id)
+    _, path = documents.open_document(member, document.id)
     with Image.open(path) as stored:
         assert stored.format == "JPEG"
         assert not stored.getexif() and not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
@@ -169,22 +202,46 @@ def test_photos_lose_their_exif_and_gps_and_are_stored_outside_static_under_rand
 ])
 def test_forged_uploads_are_refused_with_a_clear_message(data, message):
     member = covered_member()
-    claim = claims_service.start_claim(member, "hospital", request_key="forged")
+    claim = filing.start_claim(member, "hospital", request_key="forged")
     with pytest.raises(InvalidInput, match=message):
-        claims_service.upload_document(member, claim.id, kind="invoice", filename="photo.jpg", data=data)
+        documents.upload_document(member, claim.id, kind="invoice", filename="photo.jpg", data=data)
     assert claim.documents == []
+
+
+def test_a_document_written_by_an_action_that_is_then_undone_leaves_no_file(app):
+    member = covered_member()
+    claim = filing.start_claim(member, "hospital", request_key="undone")
+    with pytest.raises(InvalidInput), transaction():
+        document = documents.upload_document(member, claim.id, kind="invoice", filename="发票.png",
+                                             data=png_bytes())
+        path = documents.document_path(document)
+        assert path.is_file()
+        raise InvalidInput("整批撤销")
+    assert not path.exists()
+    assert db.session.get(Claim, claim.id).documents == []
+
+
+def test_a_removed_document_loses_its_file_once_the_removal_is_committed():
+    member = covered_member()
+    claim = file_claim(member, submit=False)
+    document = claim.documents[0]
+    path = documents.document_path(document)
+    assert path.is_file()
+    documents.remove_document(member, document.id)
+    assert not path.exists()
+    assert "missing_documents" in db.session.get(Claim, claim.id).flag_codes
 
 
 def test_oversized_uploads_are_refused_with_the_limit(app):
     member = covered_member()
-    claim = claims_service.start_claim(member, "hospital", request_key="big")
+    claim = filing.start_claim(member, "hospital", request_key="big")
     too_big = b"%PDF-1.7\n" + b"0" * app.config["UPLOAD_MAX_BYTES"] + b"\n%%EOF"
     with pytest.raises(InvalidInput, match="超过了10MB的限制"):
-        claims_service.upload_document(member, claim.id, kind="invoice", filename="scan.pdf", data=too_big)
+        documents.upload_document(member, claim.id, kind="invoice", filename="scan.pdf", data=too_big)
 
 
 def test_submitted_claims_can_no_longer_be_edited_by_the_claimant():
     member = covered_member()
     claim = file_claim(member)
     with pytest.raises(Conflict, match="不能再修改"):
-        claims_service.save_claim(member, claim.id, {"hospital": "别的医院"})
+        filing.save_claim(member, claim.id, {"hospital": "别的医院"})

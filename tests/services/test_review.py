@@ -13,16 +13,15 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.domain.claims import ClaimStatus
+from portal.domain.claims import ClaimStatus, sample_for_full_review
 from portal.domain.errors import Conflict, InvalidInput, PermissionDenied
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
 from portal.models import AuditEvent, SmsMessage, SmsStatus
 from portal.models.claims import Claim, PayoutItem
-from portal.services import claims as claims_service
-from portal.services import discharges, payouts, review
-from portal.services.review import QueueFilters
+from portal.services.claims import documents, filing, timeline
+from portal.services.review import decisions, discharges, payouts, queries
 from tests.factories import (
     CLAIM_NOON,
     approved_claims,
@@ -56,7 +55,7 @@ def texts(member, kind):
 def test_reviewer_approves_and_the_member_is_texted(reviewers):
     member = covered_member()
     claim = file_claim(member)
-    review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, now=NOON)
+    decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, now=NOON)
     assert claim.status == ClaimStatus.APPROVED and claim.approved_fen == 80_000
     [text] = texts(member, "claim_approved")
     assert "800.00元" in text.body and "0128" in text.body and text.status == SmsStatus.SENT
@@ -67,8 +66,8 @@ def test_rejection_needs_a_reason_the_member_reads(reviewers):
     member = covered_member()
     claim = file_claim(member)
     with pytest.raises(InvalidInput, match="原因"):
-        review.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, now=NOON)
-    review.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason="美容手术不在保障范围",
+        decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, now=NOON)
+    decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason="美容手术不在保障范围",
                         now=NOON)
     assert claim.status == ClaimStatus.REJECTED
     assert "美容手术不在保障范围" in claim.events[-1].message and texts(member, "claim_rejected")
@@ -78,24 +77,24 @@ def test_more_documents_needed_then_resubmitted(reviewers):
     member = covered_member()
     claim = file_claim(member)
     with pytest.raises(InvalidInput, match="列出的材料类型"):
-        review.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
+        decisions.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
                             documents=["anything.exe"], now=NOON)
-    review.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
+    decisions.decide_claim(reviewers[0], claim.id, "request_documents", version=claim.version_id,
                         documents=["pathology_report"], reason="请补充病理报告原件照片", now=NOON)
     assert claim.status == ClaimStatus.NEEDS_DOCUMENTS
     assert "病理报告" in texts(member, "claim_documents")[0].body
     assert "missing_documents" in claim.flag_codes and "病理报告" in str(claim.flags)
-    claims_service.upload_document(member, claim.id, kind="pathology_report", filename="p.png",
+    documents.upload_document(member, claim.id, kind="pathology_report", filename="p.png",
                                    data=png_bytes((1, 2, 3)))
-    claims_service.submit_claim(member, claim.id, now=NOON)
+    filing.submit_claim(member, claim.id, now=NOON)
     assert claim.status == ClaimStatus.SUBMITTED and claim.flags == []
 
 
 def test_adjusting_the_amount_needs_a_reason(reviewers):
     claim = file_claim(covered_member())
     with pytest.raises(InvalidInput, match="调整原因"):
-        review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, amount_fen=70_000)
-    review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, amount_fen=70_000,
+        decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, amount_fen=70_000)
+    decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, amount_fen=70_000,
                         reason="发票显示实际住院10天", now=NOON)
     assert claim.approved_fen == 70_000 and claim.adjustment_reason == "发票显示实际住院10天"
 
@@ -105,11 +104,11 @@ def test_above_10000_yuan_a_second_reviewer_must_approve(reviewers):
     member = covered_member()
     claim = file_claim(member, claim_type="critical_illness", facts=CRITICAL_38_DAYS)
     assert claim.calculated_fen == 1_210_000
-    review.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
+    decisions.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
     assert claim.status == ClaimStatus.AWAITING_SECOND and not texts(member, "claim_approved")
     with pytest.raises(PermissionDenied, match="另一位审核员"):
-        review.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
-    review.decide_claim(second, claim.id, "approve", version=claim.version_id, now=NOON)
+        decisions.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
+    decisions.decide_claim(second, claim.id, "approve", version=claim.version_id, now=NOON)
     assert claim.status == ClaimStatus.APPROVED and claim.approved_fen == 1_210_000
     assert "12,100.00元" in texts(member, "claim_approved")[0].body
 
@@ -119,15 +118,15 @@ def test_union_officers_cannot_decide_claims():
     officer = create_staff("o", Role.UNION_OFFICER, union=union)
     claim = file_claim(covered_member(union))
     with pytest.raises(PermissionDenied):
-        review.decide_claim(officer, claim.id, "approve", version=claim.version_id)
+        decisions.decide_claim(officer, claim.id, "approve", version=claim.version_id)
 
 
 def test_a_decision_on_a_stale_page_is_refused(reviewers):
     claim = file_claim(covered_member())
     seen = claim.version_id
-    review.decide_claim(reviewers[0], claim.id, "approve", version=seen, now=NOON)
+    decisions.decide_claim(reviewers[0], claim.id, "approve", version=seen, now=NOON)
     with pytest.raises(Conflict, match="已被他人处理"):
-        review.decide_claim(reviewers[1], claim.id, "reject", version=seen, reason="重复", now=NOON)
+        decisions.decide_claim(reviewers[1], claim.id, "reject", version=seen, reason="重复", now=NOON)
     assert db.session.get(Claim, claim.id).status == ClaimStatus.APPROVED
 
 
@@ -143,9 +142,9 @@ def test_two_sessions_acting_on_one_claim_one_wins_the_other_is_told(app, review
         stale = db.session.get(Claim, claim_id)
         seen = stale.version_id
         with app.app_context():  # … reviewer 1 decides in another session and commits
-            review.decide_claim(db.session.get(StaffUser, first_id), claim_id, "approve", version=seen, now=NOON)
+            decisions.decide_claim(db.session.get(StaffUser, first_id), claim_id, "approve", version=seen, now=NOON)
         with pytest.raises(Conflict, match="已被他人处理"):
-            review.decide_claim(stale_reviewer, claim_id, "reject", version=seen, reason="重复申请", now=NOON)
+            decisions.decide_claim(stale_reviewer, claim_id, "reject", version=seen, reason="重复申请", now=NOON)
     assert db.session.get(Claim, claim_id).status == ClaimStatus.APPROVED
 
 
@@ -165,7 +164,7 @@ def test_two_reviewers_at_the_same_moment_exactly_one_wins(app, reviewers):
             db.session.get(Claim, claim_id)  # both read before either writes
             barrier.wait()
             try:
-                review.decide_claim(actor, claim_id, decision, version=version, reason="不符合条件", now=NOON)
+                decisions.decide_claim(actor, claim_id, decision, version=version, reason="不符合条件", now=NOON)
                 outcomes.append("won")
             except Conflict:
                 outcomes.append("told")
@@ -186,13 +185,13 @@ def test_bulk_approval_takes_unflagged_claims_and_holds_a_seeded_5_percent(revie
     claims = [file_claim(covered_member(union)) for _ in range(21)]
     flagged = file_claim(covered_member(union), documents=False)
     ids = [claim.id for claim in claims] + [flagged.id]
-    result = review.bulk_approve(reviewers[0], ids, rng=random.Random(42), now=NOON)
+    result = decisions.bulk_approve(reviewers[0], ids, rng=random.Random(42), now=NOON)
     assert len(result.held_for_review) == 2  # ceil(21 × 5%)
     assert result.held_for_review == sorted(random.Random(42).sample(sorted(c.id for c in claims), 2))
     assert len(result.approved) == 19 and result.skipped == [flagged.id]
     held = db.session.get(Claim, result.held_for_review[0])
     assert held.status == ClaimStatus.IN_REVIEW and held.sample_hold
-    again = review.bulk_approve(reviewers[0], ids, rng=random.Random(1), now=NOON)
+    again = decisions.bulk_approve(reviewers[0], ids, rng=random.Random(1), now=NOON)
     assert again.approved == [] and again.held_for_review == []  # sampled ones need a full review
     assert db.session.get(Claim, flagged.id).status == ClaimStatus.SUBMITTED
 
@@ -200,8 +199,29 @@ def test_bulk_approval_takes_unflagged_claims_and_holds_a_seeded_5_percent(revie
 def test_bulk_approval_above_10000_still_needs_a_second_reviewer(reviewers):
     claims = [file_claim(covered_member(), claim_type="critical_illness", facts=CRITICAL_38_DAYS)
               for _ in range(3)]
-    result = review.bulk_approve(reviewers[0], [c.id for c in claims], rng=random.Random(3), now=NOON)
+    result = decisions.bulk_approve(reviewers[0], [c.id for c in claims], rng=random.Random(3), now=NOON)
     assert len(result.awaiting_second) == 2 and result.approved == []
+
+
+def test_a_claim_failing_in_a_bulk_approval_is_skipped_and_the_others_keep_their_approval(reviewers, monkeypatch):
+    claims = [file_claim(covered_member()) for _ in range(3)]
+    ids = [claim.id for claim in claims]
+    held = sample_for_full_review(ids, random.Random(5))
+    unlucky = next(claim_id for claim_id in ids if claim_id not in held)
+    tell = timeline.text_claimant
+
+    def fail_for_one(claim, kind, params, **kwargs):  # as if another reviewer had just acted on it
+        if claim.id == unlucky:
+            raise Conflict("该申请刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。", code="stale")
+        return tell(claim, kind, params, **kwargs)
+
+    monkeypatch.setattr(timeline, "text_claimant", fail_for_one)
+    result = decisions.bulk_approve(reviewers[0], ids, rng=random.Random(5), now=NOON)
+    assert result.skipped == [unlucky] and result.held_for_review == sorted(held) and len(result.approved) == 1
+    db.session.expire_all()
+    statuses = {claim_id: db.session.get(Claim, claim_id).status for claim_id in ids}
+    assert statuses[unlucky] == ClaimStatus.SUBMITTED and statuses[result.approved[0]] == ClaimStatus.APPROVED
+    assert "approved" not in [event.kind for event in db.session.get(Claim, unlucky).events]
 
 
 def test_queue_filters_by_status_flag_union_and_age(reviewers):
@@ -211,13 +231,13 @@ def test_queue_filters_by_status_flag_union_and_age(reviewers):
     flagged = file_claim(covered_member(), documents=False)
     reviewer = reviewers[0]
     now = NOON + timedelta(hours=1)
-    ids = lambda filters: [c.id for c in review.review_queue(reviewer, filters, now=now)[0]]  # noqa: E731
-    assert ids(QueueFilters()) == [old.id, flagged.id]
-    assert ids(QueueFilters(flag="missing_documents")) == [flagged.id]
-    assert ids(QueueFilters(flag="none")) == [old.id]
-    assert ids(QueueFilters(union_code=district.code)) == [old.id]
-    assert ids(QueueFilters(min_age_days=7)) == [old.id]
-    rows, total = review.review_queue(reviewer, QueueFilters(), page=2, per_page=1, now=now)
+    ids = lambda filters: [c.id for c in queries.review_queue(reviewer, filters, now=now)[0]]  # noqa: E731
+    assert ids(queries.QueueFilters()) == [old.id, flagged.id]
+    assert ids(queries.QueueFilters(flag="missing_documents")) == [flagged.id]
+    assert ids(queries.QueueFilters(flag="none")) == [old.id]
+    assert ids(queries.QueueFilters(union_code=district.code)) == [old.id]
+    assert ids(queries.QueueFilters(min_age_days=7)) == [old.id]
+    rows, total = queries.review_queue(reviewer, queries.QueueFilters(), page=2, per_page=1, now=now)
     assert total == 2 and [c.id for c in rows] == [flagged.id]
 
 
@@ -277,8 +297,17 @@ def test_discharge_list_creates_prefilled_drafts_and_invitations_for_covered_mem
     [invitation] = texts(covered, "claim_invitation")
     assert invitation.status == SmsStatus.SENT and draft.reference in invitation.body
     assert texts(no_consent, "claim_invitation") == []
-    _, statuses = discharges.get_import(reviewers[0], record.id)
+    _, statuses = queries.get_import(reviewers[0], record.id)
     assert statuses[invitation.id].status == SmsStatus.SENT
+
+
+def test_an_invitation_names_the_stay_and_the_prefilled_claim(reviewers):
+    member = covered_member(name="虞建国")
+    record = discharges.import_discharges(reviewers[0], discharge_list(discharge_row(member)), "a.xlsx", now=NOON)
+    reference = f"LP{record.results[0]['claim_id']:07d}"
+    [invitation] = texts(member, "claim_invitation")
+    assert invitation.body == ("虞建国您好：您于2026年6月1日至2026年6月7日在无锡市人民医院住院，可申请职工互助保障金。"
+                               f"我们已为您预填理赔申请（{reference}），请登录平台“我的理赔”补充材料后提交。")
 
 
 def test_invitations_in_quiet_hours_wait_until_8_in_the_morning(reviewers):
@@ -306,7 +335,7 @@ def test_the_same_stay_is_not_texted_again_within_7_days(reviewers):
 def test_decision_texts_in_the_evening_are_held_until_morning(reviewers):
     member = covered_member()
     claim = file_claim(member)
-    review.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id,
+    decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id,
                         now=datetime(2026, 7, 1, 22, 0, tzinfo=CHINA))
     [text] = texts(member, "claim_approved")
     assert text.status == SmsStatus.HELD

@@ -15,7 +15,7 @@ from portal.domain.money import fen_to_yuan, yuan_to_fen
 from portal.domain.plans import DEFAULT_CRITICAL_DISEASES
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.services import claims as claims_service
+from portal.services.claims import documents, filing, queries
 from portal.web import EmptyForm, flash_error, page_arg, render, roles_required
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
@@ -36,11 +36,11 @@ FACT_FIELDS = ("admission_date", "discharge_date", "hospital", "diagnosis", "dia
 def index():
     """Members: every claim of theirs. Officers: their union's claims, filtered and paged."""
     if current_user.role == Role.MEMBER:
-        return render("claims/index.html", claims=claims_service.member_claims(current_user))
+        return render("claims/index.html", claims=queries.member_claims(current_user))
     page = page_arg()
     status = request.args.get("status") or None
     query = (request.args.get("q") or "").strip() or None
-    claims, total = claims_service.union_claims(current_user, status=status, query=query, page=page)
+    claims, total = queries.union_claims(current_user, status=status, query=query, page=page)
     return render("claims/union.html", fragment="claims/_union_table.html", claims=claims, total=total, page=page,
                   per_page=50, status_filter=status or "", q=query or "", statuses=CLAIM_STATUS_LABELS)
 
@@ -54,7 +54,7 @@ def new():
         form.request_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
         try:
-            claim = claims_service.start_claim(current_user, form.claim_type.data, request_key=form.request_key.data,
+            claim = filing.start_claim(current_user, form.claim_type.data, request_key=form.request_key.data,
                                                id_number=form.id_number.data)
         except DomainError as error:
             getattr(form, error.field or "claim_type").errors.append(_(error.message))
@@ -82,7 +82,7 @@ def _form_data(form: ClaimForm) -> dict:
 @claimants_required
 def edit(claim_id: int):
     """Fill in the claim; save as a draft at any time, submit when complete."""
-    claim = claims_service.load_claim(current_user, claim_id)
+    claim = queries.load_claim(current_user, claim_id)
     if claim.status not in EDITABLE_BY_CLAIMANT:
         return _already_submitted(claim_id, said=request.method == "POST")
     form = ClaimForm(obj=claim if request.method == "GET" else None)
@@ -94,16 +94,16 @@ def edit(claim_id: int):
         form.bank_card.data = ""
     elif form.validate_on_submit():
         try:
-            claims_service.save_claim(current_user, claim.id, _form_data(form), version=form.version.data,
+            filing.save_claim(current_user, claim.id, _form_data(form), version=form.version.data,
                                       bank_card=form.bank_card.data, claim_type=form.claim_type.data)
             if request.form.get("action") == "submit":
-                result = claims_service.submit_claim(current_user, claim.id)
+                result = filing.submit_claim(current_user, claim.id)
                 flash(_("该申请已经提交过了。") if result.already_submitted
                       else _("申请已提交，审核结果会以短信通知。"), "success")
                 return redirect(url_for("claims.detail", claim_id=claim.id))
         except DomainError as error:
             db.session.rollback()
-            if claims_service.load_claim(current_user, claim_id).status not in EDITABLE_BY_CLAIMANT:
+            if queries.load_claim(current_user, claim_id).status not in EDITABLE_BY_CLAIMANT:
                 return _already_submitted(claim_id, said=True)  # a second tap lost the race to the first
             _show_error(form, error)
         else:
@@ -111,11 +111,11 @@ def edit(claim_id: int):
             return redirect(url_for("claims.edit", claim_id=claim.id))
     else:
         flash(_("请按提示修改后再保存。"), "error")
-    claim = claims_service.load_claim(current_user, claim_id)
-    documents = DocumentForm()
-    documents.kind.choices = claims_service.document_choices(claim)
-    return render("claims/edit.html", claim=claim, form=form, document_form=documents,
-                  missing=claims_service.missing_document_kinds(claim), button=EmptyForm())
+    claim = queries.load_claim(current_user, claim_id)
+    upload = DocumentForm()
+    upload.kind.choices = queries.document_choices(claim)
+    return render("claims/edit.html", claim=claim, form=form, document_form=upload,
+                  missing=queries.missing_document_kinds(claim), button=EmptyForm())
 
 
 def _already_submitted(claim_id: int, *, said: bool):
@@ -141,13 +141,13 @@ def _diseases(claim) -> list[str]:
 @claimants_required
 def upload(claim_id: int):
     """Add one document; a refused file is explained and the draft stays as it was."""
-    claim = claims_service.load_claim(current_user, claim_id)
+    claim = queries.load_claim(current_user, claim_id)
     form = DocumentForm()
-    form.kind.choices = claims_service.document_choices(claim)
+    form.kind.choices = queries.document_choices(claim)
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            claims_service.upload_document(current_user, claim.id, kind=form.kind.data,
+            documents.upload_document(current_user, claim.id, kind=form.kind.data,
                                            filename=upload.filename, data=upload.read())
         except DomainError as error:
             flash_error(error)
@@ -167,7 +167,7 @@ def delete_document(document_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        claim = claims_service.remove_document(current_user, document_id)
+        claim = documents.remove_document(current_user, document_id)
     except DomainError as error:
         flash_error(error)
         return redirect(request.referrer or url_for("claims.index"))
@@ -179,7 +179,7 @@ def delete_document(document_id: int):
 @viewers_required
 def document(document_id: int):
     """One document, to the member, their union officer or a reviewer; each view is audited."""
-    document, path = claims_service.open_document(current_user, document_id)
+    document, path = documents.open_document(current_user, document_id)
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype=document.content_type, download_name=document.original_name,
@@ -194,8 +194,8 @@ def document(document_id: int):
 @viewers_required
 def detail(claim_id: int):
     """The claim with its breakdown, what is missing and the timeline of each step."""
-    claim = claims_service.load_claim(current_user, claim_id)
+    claim = queries.load_claim(current_user, claim_id)
     if current_user.role in (Role.REVIEWER, Role.ADMIN):
         return redirect(url_for("review.claim", claim_id=claim.id))
-    return render("claims/detail.html", claim=claim, timeline=claims_service.member_timeline(claim, current_user),
-                  missing=claims_service.missing_document_kinds(claim))
+    return render("claims/detail.html", claim=claim, timeline=queries.member_timeline(claim, current_user),
+                  missing=queries.missing_document_kinds(claim))

@@ -7,15 +7,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.review.forms import DecisionForm, DischargeListForm, PaidForm
-from portal.domain.claims import CLAIM_STATUS_LABELS, DOCUMENT_LABELS, FLAG_LABELS
+from portal.domain.claims import CLAIM_STATUS_LABELS, DISCHARGE_OUTCOME_LABELS, DOCUMENT_LABELS, FLAG_LABELS
 from portal.domain.errors import DomainError
 from portal.domain.money import yuan_to_fen
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.integrations.spreadsheets import xlsx_download
-from portal.services import claims as claims_service
-from portal.services import discharges, payouts, review
-from portal.services.review import QueueFilters
+from portal.services.claims import queries as claim_queries
+from portal.services.review import decisions, discharges, payouts, queries
+from portal.services.review.queries import QueueFilters
 from portal.web import MAX_ID, EmptyForm, flash_error, page_arg, render, roles_required
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -41,9 +41,9 @@ def queue():
     """The review queue, oldest first, with filters (status, flag, union, age) and paging."""
     page = page_arg()
     filters = _filters()
-    claims, total = review.review_queue(current_user, filters, page=page)
+    claims, total = queries.review_queue(current_user, filters, page=page)
     return render("review/queue.html", fragment="review/_queue_table.html", claims=claims, total=total, page=page,
-                  per_page=50, filters=filters, counts=review.queue_counts(current_user), bulk=EmptyForm(),
+                  per_page=50, filters=filters, counts=queries.queue_counts(current_user), bulk=EmptyForm(),
                   age=request.args.get("age", ""))
 
 
@@ -51,7 +51,7 @@ def queue():
 @federation_staff
 def claim(claim_id: int):
     """One claim with everything a decision needs, and the decision form."""
-    claim = claims_service.load_claim(current_user, claim_id)
+    claim = claim_queries.load_claim(current_user, claim_id)
     form = DecisionForm(version=claim.version_id)
     form.documents.choices = list(DOCUMENT_LABELS.items())
     return _claim_page(claim, form)
@@ -59,29 +59,29 @@ def claim(claim_id: int):
 
 def _claim_page(claim, form, status=200):
     return render("review/claim.html", status=status, claim=claim, form=form,
-                  timeline=claims_service.member_timeline(claim, current_user),
-                  missing=claims_service.missing_document_kinds(claim))
+                  timeline=claim_queries.member_timeline(claim, current_user),
+                  missing=claim_queries.missing_document_kinds(claim))
 
 
 @bp.post("/claims/<int:claim_id>")
 @roles_required(Role.REVIEWER)
 def decide(claim_id: int):
     """Start the review, approve, reject or ask for documents; a stale page is told, not obeyed."""
-    claim = claims_service.load_claim(current_user, claim_id)
+    claim = claim_queries.load_claim(current_user, claim_id)
     form = DecisionForm()
     form.documents.choices = list(DOCUMENT_LABELS.items())
     if not form.validate_on_submit():
         return _claim_page(claim, form, status=400)
     try:
         amount = yuan_to_fen(form.amount.data) if (form.amount.data or "").strip() else None
-        review.decide_claim(current_user, claim.id, form.decision.data, version=form.version.data,
+        decisions.decide_claim(current_user, claim.id, form.decision.data, version=form.version.data,
                             amount_fen=amount, reason=form.reason.data, documents=form.documents.data)
     except DomainError as error:
         db.session.rollback()
         flash_error(error)
         if error.code in ("stale", "claim_state"):
             return redirect(url_for("review.claim", claim_id=claim_id))
-        claim = claims_service.load_claim(current_user, claim_id)
+        claim = claim_queries.load_claim(current_user, claim_id)
         return _claim_page(claim, form, status=422)
     flash(_("已处理：%(reference)s 现为“%(status)s”。", reference=claim.reference, status=_(claim.status_label)),
           "success")
@@ -101,7 +101,7 @@ def bulk():
         flash(_("请先勾选要批量核准的申请。"), "error")
         return redirect(request.referrer or url_for("review.queue"))
     try:
-        result = review.bulk_approve(current_user, ids)
+        result = decisions.bulk_approve(current_user, ids)
     except DomainError as error:
         flash_error(error)
     else:
@@ -126,15 +126,15 @@ def payout_list():
             flash(_("已生成发放批次%(reference)s：%(count)s笔。", reference=batch.reference, count=batch.claim_count),
                   "success")
             return redirect(url_for("review.batch", batch_id=batch.id))
-    return render("review/payouts.html", form=form, waiting=payouts.approved_waiting(current_user),
-                  batches=payouts.list_batches(current_user))
+    return render("review/payouts.html", form=form, waiting=queries.approved_waiting(current_user),
+                  batches=queries.list_batches(current_user))
 
 
 @bp.get("/payouts/<int:batch_id>")
 @federation_staff
 def batch(batch_id: int):
     """A batch: its claims (cards masked), the export and the "paid" form."""
-    batch = payouts.get_batch(current_user, batch_id)
+    batch = queries.get_batch(current_user, batch_id)
     return render("review/batch.html", batch=batch, export_form=EmptyForm(),
                   paid_form=PaidForm(version=batch.version_id))
 
@@ -184,19 +184,19 @@ def discharge_lists():
             flash(_("已导入%(rows)s行：新建草稿%(drafts)s件，短信%(texts)s条。", rows=record.row_count,
                     drafts=record.drafts_created, texts=record.texts_queued), "success")
             return redirect(url_for("review.discharge_import", import_id=record.id))
-    return render("review/discharges.html", form=form, imports=discharges.list_imports(current_user))
+    return render("review/discharges.html", form=form, imports=queries.list_imports(current_user))
 
 
 @bp.get("/discharges/<int:import_id>")
 @federation_staff
 def discharge_import(import_id: int):
     """What one import did, row by row, with each text's delivery status."""
-    record, texts = discharges.get_import(current_user, import_id)
-    return render("review/discharge_import.html", record=record, texts=texts, outcomes=discharges.OUTCOME_LABELS)
+    record, texts = queries.get_import(current_user, import_id)
+    return render("review/discharge_import.html", record=record, texts=texts, outcomes=DISCHARGE_OUTCOME_LABELS)
 
 
 @bp.get("/discharges/sample.xlsx")
 @federation_staff
 def discharge_sample():
     """A discharge list built from current covered members, to try the import with."""
-    return xlsx_download("出院名单示例.xlsx", discharges.sample_discharge_list(current_user))
+    return xlsx_download("出院名单示例.xlsx", queries.sample_discharge_list(current_user))

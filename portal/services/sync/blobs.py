@@ -21,7 +21,7 @@ from portal.domain.errors import Conflict, InvalidInput
 from portal.domain.sync import SHA256_RE
 from portal.extensions import db
 from portal.models import Kiosk, SyncBlob
-from portal.services import claims as claim_service
+from portal.services.claims import documents as claim_documents
 from portal.services.sync.problems import Problem
 from portal.services.unit_of_work import transaction
 
@@ -50,7 +50,7 @@ def put_blob(kiosk: Kiosk, sha256: str, data: bytes, *, now: datetime) -> bool:
     if held(sha256) is not None:
         return False
     try:
-        stored = claim_service.prepare_upload(data, limit)
+        stored = claim_documents.prepare_upload(data, limit)
     except InvalidInput as error:
         raise Problem(UPLOAD_CODES.get(error.code, "blob_unreadable"), error.message) from None
     name = f"sync/blobs/{sha256[:2]}/{sha256}.{EXTENSIONS[stored.content_type]}"

@@ -1,0 +1,152 @@
+"""What the review pages read: the queue and its counts, payout batches, discharge-list imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer, selectinload
+
+from portal import clock
+from portal.domain.claims import DISCHARGE_LIST_HEADERS, OPEN_FOR_REVIEW, ClaimStatus
+from portal.domain.i18n import N_
+from portal.domain.identity import compose_id_number
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.integrations.spreadsheets import write_xlsx
+from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage, Union
+from portal.models.claims import Claim, DischargeImport, PayoutBatch
+from portal.services.access import require_role
+from portal.services.records import get_or_not_found
+
+REVIEW_ROLES = (Role.REVIEWER, Role.ADMIN)
+PAYOUT_ROLES = REVIEW_ROLES  # the federation staff who answer for the money
+IMPORT_ROLES = REVIEW_ROLES
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str | None = None  # one status, or None for everything still open
+    flag: str | None = None  # a flag code, "any", or "none"
+    union_code: str | None = None
+    min_age_days: int | None = None  # submitted at least this many days ago
+
+
+def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int = 50,
+                 now: datetime | None = None) -> tuple[list[Claim], int]:
+    """Claims to review, oldest submission first, filtered and paged."""
+    require_role(actor, *REVIEW_ROLES)
+    stmt = _queue_statement(filters, now or clock.now())
+    if stmt is None:
+        return [], 0
+    total = db.session.scalar(stmt.with_only_columns(func.count(Claim.id)).order_by(None))
+    # The page's ids first (an index-only scan of the covering index), then only those rows:
+    # sorting thousands of whole claim rows to keep fifty cost PostgreSQL 30 ms a page.
+    page_ids = list(db.session.scalars(
+        stmt.with_only_columns(Claim.id).order_by(Claim.submitted_at, Claim.id)
+        .offset((page - 1) * per_page).limit(per_page)
+    ))
+    # Only what a queue row shows: no decryption of members' ID numbers, no breakdowns.
+    rows = db.session.scalars(
+        select(Claim).where(Claim.id.in_(page_ids))
+        .options(selectinload(Claim.member).load_only(Member.id, Member.name),
+                 selectinload(Claim.union).load_only(Union.id, Union.name),
+                 defer(Claim.breakdown), defer(Claim.accident_description), defer(Claim.bank_card))
+    )
+    by_id = {claim.id: claim for claim in rows}
+    return [by_id[claim_id] for claim_id in page_ids], total
+
+
+def _queue_statement(filters: QueueFilters, now: datetime) -> Select | None:
+    """The queue's claims as a statement; ``None`` when the filters can match nothing (an unknown union)."""
+    stmt = select(Claim).where(Claim.status != ClaimStatus.DRAFT)
+    stmt = stmt.where(Claim.status == filters.status if filters.status else Claim.status.in_(OPEN_FOR_REVIEW))
+    if filters.flag == "none":
+        stmt = stmt.where(Claim.is_flagged.is_(False))
+    elif filters.flag == "any":
+        stmt = stmt.where(Claim.is_flagged.is_(True))
+    elif filters.flag:
+        stmt = stmt.where(Claim.flag_codes.contains(f",{filters.flag},"))
+    if filters.union_code:
+        union = db.session.scalar(select(Union).where(Union.code == filters.union_code))
+        if union is None:
+            return None
+        stmt = stmt.where(Claim.union_id.in_(union.subtree_ids()))  # literals: see access.union_scope
+    if filters.min_age_days:
+        stmt = stmt.where(Claim.submitted_at <= now - timedelta(days=filters.min_age_days))
+    return stmt
+
+
+def queue_counts(actor) -> dict[str, int]:
+    """How many claims wait in each open status (the reviewer's dashboard)."""
+    require_role(actor, *REVIEW_ROLES)
+    rows = db.session.execute(
+        select(Claim.status, func.count()).where(Claim.status.in_(
+            (*OPEN_FOR_REVIEW, ClaimStatus.APPROVED, ClaimStatus.NEEDS_DOCUMENTS))).group_by(Claim.status))
+    return {status: count for status, count in rows}
+
+
+# --- payouts ----------------------------------------------------------------------------------
+
+
+def list_batches(actor) -> list[PayoutBatch]:
+    require_role(actor, *PAYOUT_ROLES)
+    return list(db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(100)))
+
+
+def approved_waiting(actor) -> list[Claim]:
+    """Approved claims not yet in a batch."""
+    require_role(actor, *PAYOUT_ROLES)
+    return list(db.session.scalars(
+        select(Claim).where(Claim.status == ClaimStatus.APPROVED).options(selectinload(Claim.member))
+        .order_by(Claim.decided_at, Claim.id)))
+
+
+def get_batch(actor, batch_id: int) -> PayoutBatch:
+    require_role(actor, *PAYOUT_ROLES)
+    return get_or_not_found(PayoutBatch, batch_id, N_("找不到该发放批次。"))
+
+
+# --- discharge lists --------------------------------------------------------------------------
+
+
+def get_import(actor, import_id: int) -> tuple[DischargeImport, dict[int, SmsMessage]]:
+    """An import with the current delivery status of each text it queued."""
+    require_role(actor, *IMPORT_ROLES)
+    record = get_or_not_found(DischargeImport, import_id, N_("找不到该次导入。"))
+    ids = [result["sms_id"] for result in record.results if result.get("sms_id")]
+    texts = {message.id: message for message in db.session.scalars(select(SmsMessage).where(SmsMessage.id.in_(ids)))}
+    return record, texts
+
+
+def list_imports(actor) -> list[DischargeImport]:
+    require_role(actor, *IMPORT_ROLES)
+    return list(db.session.scalars(select(DischargeImport).order_by(DischargeImport.id.desc()).limit(20)))
+
+
+def sample_discharge_list(actor, *, count: int = 8, today: date | None = None) -> bytes:
+    """A discharge list for trying the import: recent stays of covered members with no claim.
+
+    Built from the current database (demo data or not), so it always matches real people.
+    """
+    require_role(actor, *IMPORT_ROLES)
+    today = today or clock.today()
+    members = db.session.scalars(
+        select(Member).join(Enrollment, Enrollment.member_id == Member.id)
+        .where(Enrollment.status == EnrollmentStatus.ACTIVE, Enrollment.starts_on <= today - timedelta(days=60),
+               Enrollment.ends_on >= today, ~Member.id.in_(select(Claim.member_id)))
+        .order_by(Member.id).limit(count))
+    hospitals = ["无锡市人民医院", "无锡市第二人民医院", "江南大学附属医院", "无锡市中医医院"]
+    diagnoses = ["社区获得性肺炎", "急性阑尾炎", "腰椎间盘突出症", "2型糖尿病", "冠状动脉粥样硬化性心脏病"]
+    rows = []
+    for index, member in enumerate(members):
+        admitted = today - timedelta(days=20 + index * 3)
+        rows.append([member.id_number, admitted.isoformat(), (admitted + timedelta(days=5 + index)).isoformat(),
+                     hospitals[index % len(hospitals)], diagnoses[index % len(diagnoses)]])
+    # A stay of someone who is not a member: the import says so instead of failing.
+    rows.append([compose_id_number("110101", date(1990, 3, 7), 999), (today - timedelta(days=15)).isoformat(),
+                 (today - timedelta(days=9)).isoformat(), hospitals[0], "桡骨远端骨折"])
+    return write_xlsx(list(DISCHARGE_LIST_HEADERS), rows, sheet="出院名单", text_columns=(0,))
