@@ -3,12 +3,12 @@
 from portal.blueprints.auth.views import bp as auth_bp
 from portal.blueprints.childcare.manage import bp as childcare_manage_bp
 from portal.blueprints.childcare.views import bp as childcare_bp
-from portal.blueprints.claims.views import bp as claims_bp
+from portal.blueprints.claims import bp as claims_bp
 from portal.blueprints.enrollment.views import bp as enrollment_bp
 from portal.blueprints.jobs.views import bp as jobs_bp
 from portal.blueprints.main.views import bp as main_bp
 from portal.blueprints.members.views import bp as members_bp
-from portal.blueprints.review.views import bp as review_bp
+from portal.blueprints.review import bp as review_bp
 from portal.blueprints.staff.views import bp as staff_bp
 from portal.blueprints.stations import bp as stations_bp
 from portal.blueprints.sync import bp as sync_bp

@@ -262,3 +262,15 @@ def test_an_id_too_large_for_the_database_is_not_found_not_a_crash(client, auth)
     for url in ("/claims/99999999999999999999999", "/claims/99999999999999999999999/edit",
                 "/claims/documents/99999999999999999999999", "/enrollment/my/certificate/99999999999999999999"):
         assert client.get(url).status_code == 404, url
+
+
+def test_an_english_page_tells_why_a_claim_cannot_be_submitted_in_english(client, auth):
+    post_form(client, "/lang/en", {"next": "/"}, form_page="/")
+    auth.member(covered())
+    claim_id, _ = file_through_pages(client, documents=False, submit=False)
+    url = f"/claims/{claim_id}/edit"
+    version = re.search(r'name="version"[^>]*value="(\d+)"', client.get(url).get_data(as_text=True)).group(1)
+    answer = post_form(client, url, {"claim_type": "accident", "version": version, "action": "submit"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Cannot submit yet" in page and "还不能提交" not in page
+    assert db.session.get(Claim, claim_id).status == "draft"

@@ -9,9 +9,14 @@ from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.claims import CLAIM_TYPE_LABELS
+from portal.domain.errors import DomainError
+from portal.domain.money import fen_to_yuan, yuan_to_fen
 
 CLAIM_TYPE_CHOICES = [(kind.value, _l(label)) for kind, label in CLAIM_TYPE_LABELS.items()]
 GRADE_CHOICES = [("", _l("无伤残"))] + [(str(grade), _l("%(grade)s级", grade=grade)) for grade in range(1, 11)]
+# Typed facts saved as they are; costs and the disability grade are converted first.
+FACT_FIELDS = ("admission_date", "discharge_date", "hospital", "diagnosis", "diagnosis_date", "accident_date",
+               "accident_description", "payee_name", "bank_name")
 
 
 class StartClaimForm(FlaskForm):
@@ -40,6 +45,28 @@ class ClaimForm(FlaskForm):
     bank_name = StringField(_l("开户银行"), validators=[Optional(), Length(max=60)])
     bank_card = StringField(_l("收款银行卡号"), validators=[Optional(), Length(max=30)])
     version = HiddenField()
+
+    def show(self, claim) -> None:
+        """What the page shows of a saved claim (a card number is never shown back)."""
+        self.version.data = claim.version_id
+        self.medical_costs.data = str(fen_to_yuan(claim.medical_costs_fen)) if claim.medical_costs_fen else ""
+        self.disability_grade.data = str(claim.disability_grade or "")
+        self.bank_card.data = ""
+
+    def claim_data(self) -> dict:
+        """The typed facts as the filing service takes them (costs in fen); a bad amount names its field."""
+        data = {name: getattr(self, name).data for name in FACT_FIELDS}
+        data["disease"] = self.disease.data or None
+        grade = str(self.disability_grade.data or "")
+        data["disability_grade"] = int(grade) if grade.isdigit() else None
+        data["is_death"] = bool(self.is_death.data)
+        costs = (self.medical_costs.data or "").strip()
+        try:
+            data["medical_costs_fen"] = yuan_to_fen(costs) if costs else None
+        except DomainError as error:
+            error.field = "medical_costs"
+            raise
+        return data
 
 
 class DocumentForm(FlaskForm):

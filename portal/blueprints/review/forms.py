@@ -9,6 +9,9 @@ from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.domain.claims import DOCUMENT_LABELS
+from portal.domain.money import yuan_to_fen
+
 
 class DecisionForm(FlaskForm):
     decision = HiddenField()  # set by the button pressed
@@ -17,6 +20,15 @@ class DecisionForm(FlaskForm):
     documents = SelectMultipleField(_l("需要补充的材料"), choices=[], validate_choice=False,
                                     option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
     version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.documents.choices = list(DOCUMENT_LABELS.items())
+
+    def amount_fen(self) -> int | None:
+        """The typed amount in fen; empty means the calculated one. A bad amount raises ``InvalidInput``."""
+        text = (self.amount.data or "").strip()
+        return yuan_to_fen(text) if text else None
 
 
 class PaidForm(FlaskForm):

@@ -1,48 +1,37 @@
-"""Claims for members and union officers: file, add documents, submit, look up with a timeline."""
+"""The claimant's pages: start a claim, fill it in, add documents, submit, follow it step by step.
+
+Members use them for their own claims; a union officer uses the same pages for a member of its
+union (the service checks whose claim it is). Reviewers open documents here too.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.blueprints.claims import bp, staff
 from portal.blueprints.claims.forms import ClaimForm, DocumentForm, StartClaimForm
-from portal.domain.claims import CLAIM_STATUS_LABELS, DOCUMENT_LABELS, EDITABLE_BY_CLAIMANT
+from portal.domain.claims import EDITABLE_BY_CLAIMANT
 from portal.domain.errors import DomainError
-from portal.domain.money import fen_to_yuan, yuan_to_fen
 from portal.domain.plans import DEFAULT_CRITICAL_DISEASES
 from portal.domain.roles import Role
-from portal.extensions import db
 from portal.services.claims import documents, filing, queries
-from portal.web import EmptyForm, flash_error, page_arg, render, roles_required
+from portal.web import EmptyForm, field_error, flash_error, form_errors, render, roles_required
 
-bp = Blueprint("claims", __name__, url_prefix="/claims")
 claimants_required = roles_required(Role.MEMBER, Role.UNION_OFFICER)
 viewers_required = roles_required(Role.MEMBER, Role.UNION_OFFICER, Role.REVIEWER, Role.ADMIN)
-
-@bp.context_processor
-def claim_labels():
-    return {"document_labels": DOCUMENT_LABELS}
-
-
-FACT_FIELDS = ("admission_date", "discharge_date", "hospital", "diagnosis", "diagnosis_date", "accident_date",
-               "accident_description", "payee_name", "bank_name")
 
 
 @bp.get("/")
 @claimants_required
 def index():
     """Members: every claim of theirs. Officers: their union's claims, filtered and paged."""
-    if current_user.role == Role.MEMBER:
-        return render("claims/index.html", claims=queries.member_claims(current_user))
-    page = page_arg()
-    status = request.args.get("status") or None
-    query = (request.args.get("q") or "").strip() or None
-    claims, total = queries.union_claims(current_user, status=status, query=query, page=page)
-    return render("claims/union.html", fragment="claims/_union_table.html", claims=claims, total=total, page=page,
-                  per_page=50, status_filter=status or "", q=query or "", statuses=CLAIM_STATUS_LABELS)
+    if current_user.role != Role.MEMBER:
+        return staff.union_claims()
+    return render("claims/index.html", claims=queries.member_claims(current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -55,27 +44,12 @@ def new():
     if form.validate_on_submit():
         try:
             claim = filing.start_claim(current_user, form.claim_type.data, request_key=form.request_key.data,
-                                               id_number=form.id_number.data)
+                                       id_number=form.id_number.data)
         except DomainError as error:
-            getattr(form, error.field or "claim_type").errors.append(_(error.message))
+            field_error(form, error, "claim_type")
         else:
             return redirect(url_for("claims.edit", claim_id=claim.id))
     return render("claims/new.html", form=form)
-
-
-def _form_data(form: ClaimForm) -> dict:
-    data = {name: getattr(form, name).data for name in FACT_FIELDS}
-    data["disease"] = form.disease.data or None
-    grade = str(form.disability_grade.data or "")
-    data["disability_grade"] = int(grade) if grade.isdigit() else None
-    data["is_death"] = bool(form.is_death.data)
-    costs = (form.medical_costs.data or "").strip()
-    try:
-        data["medical_costs_fen"] = yuan_to_fen(costs) if costs else None
-    except DomainError as error:
-        error.field = "medical_costs"
-        raise
-    return data
 
 
 @bp.route("/<int:claim_id>/edit", methods=["GET", "POST"])
@@ -86,32 +60,42 @@ def edit(claim_id: int):
     if claim.status not in EDITABLE_BY_CLAIMANT:
         return _already_submitted(claim_id, said=request.method == "POST")
     form = ClaimForm(obj=claim if request.method == "GET" else None)
-    form.disease.choices = [("", "请选择")] + [(name, name) for name in _diseases(claim)]
+    form.disease.choices = [("", _("请选择"))] + [(name, name) for name in _diseases(claim)]
     if request.method == "GET":
-        form.version.data = claim.version_id
-        form.medical_costs.data = str(fen_to_yuan(claim.medical_costs_fen)) if claim.medical_costs_fen else ""
-        form.disability_grade.data = str(claim.disability_grade or "")
-        form.bank_card.data = ""
+        form.show(claim)
     elif form.validate_on_submit():
+        submitting = request.form.get("action") == "submit"
         try:
-            filing.save_claim(current_user, claim.id, _form_data(form), version=form.version.data,
-                                      bank_card=form.bank_card.data, claim_type=form.claim_type.data)
-            if request.form.get("action") == "submit":
-                result = filing.submit_claim(current_user, claim.id)
-                flash(_("该申请已经提交过了。") if result.already_submitted
-                      else _("申请已提交，审核结果会以短信通知。"), "success")
-                return redirect(url_for("claims.detail", claim_id=claim.id))
+            result = _save(form, claim_id, submitting=submitting)
         except DomainError as error:
-            db.session.rollback()
-            if queries.load_claim(current_user, claim_id).status not in EDITABLE_BY_CLAIMANT:
-                return _already_submitted(claim_id, said=True)  # a second tap lost the race to the first
-            _show_error(form, error)
-        else:
-            flash(_("草稿已保存。"), "success")
-            return redirect(url_for("claims.edit", claim_id=claim.id))
+            result = filing.SubmitResult(claim, refused=error)
+        if result.refused is None:
+            return _saved(result, submitted=submitting)
+        if queries.load_claim(current_user, claim_id).status not in EDITABLE_BY_CLAIMANT:
+            return _already_submitted(claim_id, said=True)  # a second tap lost the race to the first
+        field_error(form, result.refused, also_flash=True)
     else:
         flash(_("请按提示修改后再保存。"), "error")
-    claim = queries.load_claim(current_user, claim_id)
+    return _edit_page(queries.load_claim(current_user, claim_id), form)
+
+
+def _save(form: ClaimForm, claim_id: int, *, submitting: bool) -> filing.SubmitResult:
+    """Save the draft, or save and submit it: one action either way."""
+    options = {"version": form.version.data, "bank_card": form.bank_card.data, "claim_type": form.claim_type.data}
+    if submitting:
+        return filing.save_and_submit(current_user, claim_id, form.claim_data(), **options)
+    return filing.SubmitResult(filing.save_claim(current_user, claim_id, form.claim_data(), **options))
+
+
+def _saved(result: filing.SubmitResult, *, submitted: bool):
+    if not submitted:
+        flash(_("草稿已保存。"), "success")
+        return redirect(url_for("claims.edit", claim_id=result.claim.id))
+    flash(_("该申请已经提交过了。") if result.already_submitted else _("申请已提交，审核结果会以短信通知。"), "success")
+    return redirect(url_for("claims.detail", claim_id=result.claim.id))
+
+
+def _edit_page(claim, form: ClaimForm):
     upload = DocumentForm()
     upload.kind.choices = queries.document_choices(claim)
     return render("claims/edit.html", claim=claim, form=form, document_form=upload,
@@ -123,14 +107,6 @@ def _already_submitted(claim_id: int, *, said: bool):
     if said:
         flash(_("该申请已经提交过了。"), "info")
     return redirect(url_for("claims.detail", claim_id=claim_id))
-
-
-def _show_error(form: ClaimForm, error: DomainError) -> None:
-    """Next to the field it concerns when there is one, and at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
-        field.errors.append(_(error.message))
-    flash_error(error)
 
 
 def _diseases(claim) -> list[str]:
@@ -145,18 +121,17 @@ def upload(claim_id: int):
     form = DocumentForm()
     form.kind.choices = queries.document_choices(claim)
     if form.validate_on_submit():
-        upload = form.file.data
+        file = form.file.data
         try:
-            documents.upload_document(current_user, claim.id, kind=form.kind.data,
-                                           filename=upload.filename, data=upload.read())
+            documents.upload_document(current_user, claim.id, kind=form.kind.data, filename=file.filename,
+                                      data=file.read())
         except DomainError as error:
             flash_error(error)
         else:
             flash(_("材料已上传。"), "success")
     else:
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
+        for message in form_errors(form):
+            flash(message, "error")
     return redirect(url_for("claims.edit", claim_id=claim.id) + "#documents")
 
 

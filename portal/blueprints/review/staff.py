@@ -1,38 +1,32 @@
-"""Reviewers: the queue, decisions one by one or in bulk, payout batches and discharge lists."""
+"""Reviewers' pages: the queue, decisions one by one or in bulk, payout batches, discharge lists."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.blueprints.review import bp
 from portal.blueprints.review.forms import DecisionForm, DischargeListForm, PaidForm
-from portal.domain.claims import CLAIM_STATUS_LABELS, DISCHARGE_OUTCOME_LABELS, DOCUMENT_LABELS, FLAG_LABELS
+from portal.domain.claims import DISCHARGE_OUTCOME_LABELS
 from portal.domain.errors import DomainError
-from portal.domain.money import yuan_to_fen
 from portal.domain.roles import Role
-from portal.extensions import db
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services.claims import queries as claim_queries
 from portal.services.review import decisions, discharges, payouts, queries
-from portal.services.review.queries import QueueFilters
-from portal.web import MAX_ID, EmptyForm, flash_error, page_arg, render, roles_required
+from portal.web import MAX_ID, EmptyForm, field_error, flash_error, page_arg, render, roles_required
 
-bp = Blueprint("review", __name__, url_prefix="/review")
 federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
+reviewers_only = roles_required(Role.REVIEWER)
 MAX_AGE_DAYS = 36_600  # the "waiting at least N days" filter: a century covers every claim
+PER_PAGE = 50
 
 
-@bp.context_processor
-def review_labels():
-    return {"document_labels": DOCUMENT_LABELS, "flag_labels": FLAG_LABELS, "status_labels": CLAIM_STATUS_LABELS}
-
-
-def _filters() -> QueueFilters:
+def _filters() -> queries.QueueFilters:
     age = request.args.get("age", type=int)
-    return QueueFilters(status=request.args.get("status") or None, flag=request.args.get("flag") or None,
-                        union_code=(request.args.get("union") or "").strip().upper() or None,
-                        min_age_days=min(age, MAX_AGE_DAYS) if age and age > 0 else None)
+    return queries.QueueFilters(status=request.args.get("status") or None, flag=request.args.get("flag") or None,
+                                union_code=(request.args.get("union") or "").strip().upper() or None,
+                                min_age_days=min(age, MAX_AGE_DAYS) if age and age > 0 else None)
 
 
 @bp.get("/")
@@ -41,9 +35,9 @@ def queue():
     """The review queue, oldest first, with filters (status, flag, union, age) and paging."""
     page = page_arg()
     filters = _filters()
-    claims, total = queries.review_queue(current_user, filters, page=page)
+    claims, total = queries.review_queue(current_user, filters, page=page, per_page=PER_PAGE)
     return render("review/queue.html", fragment="review/_queue_table.html", claims=claims, total=total, page=page,
-                  per_page=50, filters=filters, counts=queries.queue_counts(current_user), bulk=EmptyForm(),
+                  per_page=PER_PAGE, filters=filters, counts=queries.queue_counts(current_user), bulk=EmptyForm(),
                   age=request.args.get("age", ""))
 
 
@@ -52,9 +46,7 @@ def queue():
 def claim(claim_id: int):
     """One claim with everything a decision needs, and the decision form."""
     claim = claim_queries.load_claim(current_user, claim_id)
-    form = DecisionForm(version=claim.version_id)
-    form.documents.choices = list(DOCUMENT_LABELS.items())
-    return _claim_page(claim, form)
+    return _claim_page(claim, DecisionForm(version=claim.version_id))
 
 
 def _claim_page(claim, form, status=200):
@@ -64,39 +56,34 @@ def _claim_page(claim, form, status=200):
 
 
 @bp.post("/claims/<int:claim_id>")
-@roles_required(Role.REVIEWER)
+@reviewers_only
 def decide(claim_id: int):
     """Start the review, approve, reject or ask for documents; a stale page is told, not obeyed."""
     claim = claim_queries.load_claim(current_user, claim_id)
     form = DecisionForm()
-    form.documents.choices = list(DOCUMENT_LABELS.items())
     if not form.validate_on_submit():
         return _claim_page(claim, form, status=400)
     try:
-        amount = yuan_to_fen(form.amount.data) if (form.amount.data or "").strip() else None
         decisions.decide_claim(current_user, claim.id, form.decision.data, version=form.version.data,
-                            amount_fen=amount, reason=form.reason.data, documents=form.documents.data)
+                               amount_fen=form.amount_fen(), reason=form.reason.data, documents=form.documents.data)
     except DomainError as error:
-        db.session.rollback()
         flash_error(error)
         if error.code in ("stale", "claim_state"):
             return redirect(url_for("review.claim", claim_id=claim_id))
-        claim = claim_queries.load_claim(current_user, claim_id)
-        return _claim_page(claim, form, status=422)
+        return _claim_page(claim_queries.load_claim(current_user, claim_id), form, status=422)
     flash(_("已处理：%(reference)s 现为“%(status)s”。", reference=claim.reference, status=_(claim.status_label)),
           "success")
     return redirect(url_for("review.queue"))
 
 
 @bp.post("/bulk")
-@roles_required(Role.REVIEWER)
+@reviewers_only
 def bulk():
     """Approve the ticked unflagged claims; a random 5% of them is held for a full review."""
     if not EmptyForm().validate_on_submit():
         flash(_("页面已过期，请刷新后重试。"), "error")
         return redirect(url_for("review.queue"))
-    ids = [int(value) for value in request.form.getlist("claim_id")
-           if value.isdigit() and int(value) <= MAX_ID]
+    ids = [int(value) for value in request.form.getlist("claim_id") if value.isdigit() and int(value) <= MAX_ID]
     if not ids:
         flash(_("请先勾选要批量核准的申请。"), "error")
         return redirect(request.referrer or url_for("review.queue"))
@@ -179,7 +166,7 @@ def discharge_lists():
         try:
             record = discharges.import_discharges(current_user, upload.read(), upload.filename)
         except DomainError as error:
-            form.file.errors.append(_(error.message))
+            field_error(form, error, "file")
         else:
             flash(_("已导入%(rows)s行：新建草稿%(drafts)s件，短信%(texts)s条。", rows=record.row_count,
                     drafts=record.drafts_created, texts=record.texts_queued), "success")
