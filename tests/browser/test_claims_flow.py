@@ -96,9 +96,11 @@ def test_member_files_a_hospital_claim_on_a_phone_and_sees_it_approved(phone, ne
                                                    "uploadThroughput": -1})
     slow_down(monkeypatch, "submit_claim", 0.4)
     submit = phone.get_by_role("button", name="保存并提交")
-    # The late tap is armed before the double click: once the page starts navigating away, nothing
-    # can be evaluated in it any more (that race made this test fail on a fast database).
-    submit.evaluate("button => setTimeout(() => button.click(), 100)")
+    # The late tap is armed before the double click (once the page starts navigating away, nothing
+    # can be evaluated in it any more), and fires 100 ms after the form is first sent: on a busy
+    # machine a tap timed from now could come before the double click and take its place.
+    submit.evaluate("button => button.form.addEventListener("
+                    "'submit', () => setTimeout(() => button.click(), 100), {once: true})")
     submit.dblclick(no_wait_after=True)
     expect(phone).to_have_url(re.compile(rf"/claims/{claim_id}(#.*)?$"))  # a redirect keeps #documents
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
