@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, render_template, request
 from flask_babel import gettext
@@ -66,6 +67,24 @@ MAX_ID = 2_147_483_647
 def page_arg() -> int:
     """The ``page`` query argument as a page number from 1 to ``MAX_PAGE``."""
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def safe_next(target: str | None) -> str | None:
+    r"""``target`` when it is a path on this site, else ``None``: a ``next`` or ``back`` field never
+    sends anyone to another site.
+
+    Browsers read ``//host`` and ``/\host`` as another host, and drop tabs and newlines inside an
+    address (``/\t/host`` becomes ``//host``), so a backslash or a control character anywhere is
+    refused, as is anything with a scheme or a host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def translate(msgid: str, params: dict | None = None) -> str:
