@@ -8,6 +8,7 @@ Staff read the label of each kind in the SMS log. Not at night, except codes som
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -32,7 +33,12 @@ def text_send_after(moment: datetime) -> datetime | None:
 class TextTemplate:
     kind: str  # stored on every text (``SmsMessage.kind``); stable
     label: Msgid  # what staff read in the SMS log
-    body: Msgid  # Chinese, with %(name)s parameters
+    # Chinese, with %(name)s parameters; or, when one kind has several outcomes (an application
+    # accepted or declined), one body per outcome, chosen by the ``outcome`` parameter.
+    body: Msgid | Mapping[str, Msgid]
+
+    def body_for(self, params: Mapping[str, object]) -> Msgid:
+        return self.body if isinstance(self.body, str) else self.body[params["outcome"]]
 
 
 def _templates(*templates: TextTemplate) -> dict[str, TextTemplate]:
@@ -68,6 +74,26 @@ TEXT_TEMPLATES |= _templates(
 
 # --- jobs (work-study) -------------------------------------------------------------------------
 TEXT_TEMPLATES |= _templates(
+    TextTemplate("jobs_enterprise_reviewed", N_("爱心企业审核结果"), {
+        "approved": N_("%(enterprise)s已通过工会审核，成为“关爱·圆梦”爱心企业。请登录平台发布爱心岗位。"),
+        "rejected": N_("%(enterprise)s的爱心企业登记未通过审核：%(note)s。如有疑问请联系%(union)s。"),
+    }),
+    TextTemplate("jobs_parent_verification", N_("勤工俭学家长确认码"),
+                 N_("%(student)s正以您的会员身份报名勤工俭学岗位“%(position)s”，确认码%(code)s，%(minutes)s分钟内有效。"
+                    "如非您的子女，请勿告知他人。")),
+    TextTemplate("jobs_application_decided", N_("勤工俭学报名答复"), {
+        "accepted": N_("%(student)s同学，%(enterprise)s已录用您到“%(position)s”实践，%(month)s月%(day)s日开始。"
+                       "企业将与您签订协议并购买意外保险。您的实践页面（查看进度、反映问题、打印实践证明）：%(link)s"),
+        "declined": N_("%(student)s同学，您报名的“%(position)s”（%(enterprise)s）未被录用：%(note)s"),
+        "full": N_("%(student)s同学，您报名的“%(position)s”名额已满，感谢报名，欢迎关注其他爱心岗位。"),
+    }),
+    TextTemplate("jobs_placement_confirmed", N_("勤工俭学上岗确认"),
+                 N_("%(student)s同学，您在%(enterprise)s的实践已确认：协议已签，意外保险已投保（%(insurer)s），"
+                    "%(month)s月%(day)s日上岗。遇到问题可在实践页面向工会反映。")),
+    TextTemplate("jobs_concern_raised", N_("勤工俭学问题提醒"),
+                 N_("勤工俭学学生反映问题（%(category)s），请登录平台尽快处理。")),
+    TextTemplate("jobs_concern_answered", N_("勤工俭学问题答复"),
+                 N_("%(student)s同学，您反映的“%(category)s”问题工会已答复：%(answer)s")),
 )
 
 # --- childcare ---------------------------------------------------------------------------------
@@ -83,7 +109,7 @@ TEXT_TEMPLATES |= _templates(
 
 def render_text(kind: str, **params) -> str:
     """The body of a ``kind`` text in Chinese with its parameters filled in (dates the Chinese way)."""
-    return interpolate(TEXT_TEMPLATES[kind].body, params)
+    return interpolate(TEXT_TEMPLATES[kind].body_for(params), params)
 
 
 def text_label(kind: str) -> str:
