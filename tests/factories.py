@@ -287,10 +287,12 @@ def create_position(enterprise, *, places: int = 2, starts_on: date = date(2026,
     return position
 
 
-def create_student(parent: Member, *, name: str = "李明", birth: date = date(2005, 3, 1), region: str = "320206"):
-    """A university student registered by ``parent`` (19 on ``TODAY`` by default)."""
+def create_student(parent: Member | None = None, *, name: str = "李明", birth: date = date(2005, 3, 1),
+                   region: str = "320206"):
+    """A university student registered by ``parent`` (a new member by default; 19 on ``TODAY``)."""
     from portal.models import Student
 
+    parent = parent or create_member()
     number = next(_sequence)
     student = Student(parent_member_id=parent.id, name=name, school="江南大学", major="会计学", year_of_study="大二")
     student.set_identity(parse_id_number(compose_id_number(region, birth, 100 + number), today=TODAY))
@@ -298,6 +300,55 @@ def create_student(parent: Member, *, name: str = "李明", birth: date = date(2
     db.session.add(student)
     db.session.commit()
     return student
+
+
+def create_application(position=None, student=None, *, status: str = "submitted", note: str | None = None):
+    """``student``'s application to ``position`` (new ones by default), as the parent sent it."""
+    from portal.models import Application
+
+    position = position or create_position(create_enterprise())
+    student = student or create_student()
+    application = Application(student_id=student.id, position_id=position.id, status=status, channel="member",
+                              is_priority=student.is_hardship_family, decision_note=note)
+    db.session.add(application)
+    db.session.commit()
+    return application
+
+
+def create_placement(application=None, *, status: str = "confirmed", insurer: str = "人保财险"):
+    """The placement that follows an accepted application.
+
+    Past "confirmed" the agreement and insurance are recorded (on the first day), as the
+    enterprise does before a student may start.
+    """
+    from portal.models import Placement
+
+    application = application or create_application(status="accepted")
+    application.status = "accepted"
+    position = application.position
+    position.filled += 1
+    placement = Placement(application_id=application.id, position_id=position.id, student_id=application.student_id,
+                          enterprise_id=position.enterprise_id, union_id=position.union_id, status=status,
+                          starts_on=position.starts_on, ends_on=position.ends_on)
+    if status != "confirmed":
+        placement.agreement_signed_on = position.starts_on
+        placement.insurer, placement.insurance_policy_no = insurer, f"PICC-{next(_sequence)}"
+    db.session.add(placement)
+    db.session.commit()
+    return placement
+
+
+def create_concern(placement=None, *, category: str = "unpaid_wages", description: str = "两周工资还没有发放",
+                   status: str = "open", answer: str | None = None):
+    """A concern the student raised about ``placement`` (a placement under way by default)."""
+    from portal.models import Concern
+
+    placement = placement or create_placement(status="under_way")
+    concern = Concern(placement_id=placement.id, union_id=placement.union_id, category=category,
+                      description=description, raised_via="student", status=status, answer=answer)
+    db.session.add(concern)
+    db.session.commit()
+    return concern
 
 
 # ---------------------------------------------------------------- auth, members, staff, texts

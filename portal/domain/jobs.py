@@ -15,8 +15,9 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
 from portal.domain.errors import Conflict, InvalidInput
-from portal.domain.i18n import N_
+from portal.domain.i18n import N_, Msgid
 from portal.domain.identity import IdNumber, normalise
+from portal.domain.states import StateMachine
 
 # The law lets 16-year-olds work; the programme never goes below it, whatever a position says.
 MIN_STUDENT_AGE = 16
@@ -30,8 +31,13 @@ MAX_DAYS_PER_WEEK = 7
 
 class EnterpriseStatus(StrEnum):
     PENDING = "pending"  # registered, waiting for a union officer
-    APPROVED = "approved"
+    APPROVED = "approved"  # registered by an officer, or approved by one
     REJECTED = "rejected"
+
+
+class EnterpriseAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
 class PayUnit(StrEnum):
@@ -44,11 +50,24 @@ class PositionStatus(StrEnum):
     CLOSED = "closed"  # full, past its deadline, or taken down
 
 
+class PositionAction(StrEnum):
+    WITHDRAW = "withdraw"  # its enterprise no longer needs it
+    TAKE_DOWN = "take_down"  # the union: unsafe or misleading
+    EXPIRE = "expire"  # the application deadline passed
+    FILL = "fill"  # the last place was taken
+
+
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"  # waiting for the enterprise
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+
+
+class ApplicationAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"  # by the enterprise, or because the position filled
+    WITHDRAW = "withdraw"  # by the parent, before the enterprise answers
 
 
 LIVE_APPLICATION_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED)
@@ -58,6 +77,11 @@ class PlacementStatus(StrEnum):
     CONFIRMED = "confirmed"  # accepted; agreement and insurance still to record
     UNDER_WAY = "under_way"  # agreement signed, insured, started
     FINISHED = "finished"
+
+
+class PlacementAction(StrEnum):
+    START = "start"  # the signed agreement and the accident insurance are recorded
+    FINISH = "finish"  # days worked and pay received are recorded
 
 
 class ConcernCategory(StrEnum):
@@ -70,6 +94,10 @@ class ConcernCategory(StrEnum):
 class ConcernStatus(StrEnum):
     OPEN = "open"
     ANSWERED = "answered"
+
+
+class ConcernAction(StrEnum):
+    ANSWER = "answer"
 
 
 ENTERPRISE_STATUS_LABELS = {
@@ -94,6 +122,64 @@ CONCERN_STATUS_LABELS = {ConcernStatus.OPEN: N_("待处理"), ConcernStatus.ANSW
 CLOSED_REASON_LABELS = {"full": N_("名额已满"), "deadline": N_("报名已截止"), "withdrawn": N_("企业已撤下"),
                         "union": N_("工会已下架")}
 
+# ---------------------------------------------------------------- state machines
+# Every status of the programme and the only moves between them; the columns' CHECKs come from
+# the same enums (``portal.models.jobs``).
+
+ENTERPRISE = StateMachine(
+    name="enterprise", statuses=EnterpriseStatus, labels=ENTERPRISE_STATUS_LABELS, initial=EnterpriseStatus.PENDING,
+    transitions={
+        (EnterpriseStatus.PENDING, EnterpriseAction.APPROVE): EnterpriseStatus.APPROVED,
+        (EnterpriseStatus.PENDING, EnterpriseAction.REJECT): EnterpriseStatus.REJECTED,
+    },
+    action_labels={EnterpriseAction.APPROVE: N_("通过审核"), EnterpriseAction.REJECT: N_("退回登记")},
+)
+
+POSITION = StateMachine(
+    name="position", statuses=PositionStatus, labels=POSITION_STATUS_LABELS, initial=PositionStatus.OPEN,
+    transitions={(PositionStatus.OPEN, action): PositionStatus.CLOSED for action in PositionAction},
+    action_labels={PositionAction.WITHDRAW: N_("撤下岗位"), PositionAction.TAKE_DOWN: N_("下架岗位"),
+                   PositionAction.EXPIRE: N_("截止报名"), PositionAction.FILL: N_("满员停招")},
+)
+# Why a closed position closed, by the move that closed it (keys of ``CLOSED_REASON_LABELS``).
+CLOSED_REASONS = {PositionAction.WITHDRAW: "withdrawn", PositionAction.TAKE_DOWN: "union",
+                  PositionAction.EXPIRE: "deadline", PositionAction.FILL: "full"}
+
+APPLICATION = StateMachine(
+    name="application", statuses=ApplicationStatus, labels=APPLICATION_STATUS_LABELS,
+    initial=ApplicationStatus.SUBMITTED,
+    transitions={
+        (ApplicationStatus.SUBMITTED, ApplicationAction.ACCEPT): ApplicationStatus.ACCEPTED,
+        (ApplicationStatus.SUBMITTED, ApplicationAction.DECLINE): ApplicationStatus.DECLINED,
+        (ApplicationStatus.SUBMITTED, ApplicationAction.WITHDRAW): ApplicationStatus.WITHDRAWN,
+    },
+    action_labels={ApplicationAction.ACCEPT: N_("录用"), ApplicationAction.DECLINE: N_("不录用"),
+                   ApplicationAction.WITHDRAW: N_("撤回报名")},
+)
+
+PLACEMENT = StateMachine(
+    name="placement", statuses=PlacementStatus, labels=PLACEMENT_STATUS_LABELS, initial=PlacementStatus.CONFIRMED,
+    transitions={
+        (PlacementStatus.CONFIRMED, PlacementAction.START): PlacementStatus.UNDER_WAY,
+        (PlacementStatus.UNDER_WAY, PlacementAction.FINISH): PlacementStatus.FINISHED,
+    },
+    action_labels={PlacementAction.START: N_("登记协议和保险"), PlacementAction.FINISH: N_("结束实践")},
+)
+
+CONCERN = StateMachine(
+    name="concern", statuses=ConcernStatus, labels=CONCERN_STATUS_LABELS, initial=ConcernStatus.OPEN,
+    transitions={(ConcernStatus.OPEN, ConcernAction.ANSWER): ConcernStatus.ANSWERED},
+    action_labels={ConcernAction.ANSWER: N_("答复")},
+)
+
+
+def move(machine: StateMachine, record, action: StrEnum, *, refusal: Msgid, code: str) -> StrEnum:
+    """Move ``record`` along ``machine``; a move its status does not allow is refused in the
+    programme's own words (``refusal`` may name the status as ``%(status)s``), as it always was."""
+    if not machine.can(record.status, action):
+        raise Conflict(refusal, code=code, status=machine.label(record.status))
+    return machine.move(record, action)
+
 
 def parse_uscc(raw: object) -> str:
     """A unified social credit code (统一社会信用代码), checked; ``InvalidInput`` says how to fix it."""
@@ -103,8 +189,8 @@ def parse_uscc(raw: object) -> str:
     try:
         return uscc.validate(code)
     except InvalidLength:
-        raise InvalidInput(f"统一社会信用代码应为18位，您填写的是{len(code)}位，请对照营业执照核对。",
-                           code="uscc_length", field="uscc") from None
+        raise InvalidInput(N_("统一社会信用代码应为18位，您填写的是%(length)s位，请对照营业执照核对。"),
+                           code="uscc_length", field="uscc", length=len(code)) from None
     except InvalidChecksum:
         raise InvalidInput(N_("统一社会信用代码校验位不正确，请对照营业执照逐位核对。"),
                            code="uscc_checksum", field="uscc") from None
@@ -126,9 +212,9 @@ def check_student_age(id_number: IdNumber, starts_on: date, *, minimum_age: int 
     age = id_number.age_on(starts_on)
     if age < minimum:
         raise InvalidInput(
-            f"按身份证号码计算，学生在岗位开始日（{starts_on.year}年{starts_on.month}月{starts_on.day}日）时{age}岁，"
-            f"未满{minimum}周岁，不能报名该岗位。请选择开始日期更晚或年龄要求更低的岗位。",
-            code="student_too_young", field="id_number",
+            N_("按身份证号码计算，学生在岗位开始日（%(starts_on)s）时%(age)s岁，未满%(minimum)s周岁，不能报名该岗位。"
+               "请选择开始日期更晚或年龄要求更低的岗位。"),
+            code="student_too_young", field="id_number", starts_on=starts_on, age=age, minimum=minimum,
         )
     return age
 
@@ -151,13 +237,16 @@ class PositionTerms:
             raise InvalidInput(N_("发布岗位须承诺与学生签订实践协议并为其购买意外伤害保险，请勾选确认。"),
                                code="agreement_required", field="agreement_confirmed")
         if not 1 <= self.places <= MAX_PLACES_PER_POSITION:
-            raise InvalidInput(f"招募人数应在1到{MAX_PLACES_PER_POSITION}之间。", code="places_invalid", field="places")
+            raise InvalidInput(N_("招募人数应在1到%(max)s之间。"), code="places_invalid", field="places",
+                               max=MAX_PLACES_PER_POSITION)
         if self.pay_fen <= 0:
             raise InvalidInput(N_("请填写报酬（爱心岗位须有报酬）。"), code="pay_invalid", field="pay")
         if self.min_age < MIN_STUDENT_AGE:
-            raise InvalidInput(f"最低年龄不能低于{MIN_STUDENT_AGE}周岁。", code="min_age_invalid", field="min_age")
+            raise InvalidInput(N_("最低年龄不能低于%(age)s周岁。"), code="min_age_invalid", field="min_age",
+                               age=MIN_STUDENT_AGE)
         if self.min_age > MAX_MIN_AGE:
-            raise InvalidInput(f"最低年龄不能高于{MAX_MIN_AGE}周岁。", code="min_age_invalid", field="min_age")
+            raise InvalidInput(N_("最低年龄不能高于%(age)s周岁。"), code="min_age_invalid", field="min_age",
+                               age=MAX_MIN_AGE)
         if self.ends_on < self.starts_on:
             raise InvalidInput(N_("结束日期不能早于开始日期。"), code="dates_invalid", field="ends_on")
         if self.apply_by < today:
@@ -180,21 +269,22 @@ def position_closed_reason(*, status: str, filled: int, places: int, apply_by: d
 def check_can_apply(*, closed_reason: str | None, already_applied: bool, live_applications: int) -> None:
     """Refuse an application to a closed position, a second one to the same position, or too many."""
     if closed_reason is not None:
-        raise Conflict(f"该岗位已停止报名（{CLOSED_REASON_LABELS[closed_reason]}），请选择其他招募中的岗位。",
-                       code="position_closed")
+        raise Conflict(N_("该岗位已停止报名（%(reason)s），请选择其他招募中的岗位。"), code="position_closed",
+                       reason=CLOSED_REASON_LABELS[closed_reason])
     if already_applied:
         raise Conflict(N_("该学生已报名过这个岗位，无需重复报名。请在“我的勤工俭学”中查看进度。"),
                        code="duplicate_application")
     if live_applications >= MAX_LIVE_APPLICATIONS:
-        raise Conflict(f"每名学生同时最多报名{MAX_LIVE_APPLICATIONS}个岗位。请先撤回一个待答复的报名，或等待企业答复。",
-                       code="too_many_applications")
+        raise Conflict(N_("每名学生同时最多报名%(max)s个岗位。请先撤回一个待答复的报名，或等待企业答复。"),
+                       code="too_many_applications", max=MAX_LIVE_APPLICATIONS)
 
 
-def check_decision(status: str) -> None:
+def check_decision(status: str, *, accept: bool) -> None:
     """Only an application waiting for the enterprise can be accepted or declined."""
-    if status != ApplicationStatus.SUBMITTED:
-        label = APPLICATION_STATUS_LABELS.get(ApplicationStatus(status), status)
-        raise Conflict(f"该报名已处理（{label}），不能再次答复。", code="already_decided")
+    action = ApplicationAction.ACCEPT if accept else ApplicationAction.DECLINE
+    if not APPLICATION.can(status, action):
+        raise Conflict(N_("该报名已处理（%(status)s），不能再次答复。"), code="already_decided",
+                       status=APPLICATION.label(status))
 
 
 def priority_key(*, is_hardship_family: bool, applied_order: int) -> tuple[int, int]:
@@ -236,8 +326,8 @@ def check_completion(*, days_worked: int, pay_received_fen: int, starts_on: date
     if ends_on < starts_on:
         raise InvalidInput(N_("结束日期不能早于开始日期。"), code="dates_invalid", field="ends_on")
     if not 0 <= days_worked <= span:
-        raise InvalidInput(f"实践天数应在0到{span}天之间（开始到结束共{span}天）。", code="days_invalid",
-                           field="days_worked")
+        raise InvalidInput(N_("实践天数应在0到%(span)s天之间（开始到结束共%(span)s天）。"), code="days_invalid",
+                           field="days_worked", span=span)
     if pay_received_fen < 0:
         raise InvalidInput(N_("报酬不能为负数。"), code="pay_invalid", field="pay_received")
     if days_worked > 0 and pay_received_fen == 0:

@@ -26,7 +26,7 @@ from portal.domain.jobs import (
     position_closed_reason,
 )
 from portal.extensions import db
-from portal.models.base import TimestampMixin, UtcDateTime, utcnow
+from portal.models.base import TimestampMixin, UtcDateTime, status_check, utcnow
 from portal.models.members import Member
 from portal.models.people import PersonalDataMixin
 from portal.models.unions import Union
@@ -37,6 +37,7 @@ class Enterprise(TimestampMixin, db.Model):
     """A caring enterprise (爱心企业), overseen by the union it registered under."""
 
     __tablename__ = "enterprises"
+    __table_args__ = (status_check(EnterpriseStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -85,6 +86,7 @@ class Position(TimestampMixin, db.Model):
     __tablename__ = "positions"
     __table_args__ = (
         CheckConstraint("filled >= 0 AND filled <= places", name="filled_within_places"),
+        status_check(PositionStatus),
         Index("ix_positions_listing", "status", "apply_by"),
     )
 
@@ -169,7 +171,7 @@ class Application(TimestampMixin, db.Model):
     """A student's application (报名) to one position; one per student and position."""
 
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("student_id", "position_id"),)
+    __table_args__ = (UniqueConstraint("student_id", "position_id"), status_check(ApplicationStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
@@ -200,6 +202,7 @@ class Placement(TimestampMixin, db.Model):
     """A student at work (上岗): agreement, insurance, attendance, concerns, then days and pay."""
 
     __tablename__ = "placements"
+    __table_args__ = (status_check(PlacementStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
@@ -260,6 +263,7 @@ class Concern(TimestampMixin, db.Model):
     """A problem the student raises (unpaid wages, safety, hours); it goes straight to the union."""
 
     __tablename__ = "concerns"
+    __table_args__ = (status_check(ConcernStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)

@@ -79,7 +79,7 @@ def decide_application(actor, application_id: int, *, accept: bool, note: str = 
     if application is None:
         raise NotFound(N_("找不到该报名。"))
     position = own_position(actor, application.position_id)
-    rules.check_decision(application.status)
+    rules.check_decision(application.status, accept=accept)
     note = note.strip()
     if not accept and not note:
         raise InvalidInput(N_("不录用时请写明原因或建议，学生会收到短信。"), field="note")

@@ -78,8 +78,22 @@ def test_position_terms_refused(changes, code):
     assert refused.value.code == code
 
 
-def test_good_terms_pass():
-    _terms().check(today=TODAY)
+@pytest.mark.parametrize("edge, beyond, code", [
+    ({"places": 1}, {"places": 0}, "places_invalid"),
+    ({"places": rules.MAX_PLACES_PER_POSITION}, {"places": rules.MAX_PLACES_PER_POSITION + 1}, "places_invalid"),
+    ({"pay_fen": 1}, {"pay_fen": 0}, "pay_invalid"),
+    ({"min_age": 16}, {"min_age": 15}, "min_age_invalid"),
+    ({"min_age": 30}, {"min_age": 31}, "min_age_invalid"),
+    ({"ends_on": date(2026, 7, 15)}, {"ends_on": date(2026, 7, 14)}, "dates_invalid"),
+    ({"apply_by": TODAY}, {"apply_by": date(2026, 6, 30)}, "deadline_past"),
+    ({"apply_by": date(2026, 7, 15)}, {"apply_by": date(2026, 7, 16)}, "deadline_after_start"),
+])
+def test_good_terms_pass(edge, beyond, code):
+    """Passing means every limit is inclusive: terms on the edge are accepted, one step beyond refused."""
+    assert _terms(**edge).check(today=TODAY) is None
+    with pytest.raises(InvalidInput) as refused:
+        _terms(**beyond).check(today=TODAY)
+    assert refused.value.code == code
 
 
 def test_position_closes_when_full_or_past_its_deadline():
@@ -133,3 +147,52 @@ def test_attendance_weeks_are_mondays_and_not_in_the_future():
         rules.check_attendance(week=date(2026, 7, 6), days_present=3, starts_on=date(2026, 6, 1), today=TODAY)
     with pytest.raises(InvalidInput):
         rules.check_attendance(week=date(2026, 6, 29), days_present=8, starts_on=date(2026, 6, 1), today=TODAY)
+
+
+# ---------------------------------------------------------------- state machines
+
+@pytest.mark.parametrize("machine, start, action, end", [
+    (rules.ENTERPRISE, "pending", rules.EnterpriseAction.APPROVE, "approved"),
+    (rules.ENTERPRISE, "pending", rules.EnterpriseAction.REJECT, "rejected"),
+    (rules.POSITION, "open", rules.PositionAction.FILL, "closed"),
+    (rules.APPLICATION, "submitted", rules.ApplicationAction.ACCEPT, "accepted"),
+    (rules.APPLICATION, "submitted", rules.ApplicationAction.WITHDRAW, "withdrawn"),
+    (rules.PLACEMENT, "confirmed", rules.PlacementAction.START, "under_way"),
+    (rules.PLACEMENT, "under_way", rules.PlacementAction.FINISH, "finished"),
+    (rules.CONCERN, "open", rules.ConcernAction.ANSWER, "answered"),
+])
+def test_records_move_only_along_their_tables(machine, start, action, end):
+    class Record:
+        status = start
+
+    record = Record()
+    assert machine.move(record, action) == end and record.status == end
+    with pytest.raises(Conflict) as refused:  # the same move again: the record has moved on
+        machine.move(record, action)
+    assert refused.value.code == f"{machine.name}_state" and record.status == end
+
+
+def test_what_is_final_in_each_machine():
+    assert rules.ENTERPRISE.terminal() == {"approved", "rejected"}
+    assert rules.POSITION.terminal() == {"closed"}
+    assert rules.APPLICATION.terminal() == {"accepted", "declined", "withdrawn"}
+    assert rules.PLACEMENT.terminal() == {"finished"}
+    assert rules.CONCERN.terminal() == {"answered"}
+    assert rules.PLACEMENT.allowed_actions("confirmed") == [rules.PlacementAction.START]
+
+
+def test_every_way_a_position_closes_has_its_reason_shown_to_people():
+    assert set(rules.CLOSED_REASONS) == set(rules.PositionAction)
+    assert set(rules.CLOSED_REASONS.values()) == set(rules.CLOSED_REASON_LABELS)
+
+
+def test_a_refused_move_speaks_the_programmes_words_with_the_status():
+    class Concern:
+        status = "answered"
+
+    with pytest.raises(Conflict) as refused:
+        rules.move(rules.CONCERN, Concern(), rules.ConcernAction.ANSWER, refusal="该问题已处理（%(status)s）。",
+                   code="already_answered")
+    assert refused.value.code == "already_answered" and refused.value.message == "该问题已处理（已答复）。"
+    with pytest.raises(Conflict, match="已录用"):
+        rules.check_decision("accepted", accept=False)
