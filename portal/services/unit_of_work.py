@@ -100,6 +100,7 @@ def savepoint() -> Iterator[None]:
     still propagates, so the caller records why the item failed.
     """
     session = db.session()
+    _begin_on_sqlite(session)
     nested = session.begin_nested()
     depth = session.info.get(_DEPTH, 0)
     session.info[_DEPTH] = depth + 1
@@ -127,6 +128,14 @@ def savepoint() -> Iterator[None]:
         nested.commit()
     finally:
         session.info[_DEPTH] = depth
+
+
+def _begin_on_sqlite(session: Session) -> None:
+    """Open SQLite's transaction before a savepoint: pysqlite begins one only before a write, and a
+    SAVEPOINT outside a transaction starts one that its RELEASE commits, outer unit or not."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 @contextmanager

@@ -67,6 +67,15 @@ def test_a_savepoint_lets_a_batch_go_on_after_one_item_fails():
     assert codes() == ["B1", "B3"]
 
 
+def test_a_savepoint_that_opens_the_unit_still_rolls_back_with_it():
+    with pytest.raises(RuntimeError), transaction():
+        db.session.scalar(select(Union.id))  # only reads so far: SQLite has no transaction open yet
+        with savepoint():
+            add("S1")
+        raise RuntimeError("the action fails after its savepoint")
+    assert codes() == []
+
+
 def test_a_lost_unique_race_becomes_a_conflict():
     add("C1")
     with pytest.raises(Conflict) as raised:
