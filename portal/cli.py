@@ -127,8 +127,8 @@ def discharge_sample_command(path, count):
 @click.command("jobs-close-expired")
 def jobs_close_expired_command():
     """Close work-study positions whose application deadline has passed (run daily)."""
-    from portal.services import jobs
+    from portal.services.jobs import positions
 
     with transaction():
-        closed = jobs.close_expired_positions()
+        closed = positions.close_expired_positions()
     click.echo(f"closed {closed} positions past their deadline")

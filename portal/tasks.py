@@ -126,7 +126,7 @@ def allocate_closed_childcare_classes() -> int:
 @huey.periodic_task(crontab(hour="16", minute="15"))
 def close_expired_positions() -> int:
     """Work-study positions past their application deadline stop taking applications."""
-    from portal.services import jobs
+    from portal.services.jobs import positions
 
     with app_context():
-        return jobs.close_expired_positions()
+        return positions.close_expired_positions()

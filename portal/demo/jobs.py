@@ -37,7 +37,7 @@ from portal.models import (
     Student,
 )
 from portal.models.base import utcnow
-from portal.services.jobs_placements import _token_hash
+from portal.services.jobs.placements import link_token_hash
 
 STREET_CODE = "HS01"  # 惠山区长安街道总工会
 DEMO_PASSWORD = "demo-portal-2026"
@@ -125,7 +125,7 @@ def _place(application, position, enterprise, *, status, today, rng, days_worked
     placement = Placement(application_id=application.id, position_id=position.id,
                           student_id=application.student_id, enterprise_id=enterprise.id, union_id=enterprise.union_id,
                           status=status, starts_on=position.starts_on, ends_on=position.ends_on,
-                          access_token_hash=_token_hash(token))
+                          access_token_hash=link_token_hash(token))
     position.filled += 1
     if status != PlacementStatus.CONFIRMED:
         placement.agreement_signed_on = position.starts_on - timedelta(days=2)

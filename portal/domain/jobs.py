@@ -173,12 +173,11 @@ CONCERN = StateMachine(
 )
 
 
-def move(machine: StateMachine, record, action: StrEnum, *, refusal: Msgid, code: str) -> StrEnum:
-    """Move ``record`` along ``machine``; a move its status does not allow is refused in the
-    programme's own words (``refusal`` may name the status as ``%(status)s``), as it always was."""
-    if not machine.can(record.status, action):
-        raise Conflict(refusal, code=code, status=machine.label(record.status))
-    return machine.move(record, action)
+def check_move(machine: StateMachine, status: str, action: StrEnum, refusal: Msgid, *, code: str) -> None:
+    """Refuse ``action`` from ``status`` in the programme's own words (``refusal`` may name the
+    status as ``%(status)s``); the service then moves the record with ``machine.move``."""
+    if not machine.can(status, action):
+        raise Conflict(refusal, code=code, status=machine.label(status))
 
 
 def parse_uscc(raw: object) -> str:
@@ -281,10 +280,8 @@ def check_can_apply(*, closed_reason: str | None, already_applied: bool, live_ap
 
 def check_decision(status: str, *, accept: bool) -> None:
     """Only an application waiting for the enterprise can be accepted or declined."""
-    action = ApplicationAction.ACCEPT if accept else ApplicationAction.DECLINE
-    if not APPLICATION.can(status, action):
-        raise Conflict(N_("该报名已处理（%(status)s），不能再次答复。"), code="already_decided",
-                       status=APPLICATION.label(status))
+    check_move(APPLICATION, status, ApplicationAction.ACCEPT if accept else ApplicationAction.DECLINE,
+               N_("该报名已处理（%(status)s），不能再次答复。"), code="already_decided")
 
 
 def priority_key(*, is_hardship_family: bool, applied_order: int) -> tuple[int, int]:

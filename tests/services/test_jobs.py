@@ -12,8 +12,7 @@ from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Application, AuditEvent, Placement, Position, SmsMessage, StaffUser
 from portal.models.unions import UnionKind
-from portal.services import jobs as service
-from portal.services import jobs_placements as placements
+from portal.services.jobs import applications, concerns, enterprises, placements, positions, queries, students
 from tests.factories import (
     TODAY,
     create_enterprise,
@@ -29,7 +28,7 @@ def _details(union, **changes):
     values = dict(name="无锡长安爱心科技有限公司", uscc=_uscc(999), district="惠山区",
                   address="长安街道惠山大道1号", union_id=union.id, contact_name="周经理", contact_mobile="13912340001")
     values.update(changes)
-    return service.EnterpriseDetails(**values)
+    return enterprises.EnterpriseDetails(**values)
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def _uscc(n):
 # ---------------------------------------------------------------- enterprises
 
 def test_self_registered_enterprise_waits_for_the_union_with_an_inactive_account(area):
-    enterprise = service.register_enterprise(None, _details(area["street"], uscc=_uscc(1)), username="changan",
+    enterprise = enterprises.register_enterprise(None, _details(area["street"], uscc=_uscc(1)), username="changan",
                                              password="long-enough-1")
     account = db.session.scalar(select(StaffUser).where(StaffUser.username == "changan"))
     assert enterprise.status == "pending"
@@ -72,45 +71,47 @@ def test_self_registered_enterprise_waits_for_the_union_with_an_inactive_account
 ])
 def test_bad_enterprise_input_is_refused_on_its_field(area, changes, field):
     with pytest.raises(InvalidInput) as refused:
-        service.register_enterprise(None, _details(area["street"], **changes), username="x1", password="long-enough-1")
+        enterprises.register_enterprise(None, _details(area["street"], **changes), username="x1",
+                                        password="long-enough-1")
     assert refused.value.field == field
 
 
 def test_the_same_credit_code_cannot_register_twice(area):
-    service.register_enterprise(None, _details(area["street"], uscc=_uscc(2)), username="a1", password="long-enough-1")
+    enterprises.register_enterprise(None, _details(area["street"], uscc=_uscc(2)), username="a1",
+                                    password="long-enough-1")
     with pytest.raises(Conflict) as refused:
-        service.register_enterprise(None, _details(area["street"], uscc=_uscc(2)), username="a2",
+        enterprises.register_enterprise(None, _details(area["street"], uscc=_uscc(2)), username="a2",
                                     password="long-enough-1")
     assert refused.value.code == "uscc_taken"
 
 
 def test_officer_approves_in_its_subtree_and_the_contact_is_told(area):
-    enterprise = service.register_enterprise(None, _details(area["street"], uscc=_uscc(3)), username="c3",
+    enterprise = enterprises.register_enterprise(None, _details(area["street"], uscc=_uscc(3)), username="c3",
                                              password="long-enough-1")
     with pytest.raises(PermissionDenied):
-        service.review_enterprise(area["outsider"], enterprise.id, approve=True)
-    service.review_enterprise(area["officer"], enterprise.id, approve=True)
+        enterprises.review_enterprise(area["outsider"], enterprise.id, approve=True)
+    enterprises.review_enterprise(area["officer"], enterprise.id, approve=True)
     assert enterprise.status == "approved"
     assert db.session.scalar(select(StaffUser).where(StaffUser.username == "c3")).is_active_account
     text = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_enterprise_reviewed"))
     assert text.mobile == "13912340001" and "通过" in text.body
     with pytest.raises(Conflict):
-        service.review_enterprise(area["officer"], enterprise.id, approve=False, note="重复")
+        enterprises.review_enterprise(area["officer"], enterprise.id, approve=False, note="重复")
 
 
 def test_rejection_needs_a_reason(area):
-    enterprise = service.register_enterprise(None, _details(area["street"], uscc=_uscc(4)), username="c4",
+    enterprise = enterprises.register_enterprise(None, _details(area["street"], uscc=_uscc(4)), username="c4",
                                              password="long-enough-1")
     with pytest.raises(InvalidInput):
-        service.review_enterprise(area["officer"], enterprise.id, approve=False, note=" ")
+        enterprises.review_enterprise(area["officer"], enterprise.id, approve=False, note=" ")
 
 
 def test_officer_registering_an_enterprise_approves_it_but_only_in_its_area(area):
-    enterprise = service.register_enterprise(area["officer"], _details(area["street"], uscc=_uscc(5)),
+    enterprise = enterprises.register_enterprise(area["officer"], _details(area["street"], uscc=_uscc(5)),
                                              username="c5", password="long-enough-1")
     assert enterprise.status == "approved"
     with pytest.raises(PermissionDenied):
-        service.register_enterprise(area["outsider"], _details(area["street"], uscc=_uscc(6)), username="c6",
+        enterprises.register_enterprise(area["outsider"], _details(area["street"], uscc=_uscc(6)), username="c6",
                                     password="long-enough-1")
 
 
@@ -122,41 +123,41 @@ def _position_details(**changes):
                   ends_on=date(2026, 8, 15), apply_by=date(2026, 7, 10), hours="9:00—17:00", min_age=16,
                   safety_notes="不安排夜班", agreement_confirmed=True)
     values.update(changes)
-    return service.PositionDetails(**values)
+    return positions.PositionDetails(**values)
 
 
 def test_a_pending_enterprise_cannot_post(area):
     create_enterprise(union=area["street"], status="pending", contact_username="pending1")
     contact = db.session.scalar(select(StaffUser).where(StaffUser.username == "pending1"))
     with pytest.raises(PermissionDenied):  # the account cannot even sign in yet
-        service.post_position(contact, _position_details(), today=TODAY)
+        positions.post_position(contact, _position_details(), today=TODAY)
     contact.is_active_account = True  # and were it active, the enterprise's state still decides
     db.session.commit()
     with pytest.raises(PermissionDenied, match="审核"):
-        service.post_position(contact, _position_details(), today=TODAY)
+        positions.post_position(contact, _position_details(), today=TODAY)
 
 
 def test_an_approved_enterprise_posts_with_pay_in_fen(area):
     enterprise = create_enterprise(union=area["street"], contact_username="ent1")
     contact = db.session.scalar(select(StaffUser).where(StaffUser.username == "ent1"))
-    position = service.post_position(contact, _position_details(pay_yuan="150.50"), today=TODAY)
+    position = positions.post_position(contact, _position_details(pay_yuan="150.50"), today=TODAY)
     assert position.pay_fen == 15_050 and position.union_id == enterprise.union_id
     with pytest.raises(InvalidInput) as refused:
-        service.post_position(contact, _position_details(agreement_confirmed=False), today=TODAY)
+        positions.post_position(contact, _position_details(agreement_confirmed=False), today=TODAY)
     assert refused.value.field == "agreement_confirmed"
     with pytest.raises(InvalidInput) as refused:
-        service.post_position(contact, _position_details(pay_yuan="150.555"), today=TODAY)
+        positions.post_position(contact, _position_details(pay_yuan="150.555"), today=TODAY)
     assert refused.value.field == "pay"
 
 
 def test_posting_the_same_position_twice_publishes_it_once(area):
     create_enterprise(union=area["street"], contact_username="ent_twice")
     contact = db.session.scalar(select(StaffUser).where(StaffUser.username == "ent_twice"))
-    first = service.post_position(contact, _position_details(), today=TODAY)
-    again = service.post_position(contact, _position_details(), today=TODAY)  # a double tap on "发布"
+    first = positions.post_position(contact, _position_details(), today=TODAY)
+    again = positions.post_position(contact, _position_details(), today=TODAY)  # a double tap on "发布"
     assert again.id == first.id
     assert db.session.scalar(select(func.count(Position.id))) == 1
-    other = service.post_position(contact, _position_details(title="仓储助理"), today=TODAY)
+    other = positions.post_position(contact, _position_details(title="仓储助理"), today=TODAY)
     assert other.id != first.id
 
 
@@ -169,21 +170,21 @@ def test_listing_shows_only_open_positions_and_filters(area):
     create_position(enterprise, title="截止", apply_by=date(2026, 6, 30))
     create_position(pending, title="待审企业的岗位")
     db.session.commit()
-    titles = {p.title for p in service.search_positions(service.PositionFilters(), today=TODAY)[0]}
+    titles = {p.title for p in queries.search_positions(queries.PositionFilters(), today=TODAY)[0]}
     assert titles == {"会计助理", "月薪岗位"}
-    found, total = service.search_positions(service.PositionFilters(major="会计"), today=TODAY)
+    found, total = queries.search_positions(queries.PositionFilters(major="会计"), today=TODAY)
     assert [p.id for p in found] == [daily.id] and total == 1
-    found, _ = service.search_positions(service.PositionFilters(min_pay_yuan="150"), today=TODAY)
+    found, _ = queries.search_positions(queries.PositionFilters(min_pay_yuan="150"), today=TODAY)
     assert [p.title for p in found] == ["会计助理"]
     with pytest.raises(InvalidInput):
-        service.search_positions(service.PositionFilters(min_pay_yuan="abc"), today=TODAY)
+        queries.search_positions(queries.PositionFilters(min_pay_yuan="abc"), today=TODAY)
 
 
 def test_positions_past_their_deadline_are_closed(area):
     enterprise = create_enterprise(union=area["street"])
     old = create_position(enterprise, apply_by=date(2026, 6, 30))
     fresh = create_position(enterprise)
-    assert service.close_expired_positions(today=TODAY) == 1
+    assert positions.close_expired_positions(today=TODAY) == 1
     db.session.expire_all()
     assert (old.status, old.closed_reason) == ("closed", "deadline") and fresh.status == "open"
 
@@ -196,19 +197,19 @@ def _student_details(birth=date(2005, 3, 1), seq=301, **changes):
     values = dict(name="王小明", id_number=compose_id_number("320206", birth, seq), mobile="13700000001",
                   school="江南大学", major="会计学", year_of_study="大二")
     values.update(changes)
-    return service.StudentDetails(**values)
+    return students.StudentDetails(**values)
 
 
 def test_member_registers_a_child_with_encrypted_id_and_mobile(area):
     parent = create_member(union=area["street"])
-    student = service.register_student(parent, _student_details(), today=TODAY)
+    student = students.register_student(parent, _student_details(), today=TODAY)
     raw = db.session.execute(db.text("SELECT id_number, mobile FROM students")).one()
     assert student.id_number not in raw[0] and "13700000001" not in raw[1]
     assert student.masked_mobile == "137****0001"
     with pytest.raises(Conflict, match="已登记"):
-        service.register_student(parent, _student_details(), today=TODAY)
+        students.register_student(parent, _student_details(), today=TODAY)
     with pytest.raises(Conflict, match="另一位家长"):
-        service.register_student(create_member(), _student_details(), today=TODAY)
+        students.register_student(create_member(), _student_details(), today=TODAY)
 
 
 def test_under_age_student_is_refused_on_the_start_date(area):
@@ -217,7 +218,7 @@ def test_under_age_student_is_refused_on_the_start_date(area):
     parent = create_member()
     student = create_student(parent, birth=date(2010, 7, 16))  # 15 on 15 July 2026
     with pytest.raises(InvalidInput) as refused:
-        service.apply_for_child(parent, student.id, position.id, today=TODAY)
+        applications.apply_for_child(parent, student.id, position.id, today=TODAY)
     assert refused.value.code == "student_too_young"
     assert db.session.scalar(select(func.count(Application.id))) == 0
 
@@ -226,9 +227,9 @@ def test_duplicate_applications_are_refused(area):
     position = create_position(create_enterprise(union=area["street"]))
     parent = create_member()
     student = create_student(parent)
-    service.apply_for_child(parent, student.id, position.id, today=TODAY)
+    applications.apply_for_child(parent, student.id, position.id, today=TODAY)
     with pytest.raises(Conflict) as refused:
-        service.apply_for_child(parent, student.id, position.id, today=TODAY)
+        applications.apply_for_child(parent, student.id, position.id, today=TODAY)
     assert refused.value.code == "duplicate_application"
 
 
@@ -242,14 +243,14 @@ def test_applying_to_a_closed_position_is_refused(area):
     student = create_student(parent)
     for position, label in ((past, "报名已截止"), (full, "名额已满")):
         with pytest.raises(Conflict, match=label):
-            service.apply_for_child(parent, student.id, position.id, today=TODAY)
+            applications.apply_for_child(parent, student.id, position.id, today=TODAY)
 
 
 def test_a_member_cannot_apply_for_someone_elses_child(area):
     position = create_position(create_enterprise(union=area["street"]))
     student = create_student(create_member())
     with pytest.raises(PermissionDenied):
-        service.apply_for_child(create_member(), student.id, position.id, today=TODAY)
+        applications.apply_for_child(create_member(), student.id, position.id, today=TODAY)
 
 
 def test_hardship_family_is_marked_for_priority_and_listed_first(area):
@@ -257,10 +258,10 @@ def test_hardship_family_is_marked_for_priority_and_listed_first(area):
     contact = db.session.scalar(select(StaffUser).where(StaffUser.username == "ent2"))
     position = create_position(enterprise)
     ordinary, hardship = create_member(), create_member(is_hardship_family=True)
-    first = service.apply_for_child(ordinary, create_student(ordinary).id, position.id, today=TODAY)
-    second = service.apply_for_child(hardship, create_student(hardship).id, position.id, today=TODAY)
+    first = applications.apply_for_child(ordinary, create_student(ordinary).id, position.id, today=TODAY)
+    second = applications.apply_for_child(hardship, create_student(hardship).id, position.id, today=TODAY)
     assert second.is_priority and not first.is_priority
-    _, listed = service.position_applications(contact, position.id)
+    _, listed = queries.position_applications(contact, position.id)
     assert [a.id for a in listed] == [second.id, first.id]
 
 
@@ -268,14 +269,14 @@ def test_student_applies_alone_after_the_parent_confirms_by_code(area):
     position = create_position(create_enterprise(union=area["street"]))
     parent = create_member(mobile="13800009999")
     now = datetime(2026, 7, 1, 10, tzinfo=CHINA)
-    public_id = service.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
+    public_id = students.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
                                                   parent_mobile="13800009999", now=now)
     text = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_parent_verification"))
     assert text.member_id == parent.id
     code = text.body.split("确认码")[1][:6]
     with pytest.raises(InvalidInput):
-        service.confirm_student_application(public_id, "000000" if code != "000000" else "111111", now=now)
-    application = service.confirm_student_application(public_id, code, now=now)
+        students.confirm_student_application(public_id, "000000" if code != "000000" else "111111", now=now)
+    application = students.confirm_student_application(public_id, code, now=now)
     assert application.student.parent_member_id == parent.id and application.channel == "student"
 
 
@@ -283,12 +284,12 @@ def test_a_stranger_posing_as_parent_gets_the_same_answer_and_never_a_working_co
     position = create_position(create_enterprise(union=area["street"]))
     parent = create_member(mobile="13800009998")
     now = datetime(2026, 7, 1, 10, tzinfo=CHINA)
-    public_id = service.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
+    public_id = students.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
                                                   parent_mobile="13800001111", now=now)
     assert public_id
     assert db.session.scalar(select(func.count(SmsMessage.id))) == 0
     with pytest.raises(InvalidInput):
-        service.confirm_student_application(public_id, "123456", now=now)
+        students.confirm_student_application(public_id, "123456", now=now)
 
 
 # ---------------------------------------------------------------- decisions, capacity and access
@@ -299,35 +300,35 @@ def hiring(area):
     rival = create_enterprise(union=area["street"], contact_username="ent_b")
     position = create_position(enterprise, places=1)
     parent = create_member()
-    applications = []
+    submitted = []
     for n in range(3):
         student = create_student(parent if n == 0 else create_member(), name=f"学生{n}")
-        applications.append(service.apply_for_child(student.parent, student.id, position.id, today=TODAY))
+        submitted.append(applications.apply_for_child(student.parent, student.id, position.id, today=TODAY))
     users = {u.username: u for u in db.session.scalars(select(StaffUser))}
-    return dict(area, enterprise=enterprise, rival=rival, position=position, applications=applications,
+    return dict(area, enterprise=enterprise, rival=rival, position=position, applications=submitted,
                 contact=users["ent_a"], rival_contact=users["ent_b"], parent=parent)
 
 
 def test_an_enterprise_cannot_decide_on_another_enterprises_position(hiring):
     with pytest.raises(PermissionDenied, match="不属于您的企业"):
-        placements.decide_application(hiring["rival_contact"], hiring["applications"][0].id, accept=True, today=TODAY)
+        applications.decide_application(hiring["rival_contact"], hiring["applications"][0].id, accept=True, today=TODAY)
     with pytest.raises(PermissionDenied):
-        service.position_applications(hiring["rival_contact"], hiring["position"].id)
+        queries.position_applications(hiring["rival_contact"], hiring["position"].id)
     assert hiring["applications"][0].status == "submitted"
 
 
 def test_declining_needs_a_note_and_texts_the_student(hiring):
     application = hiring["applications"][1]
     with pytest.raises(InvalidInput):
-        placements.decide_application(hiring["contact"], application.id, accept=False, note="", today=TODAY)
-    placements.decide_application(hiring["contact"], application.id, accept=False, note="专业不符", today=TODAY)
+        applications.decide_application(hiring["contact"], application.id, accept=False, note="", today=TODAY)
+    applications.decide_application(hiring["contact"], application.id, accept=False, note="专业不符", today=TODAY)
     text = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_application_decided"))
     assert "专业不符" in text.body and text.mobile == application.student.mobile
 
 
 def test_accepting_the_last_place_closes_the_position_and_answers_the_others(hiring):
     first, second, third = hiring["applications"]
-    decision = placements.decide_application(hiring["contact"], first.id, accept=True, today=TODAY,
+    decision = applications.decide_application(hiring["contact"], first.id, accept=True, today=TODAY,
                                              link_for=lambda t: f"https://portal.example/jobs/s/{t}")
     assert decision.placement.status == "confirmed" and decision.student_link_token
     db.session.expire_all()
@@ -335,7 +336,7 @@ def test_accepting_the_last_place_closes_the_position_and_answers_the_others(hir
     assert (position.filled, position.status, position.closed_reason) == (1, "closed", "full")
     assert {a.status for a in (second, third)} == {"declined"}
     with pytest.raises(Conflict):
-        placements.decide_application(hiring["contact"], second.id, accept=True, today=TODAY)
+        applications.decide_application(hiring["contact"], second.id, accept=True, today=TODAY)
     link_text = db.session.scalar(select(SmsMessage).where(SmsMessage.subject_id == str(first.id)))
     assert "https://portal.example/jobs/s/" + decision.student_link_token in link_text.body
     assert placements.placement_for_token(decision.student_link_token).id == decision.placement.id
@@ -343,9 +344,9 @@ def test_accepting_the_last_place_closes_the_position_and_answers_the_others(hir
 
 def test_a_second_accept_of_the_same_application_is_refused(hiring):
     application = hiring["applications"][0]
-    placements.decide_application(hiring["contact"], application.id, accept=True, today=TODAY)
+    applications.decide_application(hiring["contact"], application.id, accept=True, today=TODAY)
     with pytest.raises(Conflict):
-        placements.decide_application(hiring["contact"], application.id, accept=True, today=TODAY)
+        applications.decide_application(hiring["contact"], application.id, accept=True, today=TODAY)
     assert db.session.scalar(select(func.count(Placement.id))) == 1
 
 
@@ -359,7 +360,7 @@ def test_concurrent_accepts_never_exceed_the_places(app):
     for n in range(8):
         parent = create_member()
         student = create_student(parent, name=f"并发{n}")
-        ids.append(service.apply_for_child(parent, student.id, position.id, today=TODAY).id)
+        ids.append(applications.apply_for_child(parent, student.id, position.id, today=TODAY).id)
     contact_id = db.session.scalar(select(StaffUser.id).where(StaffUser.username == "busy"))
     barrier = threading.Barrier(len(ids))
     results = []
@@ -369,7 +370,7 @@ def test_concurrent_accepts_never_exceed_the_places(app):
             contact = db.session.get(StaffUser, contact_id)
             barrier.wait()
             try:
-                placements.decide_application(contact, application_id, accept=True, today=TODAY)
+                applications.decide_application(contact, application_id, accept=True, today=TODAY)
                 results.append("accepted")
             except Conflict as refusal:
                 results.append(refusal.code)
@@ -393,7 +394,7 @@ def test_concurrent_accepts_never_exceed_the_places(app):
 
 @pytest.fixture
 def placed(hiring):
-    decision = placements.decide_application(hiring["contact"], hiring["applications"][0].id, accept=True,
+    decision = applications.decide_application(hiring["contact"], hiring["applications"][0].id, accept=True,
                                              today=TODAY)
     return dict(hiring, placement=decision.placement, token=decision.student_link_token)
 
@@ -425,10 +426,10 @@ def test_placement_runs_to_its_end_and_the_union_sees_the_figures(placed):
     placements.finish_placement(contact, placement.id, ends_on=date(2026, 8, 14), days_worked=22,
                                 pay_received_yuan="3300", today=date(2026, 8, 15))
     assert placement.certificate_no == f"SJ2026-{placement.id:06d}"
-    figures = placements.union_figures(placed["officer"])
+    figures = queries.union_figures(placed["officer"])
     assert (figures.enterprises, figures.students_placed, figures.placements_finished) == (2, 1, 1)
     assert figures.average_pay_fen == 330_000 and figures.average_daily_pay_fen == 15_000
-    outsider = placements.union_figures(placed["outsider"])
+    outsider = queries.union_figures(placed["outsider"])
     assert (outsider.enterprises, outsider.students_placed) == (0, 0)
 
 
@@ -436,19 +437,19 @@ def test_a_concern_goes_to_the_union_officer_not_the_enterprise(placed):
     placed["street"].contact_phone = "13655550000"
     db.session.commit()
     placement = placements.placement_for_token(placed["token"])
-    concern = placements.raise_concern(placement, category="unpaid_wages", description="两周工资还没有发放",
+    concern = concerns.raise_concern(placement, category="unpaid_wages", description="两周工资还没有发放",
                                        via="student")
     with pytest.raises(Conflict):
-        placements.raise_concern(placement, category="unpaid_wages", description="两周工资还没有发放", via="student")
+        concerns.raise_concern(placement, category="unpaid_wages", description="两周工资还没有发放", via="student")
     alert = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_concern_raised"))
     assert alert.mobile == "13655550000"
-    assert [c.id for c in placements.union_concerns(placed["officer"])] == [concern.id]
-    assert placements.union_concerns(placed["outsider"]) == []
+    assert [c.id for c in queries.union_concerns(placed["officer"])] == [concern.id]
+    assert queries.union_concerns(placed["outsider"]) == []
     with pytest.raises(PermissionDenied):
-        placements.answer_concern(placed["outsider"], concern.id, answer="我们会联系企业核实")
+        concerns.answer_concern(placed["outsider"], concern.id, answer="我们会联系企业核实")
     with pytest.raises(PermissionDenied):
-        placements.union_concerns(placed["contact"])
-    placements.answer_concern(placed["officer"], concern.id, answer="已联系企业，本周五前补发")
+        queries.union_concerns(placed["contact"])
+    concerns.answer_concern(placed["officer"], concern.id, answer="已联系企业，本周五前补发")
     answered = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_concern_answered"))
     assert "本周五前补发" in answered.body and answered.mobile == placement.student.mobile
 

@@ -190,9 +190,10 @@ def test_a_refused_move_speaks_the_programmes_words_with_the_status():
     class Concern:
         status = "answered"
 
+    rules.check_move(rules.CONCERN, "open", rules.ConcernAction.ANSWER, "不会出现", code="already_answered")
     with pytest.raises(Conflict) as refused:
-        rules.move(rules.CONCERN, Concern(), rules.ConcernAction.ANSWER, refusal="该问题已处理（%(status)s）。",
-                   code="already_answered")
+        rules.check_move(rules.CONCERN, Concern.status, rules.ConcernAction.ANSWER, "该问题已处理（%(status)s）。",
+                         code="already_answered")
     assert refused.value.code == "already_answered" and refused.value.message == "该问题已处理（已答复）。"
     with pytest.raises(Conflict, match="已录用"):
         rules.check_decision("accepted", accept=False)

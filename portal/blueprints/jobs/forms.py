@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, IntegerField, PasswordField, Select
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.domain.jobs import CONCERN_CATEGORY_LABELS, PAY_UNIT_LABELS
-from portal.services.jobs import YEARS_OF_STUDY
+from portal.services.jobs.students import YEARS_OF_STUDY
 
 DATE_MESSAGE = _l("请按“年-月-日”填写日期，例如 2026-07-15。")
 

@@ -6,8 +6,7 @@ from flask import flash, redirect
 from flask_babel import gettext as _
 
 from portal.domain.errors import DomainError
-from portal.services import jobs as jobs_service
-from portal.services import jobs_placements as placements
+from portal.services.jobs import enterprises, placements
 from portal.web import render
 
 
@@ -20,8 +19,8 @@ def form_error(form, error: DomainError, default_field: str) -> None:
         flash(_(error.message), "error")
 
 
-def enterprise_details(form) -> jobs_service.EnterpriseDetails:
-    return jobs_service.EnterpriseDetails(
+def enterprise_details(form) -> enterprises.EnterpriseDetails:
+    return enterprises.EnterpriseDetails(
         name=form.name.data or "", uscc=form.uscc.data or "", district=form.district.data or "",
         address=form.address.data or "", union_id=form.union_id.data, contact_name=form.contact_name.data or "",
         contact_mobile=form.contact_mobile.data or "", description=form.description.data or "")

@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import clock
 from portal.blueprints.jobs.forms import (
     ApplyForm,
     CodeForm,
@@ -26,8 +27,7 @@ from portal.blueprints.jobs.views_union import bp as union_bp
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.extensions import limiter
-from portal.services import jobs as jobs_service
-from portal.services import jobs_placements as placements
+from portal.services.jobs import access, applications, concerns, enterprises, placements, queries, students
 from portal.web import EmptyForm, member_required, page_arg, render
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -45,8 +45,8 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def student_details(form) -> jobs_service.StudentDetails:
-    return jobs_service.StudentDetails(
+def student_details(form) -> students.StudentDetails:
+    return students.StudentDetails(
         name=form.name.data or "", id_number=form.id_number.data or "", mobile=form.mobile.data or "",
         school=form.school.data or "", major=form.major.data or "", year_of_study=form.year_of_study.data or "")
 
@@ -56,30 +56,30 @@ def student_details(form) -> jobs_service.StudentDetails:
 @bp.get("/")
 def index():
     """Open positions for anyone, phone or kiosk; filters update the list in place and the URL."""
-    filters = jobs_service.PositionFilters(
+    filters = queries.PositionFilters(
         district=request.args.get("district", ""), major=request.args.get("major", ""),
         min_pay_yuan=request.args.get("min_pay", ""), available_from=_date_arg("from"), available_to=_date_arg("to"))
     page = page_arg()
     error = None
     try:
-        positions, total = jobs_service.search_positions(filters, page=page, per_page=PER_PAGE)
+        positions, total = queries.search_positions(filters, page=page, per_page=PER_PAGE)
     except DomainError as exc:
         error, positions, total = _(exc.message), [], 0
     return render("jobs/index.html", fragment="jobs/_positions.html", positions=positions, total=total,
                   page=page, per_page=PER_PAGE, filters=filters, error=error,
-                  districts=jobs_service.listing_districts())
+                  districts=queries.listing_districts())
 
 
 @bp.get("/positions/<int:position_id>")
 def position(position_id: int):
     """One position in full; members apply for a child here, students are pointed to their own form."""
-    item = jobs_service.public_position(position_id)
+    item = access.public_position(position_id)
     form = None
     if current_user.is_authenticated and current_user.role == Role.MEMBER:
         form = ApplyForm()
-        form.student_id.choices = [(s.id, f"{s.name}（{s.school}）") for s in jobs_service.students_of(current_user)]
+        form.student_id.choices = [(s.id, f"{s.name}（{s.school}）") for s in queries.students_of(current_user)]
     return render("jobs/position.html", position=item, form=form,
-                  closed=item.closed_label_on(jobs_service.clock.today()))
+                  closed=item.closed_label_on(clock.today()))
 
 
 @bp.route("/enterprises/register", methods=["GET", "POST"])
@@ -87,10 +87,10 @@ def position(position_id: int):
 def register_enterprise():
     """A caring enterprise signs up; a union officer approves it before it can post."""
     form = EnterpriseForm()
-    form.union_id.choices = [(u.id, u.name) for u in jobs_service.oversight_unions()]
+    form.union_id.choices = [(u.id, u.name) for u in enterprises.oversight_unions()]
     if form.validate_on_submit():
         try:
-            jobs_service.register_enterprise(None, enterprise_details(form), username=form.username.data,
+            enterprises.register_enterprise(None, enterprise_details(form), username=form.username.data,
                                              password=form.password.data)
         except DomainError as error:
             form_error(form, error, "name")
@@ -103,11 +103,11 @@ def register_enterprise():
 @limiter.limit("10 per hour", methods=["POST"])
 def student_apply(position_id: int):
     """A student applies alone; the parent (a member) confirms with a code sent to their mobile."""
-    item = jobs_service.public_position(position_id)
+    item = access.public_position(position_id)
     form = StudentApplicationForm()
     if form.validate_on_submit():
         try:
-            public_id = jobs_service.start_student_application(
+            public_id = students.start_student_application(
                 item.id, student_details(form), parent_id_number=form.parent_id_number.data,
                 parent_mobile=form.parent_mobile.data, motivation=form.motivation.data or "")
         except DomainError as error:
@@ -124,7 +124,7 @@ def student_verify(public_id: str):
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            application = jobs_service.confirm_student_application(public_id, form.code.data)
+            application = students.confirm_student_application(public_id, form.code.data)
         except DomainError as error:
             form_error(form, error, "code")
         else:
@@ -138,9 +138,9 @@ def student_verify(public_id: str):
 @member_required
 def my_jobs():
     """The member's children, their applications and placements."""
-    return render("jobs/me.html", students=jobs_service.students_of(current_user),
-                  applications=jobs_service.applications_of_member(current_user),
-                  placements=placements.placements_of_member(current_user), form=EmptyForm())
+    return render("jobs/me.html", students=queries.students_of(current_user),
+                  applications=queries.applications_of_member(current_user),
+                  placements=queries.placements_of_member(current_user), form=EmptyForm())
 
 
 @bp.route("/me/students/new", methods=["GET", "POST"])
@@ -150,7 +150,7 @@ def new_student():
     form = StudentForm()
     if form.validate_on_submit():
         try:
-            student = jobs_service.register_student(current_user, student_details(form))
+            student = students.register_student(current_user, student_details(form))
         except DomainError as error:
             form_error(form, error, "id_number")
         else:
@@ -164,10 +164,10 @@ def new_student():
 def apply(position_id: int):
     """A member applies for a registered child."""
     form = ApplyForm()
-    form.student_id.choices = [(s.id, s.name) for s in jobs_service.students_of(current_user)]
+    form.student_id.choices = [(s.id, s.name) for s in queries.students_of(current_user)]
     if form.validate_on_submit():
         try:
-            jobs_service.apply_for_child(current_user, form.student_id.data, position_id,
+            applications.apply_for_child(current_user, form.student_id.data, position_id,
                                          motivation=form.motivation.data or "")
         except DomainError as error:
             flash(_(error.message), "error")
@@ -185,7 +185,7 @@ def withdraw(application_id: int):
     """Withdraw an application the enterprise has not answered yet."""
     if EmptyForm().validate_on_submit():
         try:
-            jobs_service.withdraw_application(current_user, application_id)
+            applications.withdraw_application(current_user, application_id)
         except DomainError as error:
             flash(_(error.message), "error")
         else:
@@ -197,7 +197,7 @@ def withdraw(application_id: int):
 @member_required
 def my_placement(placement_id: int):
     """A child's placement, seen by the parent, who may raise a concern for them."""
-    item = placements.member_placement(current_user, placement_id)
+    item = access.placement_of_child(current_user, placement_id)
     return _placement_page(item, via="member", actor=current_user,
                            certificate_url=url_for("jobs.my_certificate", placement_id=item.id))
 
@@ -206,7 +206,7 @@ def my_placement(placement_id: int):
 @member_required
 def my_certificate(placement_id: int):
     """The practice certificate, printable."""
-    item = placements.member_placement(current_user, placement_id)
+    item = access.placement_of_child(current_user, placement_id)
     return certificate_page(item, back=url_for("jobs.my_placement", placement_id=item.id))
 
 
@@ -231,7 +231,7 @@ def _placement_page(item, *, via: str, actor, certificate_url: str):
     form = ConcernForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            placements.raise_concern(item, category=form.category.data, description=form.description.data,
+            concerns.raise_concern(item, category=form.category.data, description=form.description.data,
                                      via=via, actor=actor)
         except DomainError as error:
             form_error(form, error, "description")

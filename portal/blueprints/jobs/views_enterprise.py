@@ -19,8 +19,7 @@ from portal.blueprints.jobs.helpers import certificate_page, form_error
 from portal.domain.errors import DomainError
 from portal.domain.jobs import week_starting
 from portal.domain.roles import Role
-from portal.services import jobs as jobs_service
-from portal.services import jobs_placements as placements
+from portal.services.jobs import access, applications, placements, positions, queries
 from portal.web import is_htmx, render, roles_required
 
 bp = Blueprint("enterprise", __name__, url_prefix="/enterprise")
@@ -31,22 +30,22 @@ enterprise_required = roles_required(Role.ENTERPRISE)
 @enterprise_required
 def dashboard():
     """The enterprise's positions (with applications waiting) and its students at work."""
-    enterprise, rows = jobs_service.enterprise_positions(current_user)
+    enterprise, rows = queries.enterprise_positions(current_user)
     return render("jobs/enterprise/dashboard.html", enterprise=enterprise, rows=rows,
-                  placements=placements.enterprise_placements(current_user), today=clock.today())
+                  placements=queries.enterprise_placements(current_user), today=clock.today())
 
 
 @bp.route("/positions/new", methods=["GET", "POST"])
 @enterprise_required
 def new_position():
     """Post a caring position; it appears in the public listing at once."""
-    enterprise = jobs_service.enterprise_of(current_user)
+    enterprise = access.enterprise_of(current_user)
     form = PositionForm()
     if not form.is_submitted():
         form.district.data, form.address.data = enterprise.district, enterprise.address
     if form.validate_on_submit():
         try:
-            item = jobs_service.post_position(current_user, position_details(form))
+            item = positions.post_position(current_user, position_details(form))
         except DomainError as error:
             form_error(form, error, "title")
         else:
@@ -55,8 +54,8 @@ def new_position():
     return render("jobs/enterprise/position_form.html", form=form, enterprise=enterprise)
 
 
-def position_details(form) -> jobs_service.PositionDetails:
-    return jobs_service.PositionDetails(
+def position_details(form) -> positions.PositionDetails:
+    return positions.PositionDetails(
         title=form.title.data or "", description=form.description.data or "", district=form.district.data or "",
         address=form.address.data or "", majors=form.majors.data or "", places=form.places.data,
         pay_yuan=form.pay.data or "", pay_unit=form.pay_unit.data, starts_on=form.starts_on.data,
@@ -69,7 +68,7 @@ def position_details(form) -> jobs_service.PositionDetails:
 @enterprise_required
 def position(position_id: int):
     """Applications to one position: waiting first, hardship families marked for priority."""
-    item, applications = jobs_service.position_applications(current_user, position_id)
+    item, applications = queries.position_applications(current_user, position_id)
     return render("jobs/enterprise/position.html", position=item, applications=applications,
                   form=DecisionForm(), close_form=CloseForm(), today=clock.today())
 
@@ -80,7 +79,7 @@ def close_position(position_id: int):
     form = CloseForm()
     if form.validate_on_submit():
         try:
-            jobs_service.close_position(current_user, position_id, reason=form.reason.data or "")
+            positions.close_position(current_user, position_id, reason=form.reason.data or "")
         except DomainError as error:
             flash(_(error.message), "error")
         else:
@@ -96,14 +95,14 @@ def decide(application_id: int):
     error = None
     if form.validate_on_submit():
         try:
-            placements.decide_application(
+            applications.decide_application(
                 current_user, application_id, accept=form.decision.data == "accept", note=form.note.data or "",
                 link_for=lambda token: url_for("jobs.student_placement", token=token, _external=True))
         except DomainError as exc:
             error = _(exc.message)
     else:
         error = _("请选择答复；页面过期时请刷新后重试。")
-    application = placements.own_application(current_user, application_id)
+    application = access.own_application(current_user, application_id)
     if not is_htmx():
         flash(error or _("已答复，学生会收到短信。"), "error" if error else "success")
         return redirect(url_for("jobs.enterprise.position", position_id=application.position_id))
@@ -119,7 +118,7 @@ def placement(placement_id: int):
 
 
 def _placement_screen(placement_id: int, status: int = 200, **submitted):
-    item = placements.own_placement(current_user, placement_id)
+    item = access.own_placement(current_user, placement_id)
     contact = placements.placement_contact(current_user, placement_id)
     today = clock.today()
     forms = {
@@ -174,5 +173,5 @@ def finish(placement_id: int):
 @bp.get("/placements/<int:placement_id>/certificate")
 @enterprise_required
 def certificate(placement_id: int):
-    item = placements.own_placement(current_user, placement_id)
+    item = access.own_placement(current_user, placement_id)
     return certificate_page(item, back=url_for("jobs.enterprise.placement", placement_id=item.id))

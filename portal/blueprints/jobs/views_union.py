@@ -16,8 +16,7 @@ from portal.domain.errors import DomainError
 from portal.domain.jobs import APPLICATION_STATUS_LABELS, ApplicationStatus
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
-from portal.services import jobs as jobs_service
-from portal.services import jobs_placements as placements
+from portal.services.jobs import access, concerns, enterprises, placements, positions, queries
 from portal.web import render, roles_required
 
 bp = Blueprint("union", __name__, url_prefix="/union")
@@ -28,16 +27,16 @@ union_required = roles_required(Role.UNION_OFFICER, Role.ADMIN)
 @union_required
 def overview():
     """The programme at a glance: the article's figures, open concerns first, enterprises waiting."""
-    return render("jobs/union/overview.html", figures=placements.union_figures(current_user),
-                  concerns=placements.union_concerns(current_user, limit=20), answer_form=AnswerForm(),
-                  pending=placements.union_enterprises(current_user, status="pending"), review_form=ReviewForm())
+    return render("jobs/union/overview.html", figures=queries.union_figures(current_user),
+                  concerns=queries.union_concerns(current_user, limit=20), answer_form=AnswerForm(),
+                  pending=queries.union_enterprises(current_user, status="pending"), review_form=ReviewForm())
 
 
-@bp.get("/enterprises")
+@bp.get("/enterprises", endpoint="enterprises")
 @union_required
-def enterprises():
+def enterprise_list():
     """Every enterprise of the area, pending ones first."""
-    return render("jobs/union/enterprises.html", enterprises=placements.union_enterprises(current_user),
+    return render("jobs/union/enterprises.html", enterprises=queries.union_enterprises(current_user),
                   review_form=ReviewForm())
 
 
@@ -46,10 +45,10 @@ def enterprises():
 def new_enterprise():
     """An officer registers an enterprise on its behalf (approved at once) with its contact's account."""
     form = EnterpriseForm()
-    form.union_id.choices = [(u.id, u.name) for u in jobs_service.oversight_unions(current_user)]
+    form.union_id.choices = [(u.id, u.name) for u in enterprises.oversight_unions(current_user)]
     if form.validate_on_submit():
         try:
-            enterprise = jobs_service.register_enterprise(current_user, enterprise_details(form),
+            enterprise = enterprises.register_enterprise(current_user, enterprise_details(form),
                                                           username=form.username.data, password=form.password.data)
         except DomainError as error:
             form_error(form, error, "name")
@@ -67,7 +66,7 @@ def review(enterprise_id: int):
     if form.validate_on_submit():
         approve = request.form.get("decision") == "approve"
         try:
-            enterprise = jobs_service.review_enterprise(current_user, enterprise_id, approve=approve,
+            enterprise = enterprises.review_enterprise(current_user, enterprise_id, approve=approve,
                                                         note=form.note.data or "")
         except DomainError as error:
             flash(_(error.message), "error")
@@ -78,11 +77,11 @@ def review(enterprise_id: int):
                     else url_for("jobs.union.enterprises"))
 
 
-@bp.get("/positions")
+@bp.get("/positions", endpoint="positions")
 @union_required
-def positions():
+def position_list():
     """Every position of the area, with places filled."""
-    return render("jobs/union/positions.html", positions=placements.union_positions(current_user),
+    return render("jobs/union/positions.html", positions=queries.union_positions(current_user),
                   today=clock.today(), close_form=CloseForm())
 
 
@@ -93,7 +92,7 @@ def close_position(position_id: int):
     form = CloseForm()
     if form.validate_on_submit():
         try:
-            jobs_service.close_position(current_user, position_id, reason=form.reason.data or "")
+            positions.close_position(current_user, position_id, reason=form.reason.data or "")
         except DomainError as error:
             flash(_(error.message), "error")
         else:
@@ -109,21 +108,21 @@ def applications():
     if status not in {s.value for s in ApplicationStatus}:
         status = None
     return render("jobs/union/applications.html", status=status, labels=APPLICATION_STATUS_LABELS,
-                  applications=placements.union_applications(current_user, status=status))
+                  applications=queries.union_applications(current_user, status=status))
 
 
 @bp.get("/placements")
 @union_required
 def placement_list():
     """Where every student works, whether insured, attendance reported, paid."""
-    return render("jobs/union/placements.html", placements=placements.union_placements(current_user))
+    return render("jobs/union/placements.html", placements=queries.union_placements(current_user))
 
 
 @bp.get("/placements/<int:placement_id>")
 @union_required
 def placement(placement_id: int):
     """One placement in full, with the student's contact details (the view is audited)."""
-    item = placements.union_placement(current_user, placement_id)
+    item = access.placement_in_scope(current_user, placement_id)
     contact = placements.placement_contact(current_user, placement_id)
     return render("jobs/union/placement.html", placement=item, contact=contact, answer_form=AnswerForm())
 
@@ -131,7 +130,7 @@ def placement(placement_id: int):
 @bp.get("/placements/<int:placement_id>/certificate")
 @union_required
 def certificate(placement_id: int):
-    item = placements.union_placement(current_user, placement_id)
+    item = access.placement_in_scope(current_user, placement_id)
     return certificate_page(item, back=url_for("jobs.union.placement", placement_id=item.id))
 
 
@@ -142,7 +141,7 @@ def answer(concern_id: int):
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            placements.answer_concern(current_user, concern_id, answer=form.answer.data)
+            concerns.answer_concern(current_user, concern_id, answer=form.answer.data)
         except DomainError as error:
             flash(_(error.message), "error")
         else:
