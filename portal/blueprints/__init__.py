@@ -5,7 +5,7 @@ from portal.blueprints.childcare.manage import bp as childcare_manage_bp
 from portal.blueprints.childcare.views import bp as childcare_bp
 from portal.blueprints.claims import bp as claims_bp
 from portal.blueprints.enrollment.views import bp as enrollment_bp
-from portal.blueprints.jobs.views import bp as jobs_bp
+from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.main.views import bp as main_bp
 from portal.blueprints.members.views import bp as members_bp
 from portal.blueprints.review import bp as review_bp

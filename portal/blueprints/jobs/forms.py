@@ -1,4 +1,5 @@
-"""Forms of the work-study area. Rules live in the domain; these only parse what was typed."""
+"""Forms of the work-study area. Rules live in the domain; these only parse what was typed and
+hand it to the services as their ``…Details``."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -6,7 +7,9 @@ from wtforms import BooleanField, DateField, IntegerField, PasswordField, Select
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.domain.jobs import CONCERN_CATEGORY_LABELS, PAY_UNIT_LABELS
-from portal.services.jobs.students import YEARS_OF_STUDY
+from portal.services.jobs.enterprises import EnterpriseDetails
+from portal.services.jobs.positions import PositionDetails
+from portal.services.jobs.students import YEARS_OF_STUDY, StudentDetails
 
 DATE_MESSAGE = _l("请按“年-月-日”填写日期，例如 2026-07-15。")
 
@@ -31,6 +34,12 @@ class EnterpriseForm(FlaskForm):
     username = StringField(_l("登录用户名"), validators=[DataRequired(_l("请填写登录用户名。")), Length(max=60)])
     password = PasswordField(_l("登录密码（至少10位）"), validators=[DataRequired(_l("请填写密码。")), Length(max=200)])
 
+    def details(self) -> EnterpriseDetails:
+        return EnterpriseDetails(
+            name=self.name.data or "", uscc=self.uscc.data or "", district=self.district.data or "",
+            address=self.address.data or "", union_id=self.union_id.data, contact_name=self.contact_name.data or "",
+            contact_mobile=self.contact_mobile.data or "", description=self.description.data or "")
+
 
 class ReviewForm(FlaskForm):
     note = StringField(_l("审核意见（不通过时必填）"), validators=[Optional(), Length(max=200)])
@@ -54,6 +63,15 @@ class PositionForm(FlaskForm):
     safety_notes = TextAreaField(_l("安全须知"), validators=[DataRequired(_l("请填写安全须知。")), Length(max=4000)])
     agreement_confirmed = BooleanField(_l("我单位承诺与录用学生签订实践协议，并为其购买意外伤害保险"))
 
+    def details(self) -> PositionDetails:
+        return PositionDetails(
+            title=self.title.data or "", description=self.description.data or "", district=self.district.data or "",
+            address=self.address.data or "", majors=self.majors.data or "", places=self.places.data,
+            pay_yuan=self.pay.data or "", pay_unit=self.pay_unit.data, starts_on=self.starts_on.data,
+            ends_on=self.ends_on.data, apply_by=self.apply_by.data, hours=self.hours.data or "",
+            min_age=self.min_age.data, safety_notes=self.safety_notes.data or "",
+            agreement_confirmed=bool(self.agreement_confirmed.data))
+
 
 class StudentForm(FlaskForm):
     name = StringField(_l("学生姓名"), validators=[DataRequired(_l("请填写学生姓名。")), Length(max=60)])
@@ -63,6 +81,11 @@ class StudentForm(FlaskForm):
     school = StringField(_l("就读学校"), validators=[DataRequired(_l("请填写就读学校。")), Length(max=80)])
     major = StringField(_l("所学专业"), validators=[DataRequired(_l("请填写所学专业。")), Length(max=80)])
     year_of_study = SelectField(_l("年级"), choices=[(year, year) for year in YEARS_OF_STUDY])
+
+    def details(self) -> StudentDetails:
+        return StudentDetails(
+            name=self.name.data or "", id_number=self.id_number.data or "", mobile=self.mobile.data or "",
+            school=self.school.data or "", major=self.major.data or "", year_of_study=self.year_of_study.data or "")
 
 
 class StudentApplicationForm(StudentForm):

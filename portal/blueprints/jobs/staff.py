@@ -10,17 +10,25 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
+from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.jobs.forms import AnswerForm, CloseForm, EnterpriseForm, ReviewForm
-from portal.blueprints.jobs.helpers import certificate_page, enterprise_details, form_error
+from portal.blueprints.jobs.public import certificate_page, take_position_down
 from portal.domain.errors import DomainError
 from portal.domain.jobs import APPLICATION_STATUS_LABELS, ApplicationStatus
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
-from portal.services.jobs import access, concerns, enterprises, placements, positions, queries
-from portal.web import render, roles_required
+from portal.services.jobs import access, concerns, enterprises, placements, queries
+from portal.web import field_error, flash_error, render, roles_required, safe_next
 
 bp = Blueprint("union", __name__, url_prefix="/union")
+jobs_bp.register_blueprint(bp)
 union_required = roles_required(Role.UNION_OFFICER, Role.ADMIN)
+
+
+def _back(default: str) -> str:
+    """Back to the work-study page the form was on (``back``), else ``default``."""
+    target = safe_next(request.form.get("back"))
+    return target if target and target.startswith("/jobs/") else default
 
 
 @bp.get("/")
@@ -48,10 +56,10 @@ def new_enterprise():
     form.union_id.choices = [(u.id, u.name) for u in enterprises.oversight_unions(current_user)]
     if form.validate_on_submit():
         try:
-            enterprise = enterprises.register_enterprise(current_user, enterprise_details(form),
-                                                          username=form.username.data, password=form.password.data)
+            enterprise = enterprises.register_enterprise(current_user, form.details(), username=form.username.data,
+                                                         password=form.password.data)
         except DomainError as error:
-            form_error(form, error, "name")
+            field_error(form, error, "name")
         else:
             flash(_("已登记爱心企业“%(name)s”，联系人可用所设用户名和密码登录。", name=enterprise.name), "success")
             return redirect(url_for("jobs.union.enterprises"))
@@ -67,14 +75,13 @@ def review(enterprise_id: int):
         approve = request.form.get("decision") == "approve"
         try:
             enterprise = enterprises.review_enterprise(current_user, enterprise_id, approve=approve,
-                                                        note=form.note.data or "")
+                                                       note=form.note.data or "")
         except DomainError as error:
-            flash(_(error.message), "error")
+            flash_error(error)
         else:
             flash(_("“%(name)s”已通过审核，已短信通知联系人。", name=enterprise.name) if approve
                   else _("“%(name)s”未通过审核，已短信通知联系人。", name=enterprise.name), "success")
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/jobs/")
-                    else url_for("jobs.union.enterprises"))
+    return redirect(_back(url_for("jobs.union.enterprises")))
 
 
 @bp.get("/positions", endpoint="positions")
@@ -89,15 +96,7 @@ def position_list():
 @union_required
 def close_position(position_id: int):
     """Take down a position (unsafe, misleading, or the enterprise asked)."""
-    form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            positions.close_position(current_user, position_id, reason=form.reason.data or "")
-        except DomainError as error:
-            flash(_(error.message), "error")
-        else:
-            flash(_("岗位已下架。"), "success")
-    return redirect(url_for("jobs.union.positions"))
+    return take_position_down(position_id, done=_("岗位已下架。"), back=url_for("jobs.union.positions"))
 
 
 @bp.get("/applications")
@@ -130,6 +129,7 @@ def placement(placement_id: int):
 @bp.get("/placements/<int:placement_id>/certificate")
 @union_required
 def certificate(placement_id: int):
+    """The practice certificate, printable."""
     item = access.placement_in_scope(current_user, placement_id)
     return certificate_page(item, back=url_for("jobs.union.placement", placement_id=item.id))
 
@@ -143,13 +143,12 @@ def answer(concern_id: int):
         try:
             concerns.answer_concern(current_user, concern_id, answer=form.answer.data)
         except DomainError as error:
-            flash(_(error.message), "error")
+            flash_error(error)
         else:
             flash(_("已答复，学生会收到短信。"), "success")
     else:
         flash(_("请填写答复内容。"), "error")
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/jobs/") else url_for("jobs.union.overview"))
+    return redirect(_back(url_for("jobs.union.overview")))
 
 
 @bp.get("/export.xlsx")

@@ -1,4 +1,4 @@
-"""The enterprise contact's pages: own positions, applications, placements (``jobs.enterprise.*``)."""
+"""The enterprise contact's pages (``jobs.enterprise.*``): own positions, applications, placements."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
+from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.jobs.forms import (
     AgreementForm,
     AttendanceForm,
@@ -15,14 +16,15 @@ from portal.blueprints.jobs.forms import (
     FinishForm,
     PositionForm,
 )
-from portal.blueprints.jobs.helpers import certificate_page, form_error
+from portal.blueprints.jobs.public import certificate_page, take_position_down
 from portal.domain.errors import DomainError
 from portal.domain.jobs import week_starting
 from portal.domain.roles import Role
 from portal.services.jobs import access, applications, placements, positions, queries
-from portal.web import is_htmx, render, roles_required
+from portal.web import error_text, field_error, is_htmx, render, roles_required
 
 bp = Blueprint("enterprise", __name__, url_prefix="/enterprise")
+jobs_bp.register_blueprint(bp)
 enterprise_required = roles_required(Role.ENTERPRISE)
 
 
@@ -45,46 +47,30 @@ def new_position():
         form.district.data, form.address.data = enterprise.district, enterprise.address
     if form.validate_on_submit():
         try:
-            item = positions.post_position(current_user, position_details(form))
+            item = positions.post_position(current_user, form.details())
         except DomainError as error:
-            form_error(form, error, "title")
+            field_error(form, error, "title")
         else:
             flash(_("岗位“%(title)s”已发布。", title=item.title), "success")
             return redirect(url_for("jobs.enterprise.position", position_id=item.id))
     return render("jobs/enterprise/position_form.html", form=form, enterprise=enterprise)
 
 
-def position_details(form) -> positions.PositionDetails:
-    return positions.PositionDetails(
-        title=form.title.data or "", description=form.description.data or "", district=form.district.data or "",
-        address=form.address.data or "", majors=form.majors.data or "", places=form.places.data,
-        pay_yuan=form.pay.data or "", pay_unit=form.pay_unit.data, starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data, apply_by=form.apply_by.data, hours=form.hours.data or "",
-        min_age=form.min_age.data, safety_notes=form.safety_notes.data or "",
-        agreement_confirmed=bool(form.agreement_confirmed.data))
-
-
 @bp.get("/positions/<int:position_id>")
 @enterprise_required
 def position(position_id: int):
     """Applications to one position: waiting first, hardship families marked for priority."""
-    item, applications = queries.position_applications(current_user, position_id)
-    return render("jobs/enterprise/position.html", position=item, applications=applications,
+    item, applicants = queries.position_applications(current_user, position_id)
+    return render("jobs/enterprise/position.html", position=item, applications=applicants,
                   form=DecisionForm(), close_form=CloseForm(), today=clock.today())
 
 
 @bp.post("/positions/<int:position_id>/close")
 @enterprise_required
 def close_position(position_id: int):
-    form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            positions.close_position(current_user, position_id, reason=form.reason.data or "")
-        except DomainError as error:
-            flash(_(error.message), "error")
-        else:
-            flash(_("岗位已停止报名。"), "success")
-    return redirect(url_for("jobs.enterprise.position", position_id=position_id))
+    """Stop applications to a position the enterprise no longer needs."""
+    return take_position_down(position_id, done=_("岗位已停止报名。"),
+                              back=url_for("jobs.enterprise.position", position_id=position_id))
 
 
 @bp.post("/applications/<int:application_id>/decide")
@@ -98,8 +84,8 @@ def decide(application_id: int):
             applications.decide_application(
                 current_user, application_id, accept=form.decision.data == "accept", note=form.note.data or "",
                 link_for=lambda token: url_for("jobs.student_placement", token=token, _external=True))
-        except DomainError as exc:
-            error = _(exc.message)
+        except DomainError as refusal:
+            error = error_text(refusal)
     else:
         error = _("请选择答复；页面过期时请刷新后重试。")
     application = access.own_application(current_user, application_id)
@@ -136,9 +122,9 @@ def _placement_action(placement_id: int, name: str, form, action, success: str):
         try:
             action(form)
         except DomainError as error:
-            form_error(form, error, next(iter(form._fields)))
+            field_error(form, error, next(iter(form._fields)))
         else:
-            flash(_(success), "success")
+            flash(success, "success")
             return redirect(url_for("jobs.enterprise.placement", placement_id=placement_id))
     return _placement_screen(placement_id, status=422, **{name: form})
 
@@ -149,7 +135,7 @@ def agreement(placement_id: int):
     """Record the signed agreement and the accident insurance; the placement starts."""
     return _placement_action(placement_id, "agreement", AgreementForm(), lambda f: placements.record_agreement(
         current_user, placement_id, agreement_signed_on=f.agreement_signed_on.data, insurer=f.insurer.data,
-        policy_no=f.policy_no.data, starts_on=f.starts_on.data), "已登记协议和保险，学生已收到上岗确认短信。")
+        policy_no=f.policy_no.data, starts_on=f.starts_on.data), _("已登记协议和保险，学生已收到上岗确认短信。"))
 
 
 @bp.post("/placements/<int:placement_id>/attendance")
@@ -158,7 +144,7 @@ def attendance(placement_id: int):
     """This week's attendance (again for the same week corrects it)."""
     return _placement_action(placement_id, "attendance", AttendanceForm(), lambda f: placements.report_attendance(
         current_user, placement_id, week=f.week.data, days_present=f.days_present.data,
-        hours_worked=f.hours_worked.data, note=f.note.data or ""), "已填报本周出勤。")
+        hours_worked=f.hours_worked.data, note=f.note.data or ""), _("已填报本周出勤。"))
 
 
 @bp.post("/placements/<int:placement_id>/finish")
@@ -167,11 +153,12 @@ def finish(placement_id: int):
     """Days worked and pay received; the student can then print the certificate."""
     return _placement_action(placement_id, "finish", FinishForm(), lambda f: placements.finish_placement(
         current_user, placement_id, ends_on=f.ends_on.data, days_worked=f.days_worked.data,
-        pay_received_yuan=f.pay_received.data), "实践已结束，学生可打印实践证明。")
+        pay_received_yuan=f.pay_received.data), _("实践已结束，学生可打印实践证明。"))
 
 
 @bp.get("/placements/<int:placement_id>/certificate")
 @enterprise_required
 def certificate(placement_id: int):
+    """The practice certificate, printable."""
     item = access.own_placement(current_user, placement_id)
     return certificate_page(item, back=url_for("jobs.enterprise.placement", placement_id=item.id))
