@@ -52,6 +52,7 @@ def own_position(actor, position_id) -> Position:
 
 def own_application(actor, application_id) -> Application:
     """An application to one of the actor's own positions."""
+    enterprise_of(actor)  # another role is refused before learning whether the application exists
     application = get_or_not_found(Application, application_id, N_("找不到该报名。"))
     own_position(actor, application.position_id)
     return application
