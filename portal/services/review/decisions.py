@@ -184,17 +184,14 @@ def bulk_approve(actor, claim_ids: list[int], *, rng: random.Random | None = Non
     eligible = [claim for claim in claims if _bulk_approvable(claim)]
     sampled = sample_for_full_review([claim.id for claim in eligible], rng or random.SystemRandom())
     approved, awaiting, held = [], [], []
+    outcomes = {ClaimStatus.APPROVED: approved, ClaimStatus.AWAITING_SECOND: awaiting, ClaimStatus.IN_REVIEW: held}
     for claim in eligible:
         try:
             with savepoint():
-                if claim.id in sampled:
-                    _hold_for_review(actor, claim, now)
-                else:
-                    approve(actor, claim, amount_fen=None, reason=None, now=now)
+                status = _bulk_step(actor, claim, sampled=claim.id in sampled, now=now)
         except DomainError:
-            continue
-        outcome = held if claim.id in sampled else awaiting if claim.status == ClaimStatus.AWAITING_SECOND else approved
-        outcome.append(claim.id)
+            continue  # someone acted on it meanwhile: it stays as it is, and counts as skipped
+        outcomes[status].append(claim.id)
     skipped = sorted(set(claim_ids) - set(approved) - set(awaiting) - set(held))
     audit.record(actor, "claim.bulk_approve", "claim", None, approved=approved, awaiting_second=awaiting,
                  held=held, skipped=skipped)
@@ -205,6 +202,15 @@ def _bulk_approvable(claim: Claim) -> bool:
     """Open, unflagged, never sampled before, with something to pay: the rest needs a full review."""
     return (claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.IN_REVIEW) and not claim.is_flagged
             and not claim.sample_hold and (claim.calculated_fen or 0) > 0)
+
+
+def _bulk_step(actor, claim: Claim, *, sampled: bool, now: datetime) -> ClaimStatus:
+    """Approve one claim of a bulk approval, or hold it for a full review; its status after."""
+    if sampled:
+        _hold_for_review(actor, claim, now)
+    else:
+        approve(actor, claim, amount_fen=None, reason=None, now=now)
+    return ClaimStatus(claim.status)
 
 
 def _hold_for_review(actor, claim: Claim, now: datetime) -> None:

@@ -12,15 +12,14 @@ from portal import clock
 from portal.domain.claims import DISCHARGE_LIST_HEADERS, OPEN_FOR_REVIEW, ClaimStatus
 from portal.domain.i18n import N_
 from portal.domain.identity import compose_id_number
-from portal.domain.roles import Role
 from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
 from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage, Union
 from portal.models.claims import Claim, DischargeImport, PayoutBatch
 from portal.services.access import require_role
+from portal.services.claims.access import REVIEW_ROLES
 from portal.services.records import get_or_not_found
 
-REVIEW_ROLES = (Role.REVIEWER, Role.ADMIN)
 PAYOUT_ROLES = REVIEW_ROLES  # the federation staff who answer for the money
 IMPORT_ROLES = REVIEW_ROLES
 
