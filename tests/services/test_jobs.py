@@ -292,6 +292,22 @@ def test_a_stranger_posing_as_parent_gets_the_same_answer_and_never_a_working_co
         students.confirm_student_application(public_id, "123456", now=now)
 
 
+def test_wrong_codes_stay_counted_though_each_refusal_rolls_the_action_back(area):
+    position = create_position(create_enterprise(union=area["street"]))
+    parent = create_member(mobile="13800009997")
+    now = datetime(2026, 7, 1, 10, tzinfo=CHINA)
+    public_id = students.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
+                                                   parent_mobile="13800009997", now=now)
+    code = db.session.scalar(select(SmsMessage.body)).split("确认码")[1][:6]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(students.VERIFICATION_MAX_ATTEMPTS):
+        with pytest.raises(InvalidInput):
+            students.confirm_student_application(public_id, wrong, now=now)
+    with pytest.raises(InvalidInput):  # the right code, after too many wrong ones
+        students.confirm_student_application(public_id, code, now=now)
+    assert db.session.scalar(select(func.count(Application.id))) == 0
+
+
 # ---------------------------------------------------------------- decisions, capacity and access
 
 @pytest.fixture

@@ -13,7 +13,15 @@ from portal.extensions import db
 from portal.models import Application, Enterprise, Placement, Position, SmsMessage, Student
 from portal.models.unions import UnionKind
 from tests.conftest import post_form
-from tests.factories import PASSWORD, create_enterprise, create_member, create_position, create_staff, create_union
+from tests.factories import (
+    PASSWORD,
+    create_enterprise,
+    create_member,
+    create_position,
+    create_staff,
+    create_student,
+    create_union,
+)
 
 
 def test_public_listing_needs_no_sign_in_and_filters_in_place(client):
@@ -185,3 +193,19 @@ def test_absurd_listing_arguments_get_the_listing_not_a_crash(client):
     assert 'id="position-list"' in answer.get_data(as_text=True)
     answer = client.get("/jobs/?min_pay=1e5000000", headers={"HX-Request": "true"})
     assert answer.status_code == 200 and "最低日薪" in answer.get_data(as_text=True)
+
+
+def test_an_english_page_gives_a_refusal_in_english_with_its_date(client, auth):
+    street = create_union(kind=UnionKind.STREET)
+    today = clock.today()
+    starts = today + timedelta(days=20)
+    position = create_position(create_enterprise(union=street), starts_on=starts, ends_on=starts + timedelta(days=30),
+                               apply_by=today + timedelta(days=10))
+    parent = create_member(union=street)
+    student = create_student(parent, birth=starts - timedelta(days=16 * 365))  # 16 a few days after the start
+    auth.member(parent)
+    post_form(client, "/lang/en", {"next": "/"}, form_page="/")
+    refusal = post_form(client, f"/jobs/positions/{position.id}/apply", {"student_id": student.id},
+                        form_page=f"/jobs/positions/{position.id}", follow_redirects=True).get_data(as_text=True)
+    assert "the student is 15 on the position&#39;s first day" in refusal
+    assert f" {starts.day}, {starts.year})" in refusal and "未满" not in refusal  # "(Dec 22, 2026)"
