@@ -14,18 +14,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from portal.clock import CHINA
-from portal.domain.childcare import PriorityCategory
+from portal.domain.childcare import AttendanceStatus, ClassStatus, PriorityCategory, RegistrationStatus
 from portal.domain.identity import compose_id_number, parse_id_number
 from portal.extensions import db
-from portal.models import (
-    Attendance,
-    AttendanceStatus,
-    Child,
-    ChildcareClass,
-    ClassStatus,
-    Registration,
-    RegistrationStatus,
-)
+from portal.models import Attendance, Child, ChildcareClass, Registration
 from portal.services import childcare as service
 
 SAFETY_RULES = (

@@ -1,4 +1,5 @@
-"""Summer childcare ("工娃小家") rules: priority tiers, the seeded ballot, ages, schedules, phases.
+"""Summer childcare ("工娃小家") rules: statuses, priority tiers, the seeded ballot, ages, schedules,
+phases, notices.
 
 Everything here is pure and deterministic: dates are passed in, and the ballot draws from
 ``random.Random(seed)`` with the seed recorded, so anyone holding the seed and the list of
@@ -16,12 +17,117 @@ from enum import StrEnum
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.identity import age_on
+from portal.domain.states import StateMachine
 
 DEFAULT_MIN_AGE = 6
 DEFAULT_MAX_AGE = 12
 MAX_PICKUP_ADULTS = 4
 WEEKDAY_LABELS = {1: N_("周一"), 2: N_("周二"), 3: N_("周三"), 4: N_("周四"), 5: N_("周五"), 6: N_("周六"),
                   7: N_("周日")}
+
+
+# --- statuses and their moves ----------------------------------------------------------------
+
+
+class ClassStatus(StrEnum):
+    DRAFT = "draft"  # being prepared by the organiser, not listed
+    PUBLISHED = "published"  # listed publicly, registration follows the dates
+    # Withdrawn. No action of the portal withdraws a class yet; the status is kept because a
+    # withdrawn class frees its children for other classes (the overlapping-classes rule).
+    CANCELLED = "cancelled"
+
+
+class ClassAction(StrEnum):
+    PUBLISH = "publish"
+
+
+CLASS_STATUS_LABELS = {ClassStatus.DRAFT: N_("草稿"), ClassStatus.PUBLISHED: N_("已发布"),
+                       ClassStatus.CANCELLED: N_("已取消")}
+CLASS = StateMachine(
+    name="childcare_class", statuses=ClassStatus, labels=CLASS_STATUS_LABELS,
+    # Only a draft can change (``update_class``): parents rely on what a published class says.
+    transitions={(ClassStatus.DRAFT, ClassAction.PUBLISH): ClassStatus.PUBLISHED},
+    action_labels={ClassAction.PUBLISH: N_("发布")},
+    initial=ClassStatus.DRAFT,
+)
+
+
+class RegistrationStatus(StrEnum):
+    REQUESTED = "requested"  # in the registration window, waiting for the draw
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class RegistrationAction(StrEnum):
+    CONFIRM = "confirm"  # a seat from the draw, or first come after it
+    WAITLIST = "waitlist"  # no seat left: a place in the waitlist's order
+    PROMOTE = "promote"  # a seat freed by a cancellation, to the first on the waitlist
+    CANCEL = "cancel"
+
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.REQUESTED: N_("已报名，待分配"),
+    RegistrationStatus.CONFIRMED: N_("已录取"),
+    RegistrationStatus.WAITLISTED: N_("候补中"),
+    RegistrationStatus.CANCELLED: N_("已取消"),
+}
+# Every registration starts as a request; after the window it is confirmed or wait-listed at once.
+REGISTRATION = StateMachine(
+    name="childcare_registration", statuses=RegistrationStatus, labels=REGISTRATION_STATUS_LABELS,
+    transitions={
+        (RegistrationStatus.REQUESTED, RegistrationAction.CONFIRM): RegistrationStatus.CONFIRMED,
+        (RegistrationStatus.REQUESTED, RegistrationAction.WAITLIST): RegistrationStatus.WAITLISTED,
+        (RegistrationStatus.WAITLISTED, RegistrationAction.PROMOTE): RegistrationStatus.CONFIRMED,
+        (RegistrationStatus.REQUESTED, RegistrationAction.CANCEL): RegistrationStatus.CANCELLED,
+        (RegistrationStatus.CONFIRMED, RegistrationAction.CANCEL): RegistrationStatus.CANCELLED,
+        (RegistrationStatus.WAITLISTED, RegistrationAction.CANCEL): RegistrationStatus.CANCELLED,
+    },
+    action_labels={RegistrationAction.CONFIRM: N_("确认名额"), RegistrationAction.WAITLIST: N_("列入候补"),
+                   RegistrationAction.PROMOTE: N_("候补递补"), RegistrationAction.CANCEL: N_("取消报名")},
+    initial=RegistrationStatus.REQUESTED,
+)
+
+
+class SeatSource(StrEnum):
+    """How a confirmed child got the seat (kept for the record, not a status)."""
+
+    BALLOT = "ballot"
+    FIRST_COME = "first_come"
+    PROMOTION = "promotion"
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class AttendanceAction(StrEnum):
+    CHECK_IN = "check_in"
+    MARK_ABSENT = "mark_absent"
+
+
+ATTENDANCE_STATUS_LABELS = {AttendanceStatus.PRESENT: N_("已到"), AttendanceStatus.ABSENT: N_("缺勤")}
+# A day's mark starts as "not arrived" and follows the organiser's taps; tapping the same button
+# twice keeps the status. (A child already collected cannot be marked absent: the services check
+# the pick-up before moving the mark.)
+ATTENDANCE = StateMachine(
+    name="childcare_attendance", statuses=AttendanceStatus, labels=ATTENDANCE_STATUS_LABELS,
+    transitions={
+        (AttendanceStatus.ABSENT, AttendanceAction.CHECK_IN): AttendanceStatus.PRESENT,
+        (AttendanceStatus.PRESENT, AttendanceAction.CHECK_IN): AttendanceStatus.PRESENT,
+        (AttendanceStatus.PRESENT, AttendanceAction.MARK_ABSENT): AttendanceStatus.ABSENT,
+        (AttendanceStatus.ABSENT, AttendanceAction.MARK_ABSENT): AttendanceStatus.ABSENT,
+    },
+    action_labels={AttendanceAction.CHECK_IN: N_("签到"), AttendanceAction.MARK_ABSENT: N_("记为缺勤")},
+    initial=AttendanceStatus.ABSENT,
+)
+# The organiser's tap names the status wanted; this is the move that gets there.
+ATTENDANCE_ACTIONS = {AttendanceStatus.PRESENT: AttendanceAction.CHECK_IN,
+                      AttendanceStatus.ABSENT: AttendanceAction.MARK_ABSENT}
+
+
+# --- priority ------------------------------------------------------------------------------
 
 
 class PriorityCategory(StrEnum):

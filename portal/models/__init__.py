@@ -4,15 +4,12 @@ from portal.models.audit import AuditEvent
 from portal.models.auth import LoginCode
 from portal.models.childcare import (
     Attendance,
-    AttendanceStatus,
     Child,
     ChildcareBallot,
     ChildcareClass,
     ClassNotice,
-    ClassStatus,
     PickupAdult,
     Registration,
-    RegistrationStatus,
 )
 from portal.models.claims import (
     Claim,
@@ -61,15 +58,12 @@ from portal.models.unions import Union, UnionKind, add_union
 
 __all__ = [
     "Attendance",
-    "AttendanceStatus",
     "Child",
     "ChildcareBallot",
     "ChildcareClass",
     "ClassNotice",
-    "ClassStatus",
     "PickupAdult",
     "Registration",
-    "RegistrationStatus",
     "Application",
     "AttendanceReport",
     "AuditEvent",

@@ -7,7 +7,6 @@ pick-up adults' mobiles are encrypted at rest; what staff see in lists is masked
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -26,32 +25,28 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.childcare import (
+    ATTENDANCE,
     CATEGORY_LABELS,
+    CLASS,
     PHASE_LABELS,
+    REGISTRATION,
+    AttendanceStatus,
+    ClassStatus,
     Phase,
     PriorityCategory,
+    RegistrationStatus,
     Schedule,
+    SeatSource,
     class_phase,
     weekdays_label,
 )
-from portal.domain.i18n import N_
 from portal.extensions import db
-from portal.models.base import TimestampMixin, UtcDateTime, utcnow
+from portal.models.base import TimestampMixin, UtcDateTime, status_check, utcnow
 from portal.models.members import Member
 from portal.models.people import PersonalDataMixin
 from portal.models.staff import StaffUser
 from portal.models.unions import Union
 from portal.pii import EncryptedText
-
-
-class ClassStatus(StrEnum):
-    DRAFT = "draft"  # being prepared by the organiser, not listed
-    PUBLISHED = "published"  # listed publicly, registration follows the dates
-    CANCELLED = "cancelled"
-
-
-CLASS_STATUS_LABELS = {ClassStatus.DRAFT: N_("草稿"), ClassStatus.PUBLISHED: N_("已发布"),
-                       ClassStatus.CANCELLED: N_("已取消")}
 
 
 class ChildcareClass(TimestampMixin, db.Model):
@@ -63,6 +58,7 @@ class ChildcareClass(TimestampMixin, db.Model):
         # confirmed children than seats.
         CheckConstraint("seats_taken >= 0 AND seats_taken <= seats", name="seats_within_capacity"),
         CheckConstraint("seats > 0", name="seats_positive"),
+        status_check(ClassStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +123,7 @@ class ChildcareClass(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return CLASS_STATUS_LABELS[ClassStatus(self.status)]
+        return CLASS.label(self.status)
 
     def __repr__(self) -> str:
         return f"<ChildcareClass {self.id} {self.name}>"
@@ -206,28 +202,6 @@ class PickupAdult(PersonalDataMixin, db.Model):
     child: Mapped[Child] = relationship(back_populates="pickup_adults")
 
 
-
-class RegistrationStatus(StrEnum):
-    REQUESTED = "requested"  # in the registration window, waiting for the draw
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
-
-
-REGISTRATION_STATUS_LABELS = {
-    RegistrationStatus.REQUESTED: N_("已报名，待分配"),
-    RegistrationStatus.CONFIRMED: N_("已录取"),
-    RegistrationStatus.WAITLISTED: N_("候补中"),
-    RegistrationStatus.CANCELLED: N_("已取消"),
-}
-
-
-class SeatSource(StrEnum):
-    BALLOT = "ballot"
-    FIRST_COME = "first_come"
-    PROMOTION = "promotion"
-
-
 class Registration(TimestampMixin, db.Model):
     """One child's place (or wish for one) in one class."""
 
@@ -237,6 +211,9 @@ class Registration(TimestampMixin, db.Model):
         # A double submit cannot put the same child in the same class twice.
         Index("uq_childcare_registrations_live_child", "class_id", "child_id", unique=True,
               sqlite_where=text("status != 'cancelled'"), postgresql_where=text("status != 'cancelled'")),
+        status_check(RegistrationStatus),
+        status_check(SeatSource, "seat_source"),
+        status_check(PriorityCategory, "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -262,7 +239,7 @@ class Registration(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return REGISTRATION_STATUS_LABELS[RegistrationStatus(self.status)]
+        return REGISTRATION.label(self.status)
 
     @property
     def category_label(self) -> str:
@@ -273,16 +250,11 @@ class Registration(TimestampMixin, db.Model):
         return self.status != RegistrationStatus.CANCELLED
 
 
-class AttendanceStatus(StrEnum):
-    PRESENT = "present"
-    ABSENT = "absent"
-
-
 class Attendance(TimestampMixin, db.Model):
     """One child on one class day: arrived or absent, and who collected them."""
 
     __tablename__ = "childcare_attendance"
-    __table_args__ = (UniqueConstraint("registration_id", "day"),)
+    __table_args__ = (UniqueConstraint("registration_id", "day"), status_check(AttendanceStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("childcare_registrations.id"), index=True)
@@ -297,6 +269,10 @@ class Attendance(TimestampMixin, db.Model):
     registration: Mapped[Registration] = relationship()
     pickup_adult: Mapped[PickupAdult | None] = relationship()
     recorded_by: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ATTENDANCE.label(self.status)
 
 
 class ClassNotice(db.Model):

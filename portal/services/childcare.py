@@ -18,7 +18,21 @@ from sqlalchemy.orm import selectinload
 
 from portal import clock
 from portal.domain import childcare as rules
-from portal.domain.childcare import BallotEntry, Phase, PriorityCategory
+from portal.domain.childcare import (
+    ATTENDANCE,
+    ATTENDANCE_ACTIONS,
+    CLASS,
+    REGISTRATION,
+    AttendanceStatus,
+    BallotEntry,
+    ClassAction,
+    ClassStatus,
+    Phase,
+    PriorityCategory,
+    RegistrationAction,
+    RegistrationStatus,
+    SeatSource,
+)
 from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from portal.domain.i18n import N_
 from portal.domain.identity import mask_mobile, parse_id_number, parse_mobile
@@ -27,16 +41,12 @@ from portal.extensions import db
 from portal.models import Member, Union
 from portal.models.childcare import (
     Attendance,
-    AttendanceStatus,
     Child,
     ChildcareBallot,
     ChildcareClass,
     ClassNotice,
-    ClassStatus,
     PickupAdult,
     Registration,
-    RegistrationStatus,
-    SeatSource,
 )
 from portal.models.members import GIG_OCCUPATIONS, SANITATION_OCCUPATION
 from portal.pii import lookup_hash
@@ -195,7 +205,7 @@ def create_class(actor, data: ClassInput) -> ChildcareClass:
     require_role(actor, Role.CHILDCARE_ORGANISER)
     fields = _checked_class_fields(data)
     union = _organising_union(actor, data.union_code)
-    cls = ChildcareClass(union=union, district=union.district, status=ClassStatus.DRAFT,
+    cls = ChildcareClass(union=union, district=union.district, status=CLASS.initial,
                          created_by_id=actor.id, seats_taken=0, last_number=0, **fields)
     db.session.add(cls)
     db.session.flush()
@@ -228,11 +238,11 @@ def publish_class(actor, class_id: int, *, now: datetime | None = None) -> Child
     _require_organiser_of(actor, cls)
     if cls.status == ClassStatus.PUBLISHED:
         return cls
-    if cls.status != ClassStatus.DRAFT:
+    if not CLASS.can(cls.status, ClassAction.PUBLISH):
         raise Conflict(N_("该班级已取消，不能发布。"))
     if cls.registration_closes_on < _today(now):
         raise InvalidInput(N_("报名截止日期已过，请先修改报名日期再发布。"), field="registration_closes_on")
-    cls.status = ClassStatus.PUBLISHED
+    CLASS.move(cls, ClassAction.PUBLISH)
     cls.published_at = now
     audit.record(actor, "childcare.class_publish", "childcare_class", cls.id)
     db.session.commit()
@@ -414,14 +424,14 @@ def register_child(parent: Member, class_id: int, data: ChildInput, *, accepted_
     registration = Registration(
         childcare_class=cls, child=child, parent_id=parent.id, number=cls.last_number,
         category=category, category_declared=declared, tier=category.tier,
-        accepted_rules_at=now, requested_at=now,
+        accepted_rules_at=now, requested_at=now, status=REGISTRATION.initial,
     )
     if phase is Phase.WINDOW_OPEN:
-        registration.status = RegistrationStatus.REQUESTED
+        pass  # a request, drawn when the window closes
     elif cls.seats_left > 0:
         _confirm(cls, registration, SeatSource.FIRST_COME, now)
     else:
-        registration.status = RegistrationStatus.WAITLISTED
+        REGISTRATION.move(registration, RegistrationAction.WAITLIST)
         registration.queue_number = _next_queue_number(cls)
     db.session.add(registration)
     try:
@@ -444,7 +454,8 @@ def _cn(day: date) -> str:
 def _confirm(cls: ChildcareClass, registration: Registration, source: SeatSource, now: datetime) -> None:
     if cls.seats_left <= 0:  # callers hold the class lock; this is the invariant, not a guess
         raise Conflict(N_("名额已满。"), code="seats_full")
-    registration.status = RegistrationStatus.CONFIRMED
+    promoted = registration.status == RegistrationStatus.WAITLISTED
+    REGISTRATION.move(registration, RegistrationAction.PROMOTE if promoted else RegistrationAction.CONFIRM)
     registration.seat_source = source
     registration.confirmed_at = now
     cls.seats_taken += 1
@@ -508,7 +519,7 @@ def _draw(cls: ChildcareClass, now: datetime, *, drawn_by: str, seed: str | None
         if number in result.confirmed:
             _confirm(cls, registration, SeatSource.BALLOT, now)
         else:
-            registration.status = RegistrationStatus.WAITLISTED
+            REGISTRATION.move(registration, RegistrationAction.WAITLIST)
     db.session.flush()
     for number in result.order:
         registration = by_number[number]
@@ -614,7 +625,7 @@ def cancel_registration(actor, registration_id: int, *, reason: str = "", now: d
     if cls.phase(_today(now)) is Phase.FINISHED:
         raise InvalidInput(N_("本班已结班，报名记录不能再取消。"), code="class_finished")
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED
-    registration.status = RegistrationStatus.CANCELLED
+    REGISTRATION.move(registration, RegistrationAction.CANCEL)
     registration.cancelled_at = now
     registration.cancel_reason = (reason or "").strip()[:200] or None
     promoted = []
@@ -842,11 +853,11 @@ def mark_attendance(actor, registration_id: int, day: date, status: str, *,
     mark = db.session.scalar(select(Attendance).where(
         Attendance.registration_id == registration.id, Attendance.day == day).with_for_update())
     if mark is None:
-        mark = Attendance(registration_id=registration.id, class_id=cls.id, day=day)
+        mark = Attendance(registration_id=registration.id, class_id=cls.id, day=day, status=ATTENDANCE.initial)
         db.session.add(mark)
     if mark.picked_up_at is not None and status is AttendanceStatus.ABSENT:
         raise Conflict(N_("孩子已被接走，不能再改为缺勤。"), code="already_picked_up")
-    mark.status = status
+    ATTENDANCE.move(mark, ATTENDANCE_ACTIONS[status])
     mark.recorded_by_id = actor.id
     if status is AttendanceStatus.PRESENT:
         mark.checked_in_at = mark.checked_in_at or now

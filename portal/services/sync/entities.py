@@ -16,11 +16,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.domain.childcare import ClassStatus
 from portal.domain.jobs import EnterpriseStatus, PositionStatus
 from portal.domain.sync import FeedEntity
 from portal.extensions import db
 from portal.models import Campaign, ChildcareClass, Kiosk, Plan, Position, SyncEnvelope
-from portal.models.childcare import ClassStatus
 
 
 def _iso(day) -> str | None:
