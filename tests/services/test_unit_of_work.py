@@ -76,6 +76,19 @@ def test_a_savepoint_that_opens_the_unit_still_rolls_back_with_it():
     assert codes() == []
 
 
+def test_a_savepoint_lets_a_batch_go_on_after_a_refused_insert():
+    refused = []
+    with transaction():
+        for code in ("E1", "E1", "E2"):
+            try:
+                with savepoint():
+                    add(code)
+            except Conflict as error:
+                refused.append((code, error.code))
+    assert refused == [("E1", "duplicate")]
+    assert codes() == ["E1", "E2"]
+
+
 def test_a_lost_unique_race_becomes_a_conflict():
     add("C1")
     with pytest.raises(Conflict) as raised:
