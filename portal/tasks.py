@@ -117,10 +117,10 @@ def expire_lapsed_covers() -> int:
 @huey.periodic_task(crontab(hour="16", minute="10"))
 def allocate_closed_childcare_classes() -> int:
     """Classes whose registration window closed yesterday get their seats drawn by ballot."""
-    from portal.services import childcare
+    from portal.services.childcare import allocation
 
     with app_context():
-        return childcare.allocate_due()
+        return allocation.allocate_due()
 
 
 @huey.periodic_task(crontab(hour="16", minute="15"))

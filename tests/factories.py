@@ -236,12 +236,12 @@ def create_childcare_class(union: Union, *, today: date = TODAY, phase: str = "w
 def child_input(*, name: str = "小明", birth: date = date(2018, 5, 1), region: str = "320214",
                 sequence: int | None = None, adults: list[tuple[str, str, str]] | None = None, **fields):
     """What a parent types for a child (``sequence`` odd for a boy); a new child each call by default."""
-    from portal.services.childcare import ChildInput, PickupInput
+    from portal.services.childcare import registrations
 
     number = compose_id_number(region, birth, sequence if sequence is not None else 2 * next(_sequence) + 1)
     adults = adults or [("王芳", "母亲", "13912345678")]
-    return ChildInput(name=name, id_number=number,
-                      pickup_adults=[PickupInput(*adult) for adult in adults], **fields)
+    return registrations.ChildInput(name=name, id_number=number,
+                                    pickup_adults=[registrations.PickupInput(*adult) for adult in adults], **fields)
 
 
 # ---------------------------------------------------------------- work-study (jobs)

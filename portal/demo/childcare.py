@@ -18,7 +18,7 @@ from portal.domain.childcare import AttendanceStatus, ClassStatus, PriorityCateg
 from portal.domain.identity import compose_id_number, parse_id_number
 from portal.extensions import db
 from portal.models import Attendance, Child, ChildcareClass, Registration
-from portal.services import childcare as service
+from portal.services.childcare import allocation, registrations
 
 SAFETY_RULES = (
     "1. 家长须在8:00—8:30送孩子到班，当面交给老师签到；\n"
@@ -72,9 +72,9 @@ def _child(context, parent, starts_on: date, used: set[str]) -> Child:
     relation = "父亲" if parent.gender == "M" else "母亲"
     elder, _ = rng.choice(ELDERS)
     elder_mobile = f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"
-    service._set_pickup_adults(child, [
-        service.PickupInput(parent.name, relation, parent.mobile),
-        service.PickupInput(parent.name[0] + "家" + elder, elder, elder_mobile),
+    registrations.set_pickup_adults(child, [
+        registrations.PickupInput(parent.name, relation, parent.mobile),
+        registrations.PickupInput(parent.name[0] + "家" + elder, elder, elder_mobile),
     ])
     db.session.add(child)
     return child
@@ -83,7 +83,7 @@ def _child(context, parent, starts_on: date, used: set[str]) -> Child:
 def _request(context, cls, parent, when: datetime, used: set[str], *, child=None) -> Registration:
     """A registration in the window, exactly as ``register_child`` makes one, without its texts."""
     declared = PriorityCategory.DUAL_WORKING if context.rng.random() < 0.3 else None
-    category, is_declared = service._family_category(parent, declared)
+    category, is_declared = registrations.family_category(parent, declared)
     cls.last_number += 1
     registration = Registration(
         childcare_class=cls, child=child or _child(context, parent, cls.starts_on, used), parent=parent,
@@ -145,7 +145,7 @@ def load(context) -> None:
         staff="新吴区总工会工作人员2名、园区企业青年志愿者8名、专业托育老师2名",
     )
     _fill(context, park, parents, 50, used)
-    service._draw(park, _at(park.registration_closes_on + timedelta(days=1), 9), drawn_by="system",
+    allocation.draw(park, _at(park.registration_closes_on + timedelta(days=1), 9), drawn_by="system",
                   seed=f"{rng.getrandbits(64):016x}")
     db.session.flush()
     _attendance(context, park, organiser)
@@ -160,7 +160,7 @@ def load(context) -> None:
         staff="经开区总工会工作人员、社区志愿者6名",
     )
     _fill(context, huishan, parents, 36, used)
-    service._draw(huishan, _at(huishan.registration_closes_on + timedelta(days=1), 9), drawn_by="system",
+    allocation.draw(huishan, _at(huishan.registration_closes_on + timedelta(days=1), 9), drawn_by="system",
                   seed=f"{rng.getrandbits(64):016x}")
 
     # 3. Registration window open: requests collected for the draw, one from the demo member.

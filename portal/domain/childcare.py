@@ -249,8 +249,8 @@ def check_age(birth_date: date, starts_on: date, min_age: int, max_age: int) -> 
     age = age_on(birth_date, starts_on)
     if not min_age <= age <= max_age:
         raise InvalidInput(
-            f"按身份证号码计算，孩子开班时{age}岁，本班只招收{min_age}—{max_age}岁的孩子，请选择适合年龄的班级。",
-            code="child_age_out_of_range", field="child_id_number",
+            N_("按身份证号码计算，孩子开班时%(age)s岁，本班只招收%(low)s—%(high)s岁的孩子，请选择适合年龄的班级。"),
+            code="child_age_out_of_range", field="child_id_number", age=age, low=min_age, high=max_age,
         )
     return age
 
@@ -350,3 +350,31 @@ def check_class_dates(*, opens_on: date, closes_on: date, starts_on: date, ends_
 def attendance_rate(present_days: int, possible_days: int) -> float | None:
     """Share of possible child-days attended; ``None`` before any class day has passed."""
     return None if possible_days <= 0 else present_days / possible_days
+
+
+# --- notices -------------------------------------------------------------------------------
+
+MIN_NOTICE_LENGTH = 4
+MAX_NOTICE_LENGTH = 300
+
+
+def notice_words(body: str | None) -> str:
+    """The organiser's own words for a class notice, as they go out in the ``childcare_notice`` text.
+
+    This is where text a person typed enters an official text message: for now any notice of 4 to
+    300 characters goes out as typed (runs of spaces folded). A rule on what a notice may say (set
+    phrases, a check before sending) belongs here, and nowhere else.
+    """
+    body = " ".join((body or "").split())
+    if len(body) < MIN_NOTICE_LENGTH:
+        raise InvalidInput(N_("请填写通知内容（至少4个字）。"), field="body")
+    if len(body) > MAX_NOTICE_LENGTH:
+        raise InvalidInput(N_("通知最多%(max)s字，短信太长家长不便阅读。"), field="body", max=MAX_NOTICE_LENGTH)
+    return body
+
+
+def cancel_reason_words(reason: str | None) -> str | None:
+    """The reason typed when cancelling a registration, kept with it. When the class cancels, the
+    reason also reaches the parent in the ``childcare_cancelled`` text: like a notice, the
+    organiser's own words, and checked here if they are ever restricted."""
+    return (reason or "").strip()[:200] or None

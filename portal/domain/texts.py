@@ -97,7 +97,22 @@ TEXT_TEMPLATES |= _templates(
 )
 
 # --- childcare ---------------------------------------------------------------------------------
+# ``child`` is the masked name; ``class_name`` the class as its organiser named it.
 TEXT_TEMPLATES |= _templates(
+    TextTemplate("childcare_requested", N_("暑托班报名已受理"),
+                 N_("已收到%(child)s报名“%(class_name)s”的申请（报名序号%(number)s）。%(closes_on)s报名截止后按优先顺序和公开抽签分配名额，结果将短信通知您。")),
+    TextTemplate("childcare_confirmed", N_("暑托班录取通知"),
+                 N_("%(child)s已录取“%(class_name)s”（报名序号%(number)s），%(starts_on)s开班，每天%(hours)s，地点%(site)s。请按安全须知接送孩子。")),
+    TextTemplate("childcare_waitlisted", N_("暑托班候补通知"),
+                 N_("“%(class_name)s”名额已满，%(child)s已进入候补（第%(position)s位）。有人取消时将按顺序自动递补并短信通知您。")),
+    TextTemplate("childcare_promoted", N_("暑托班候补递补通知"),
+                 N_("好消息：%(child)s已从候补转为录取“%(class_name)s”，%(starts_on)s起每天%(hours)s，地点%(site)s。如不再需要请登录平台取消，把名额让给其他孩子。")),
+    # ``because`` is empty, or "：" and the reason the organiser typed (their own words).
+    TextTemplate("childcare_cancelled", N_("暑托班报名被取消"),
+                 N_("您为%(child)s报名的“%(class_name)s”已由托管班取消%(because)s。如有疑问请联系托管班。")),
+    # ``notice`` is the organiser's own text, checked by ``portal.domain.childcare.notice_words``:
+    # the one childcare text whose words are not ours.
+    TextTemplate("childcare_notice", N_("暑托班通知"), N_("【%(class_name)s】%(notice)s")),
 )
 
 # --- sync (kiosks at service stations) ---------------------------------------------------------

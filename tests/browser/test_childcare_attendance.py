@@ -5,7 +5,7 @@ from datetime import timedelta
 from portal import clock
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.services import childcare as service
+from portal.services.childcare import registrations
 from tests.factories import PASSWORD, child_input, create_childcare_class, create_member, create_staff, create_union
 
 TABLET = {"width": 1024, "height": 768}
@@ -17,7 +17,7 @@ def test_organiser_checks_in_and_records_pickup_without_a_reload(browser, live_s
     today = clock.today()
     cls = create_childcare_class(union, today=today, phase="after_window", seats=5, weekdays="1234567")
     parent = create_member(union=union)
-    registration = service.register_child(parent, cls.id, child_input(adults=[("王芳", "母亲", "13912345678")]),
+    registration = registrations.register_child(parent, cls.id, child_input(adults=[("王芳", "母亲", "13912345678")]),
                                           accepted_rules=True)
     assert registration.status == "confirmed"
     cls.starts_on = today - timedelta(days=2)  # the class has been running since the day before yesterday

@@ -11,7 +11,7 @@ from portal.domain.roles import Role
 from portal.extensions import db
 from portal.integrations.spreadsheets import read_rows
 from portal.models import AuditEvent, ChildcareClass, Registration, SmsMessage
-from portal.services import childcare as service
+from portal.services.childcare import allocation, attendance, classes, notices, queries, registrations, reports
 from tests.factories import TODAY, child_input, create_childcare_class, create_member, create_staff, create_union
 
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=CHINA)
@@ -25,7 +25,7 @@ def xw():
 
 
 def register(parent, cls, now=NOW, **child):
-    return service.register_child(parent, cls.id, child_input(**child), accepted_rules=True, now=now)
+    return registrations.register_child(parent, cls.id, child_input(**child), accepted_rules=True, now=now)
 
 
 def texts(kind):
@@ -43,20 +43,20 @@ def test_window_requests_are_drawn_by_tier_then_by_a_recorded_seed(xw):
 
     organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
     with pytest.raises(InvalidInput, match="报名截止"):
-        service.allocate_class(organiser, cls.id, now=NOW)
-    ballot = service.allocate_class(organiser, cls.id, now=NOW + timedelta(days=6))
+        allocation.allocate_class(organiser, cls.id, now=NOW)
+    ballot = allocation.allocate_class(organiser, cls.id, now=NOW + timedelta(days=6))
 
     statuses = {r.parent_id: r.status for r in db.session.scalars(select(Registration))}
     assert statuses[courier.id] == "confirmed"  # tier 1 always ahead of the ballot among tier 4
     assert sorted(statuses.values()) == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
     assert db.session.get(ChildcareClass, cls.id).seats_taken == 2
     assert ballot.entries[0] == [1, 4] and len(ballot.seed) == 16
-    check = service.verify_ballot(cls.id)
+    check = allocation.verify_ballot(cls.id)
     assert check.matches and list(check.recomputed) == ballot.order
     assert len(texts("childcare_confirmed")) == 2 and len(texts("childcare_waitlisted")) == 2
     assert {"候补（第1位）" in t.body for t in texts("childcare_waitlisted")} == {True, False}
     # a second press draws nothing new
-    assert service.allocate_class(organiser, cls.id, now=NOW + timedelta(days=7)).seed == ballot.seed
+    assert allocation.allocate_class(organiser, cls.id, now=NOW + timedelta(days=7)).seed == ballot.seed
 
 
 def test_after_the_window_seats_go_first_come_then_to_the_waitlist_in_order(xw):
@@ -66,7 +66,7 @@ def test_after_the_window_seats_go_first_come_then_to_the_waitlist_in_order(xw):
     results = [register(parent, cls) for parent in parents]
     assert [r.status for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
     assert db.session.get(ChildcareClass, cls.id).ballot is not None  # the empty draw ran first, on record
-    views = service.my_registrations(parents[3])
+    views = queries.my_registrations(parents[3])
     assert views[0].waitlist_position == 2
 
 
@@ -77,15 +77,15 @@ def test_a_cancellation_promotes_the_next_child_and_texts_the_parent(xw):
     seat = register(first, cls)
     waiting = register(second, cls)
     later = register(third, cls)
-    assert service.registration_for_parent(third, later.id).waitlist_position == 2
+    assert queries.registration_for_parent(third, later.id).waitlist_position == 2
 
-    promoted = service.cancel_registration(first, seat.id, now=NOW)
+    promoted = registrations.cancel_registration(first, seat.id, now=NOW)
     assert [r.id for r in promoted] == [waiting.id]
     assert db.session.get(Registration, waiting.id).status == "confirmed"
-    assert service.registration_for_parent(third, later.id).waitlist_position == 1
+    assert queries.registration_for_parent(third, later.id).waitlist_position == 1
     message = texts("childcare_promoted")[0]
     assert message.member_id == second.id and "候补转为录取" in message.body
-    assert service.cancel_registration(first, seat.id, now=NOW) == []  # twice: nothing more happens
+    assert registrations.cancel_registration(first, seat.id, now=NOW) == []  # twice: nothing more happens
     assert db.session.get(ChildcareClass, cls.id).seats_taken == 1
 
 
@@ -147,7 +147,7 @@ def test_registration_after_the_class_started_or_without_accepting_rules_is_refu
     assert refused.value.code == "class_started"
     open_class = create_childcare_class(park)
     with pytest.raises(InvalidInput, match="安全须知"):
-        service.register_child(parent, open_class.id, child_input(), accepted_rules=False, now=NOW)
+        registrations.register_child(parent, open_class.id, child_input(), accepted_rules=False, now=NOW)
     with pytest.raises(InvalidInput, match="接送人"):
         register(parent, open_class, adults=[("李四", "父亲", "12345")])
 
@@ -156,7 +156,7 @@ def test_a_declared_category_counts_and_is_marked_for_checking(xw):
     _, park = xw
     cls = create_childcare_class(park)
     parent = create_member(union=park, occupation="企业职工")
-    registration = service.register_child(parent, cls.id, child_input(), accepted_rules=True,
+    registration = registrations.register_child(parent, cls.id, child_input(), accepted_rules=True,
                                           declared_category="dual_working", now=NOW)
     assert (registration.category, registration.tier, registration.category_declared) == ("dual_working", 3, True)
 
@@ -165,21 +165,21 @@ def test_the_organiser_confirms_or_refuses_a_declared_category_before_the_draw(x
     _, park = xw
     cls = create_childcare_class(park)
     organiser = create_staff("park_organiser", Role.CHILDCARE_ORGANISER, union=park)
-    kept = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+    kept = registrations.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
                                   accepted_rules=True, declared_category="dual_working", now=NOW)
-    refused = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+    refused = registrations.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
                                      accepted_rules=True, declared_category="gig_worker", now=NOW)
-    service.review_declared_category(organiser, kept.id, accept=True)
-    service.review_declared_category(organiser, refused.id, accept=False)
+    registrations.review_declared_category(organiser, kept.id, accept=True)
+    registrations.review_declared_category(organiser, refused.id, accept=False)
     assert (kept.category, kept.tier, kept.category_declared) == ("dual_working", 3, False)
     assert (refused.category, refused.tier, refused.category_declared) == ("general", 4, False)
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("childcare.category%"))))
     assert actions == {"childcare.category_confirmed", "childcare.category_refused"}
     outsider = create_staff("lx_organiser", Role.CHILDCARE_ORGANISER, union=create_union("LX", "梁溪区总工会"))
-    late = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+    late = registrations.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
                                   accepted_rules=True, declared_category="dual_working", now=NOW)
     with pytest.raises(PermissionDenied):
-        service.review_declared_category(outsider, late.id, accept=False)
+        registrations.review_declared_category(outsider, late.id, accept=False)
 
 
 def test_staff_see_only_classes_of_their_own_subtree(xw):
@@ -195,20 +195,20 @@ def test_staff_see_only_classes_of_their_own_subtree(xw):
 
     for outsider in (other_organiser, outside_officer):
         with pytest.raises(PermissionDenied):
-            service.class_roster(outsider, cls.id)
-        assert service.managed_classes(outsider) == []
+            queries.class_roster(outsider, cls.id)
+        assert queries.managed_classes(outsider) == []
     with pytest.raises(PermissionDenied):
-        service.view_health_notes(other_organiser, registration.id)
+        registrations.view_health_notes(other_organiser, registration.id)
     with pytest.raises(PermissionDenied):
-        service.mark_attendance(other_organiser, registration.id, TODAY, "present", now=NOW)
-    assert len(service.class_roster(district_officer, cls.id)) == 1  # the union sees the roster…
+        attendance.mark_attendance(other_organiser, registration.id, TODAY, "present", now=NOW)
+    assert len(queries.class_roster(district_officer, cls.id)) == 1  # the union sees the roster…
     with pytest.raises(PermissionDenied):
-        service.view_health_notes(district_officer, registration.id)  # …but not the health notes
+        registrations.view_health_notes(district_officer, registration.id)  # …but not the health notes
 
-    assert len(service.class_roster(organiser, cls.id)) == 1  # the district's organiser oversees the class…
+    assert len(queries.class_roster(organiser, cls.id)) == 1  # the district's organiser oversees the class…
     with pytest.raises(PermissionDenied):
-        service.view_health_notes(organiser, registration.id)  # …but only the class's own reads notes
-    seen = service.view_health_notes(park_organiser, registration.id)
+        registrations.view_health_notes(organiser, registration.id)  # …but only the class's own reads notes
+    seen = registrations.view_health_notes(park_organiser, registration.id)
     assert seen.child.health_notes == "哮喘，随身带喷雾"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "childcare.health_notes_view"))
     assert event.actor_id == park_organiser.id and event.entity_id == str(registration.id)
@@ -220,9 +220,9 @@ def test_a_parent_cannot_see_another_familys_child(xw):
     registration = register(create_member(union=park), cls)
     stranger = create_member(union=park)
     with pytest.raises(NotFound):
-        service.registration_for_parent(stranger, registration.id)
+        queries.registration_for_parent(stranger, registration.id)
     with pytest.raises(NotFound):
-        service.cancel_registration(stranger, registration.id, now=NOW)
+        registrations.cancel_registration(stranger, registration.id, now=NOW)
 
 
 def test_attendance_pickup_and_rates(xw):
@@ -237,24 +237,24 @@ def test_attendance_pickup_and_rates(xw):
     on_the_day = datetime.combine(first_day, datetime.min.time(), tzinfo=CHINA) + timedelta(hours=8)
 
     with pytest.raises(InvalidInput, match="以后的日期"):
-        service.mark_attendance(organiser, registration.id, first_day, "present", now=NOW)
+        attendance.mark_attendance(organiser, registration.id, first_day, "present", now=NOW)
     with pytest.raises(InvalidInput, match="还没有签到"):
-        service.record_pickup(organiser, registration.id, first_day, mobile="13812345678", now=on_the_day)
-    service.mark_attendance(organiser, registration.id, first_day, "present", now=on_the_day)
-    service.mark_attendance(organiser, registration.id, first_day, "present", now=on_the_day)  # double tap
+        attendance.record_pickup(organiser, registration.id, first_day, mobile="13812345678", now=on_the_day)
+    attendance.mark_attendance(organiser, registration.id, first_day, "present", now=on_the_day)
+    attendance.mark_attendance(organiser, registration.id, first_day, "present", now=on_the_day)  # double tap
 
     with pytest.raises(InvalidInput, match="不在家长授权的接送名单") as refused:
-        service.record_pickup(organiser, registration.id, first_day, mobile="13700000000",
+        attendance.record_pickup(organiser, registration.id, first_day, mobile="13700000000",
                               now=on_the_day + timedelta(hours=9))
     assert refused.value.code == "pickup_not_authorised"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "childcare.pickup_refused"))
-    mark = service.record_pickup(organiser, registration.id, first_day, mobile="138 1234 5678",
+    mark = attendance.record_pickup(organiser, registration.id, first_day, mobile="138 1234 5678",
                                  now=on_the_day + timedelta(hours=9, minutes=30))
     assert mark.pickup_adult.name == "王大爷"
 
-    rows = service.attendance_sheet(organiser, cls.id, first_day, today=first_day + timedelta(days=1))
+    rows = queries.attendance_sheet(organiser, cls.id, first_day, today=first_day + timedelta(days=1))
     assert rows[0].present_days == 1 and rows[0].possible_days >= 1
-    summary = service.overview(organiser, today=first_day)
+    summary = queries.overview(organiser, today=first_day)
     assert summary.classes[0].present_days == 1 and summary.attendance_rate == 1.0
 
 
@@ -269,10 +269,10 @@ def test_overview_counts_categories_and_children_once_and_exports(xw):
     register(create_member(union=park, occupation="环卫工人"), july)
     officer = create_staff("xw_officer", Role.UNION_OFFICER, union=district)
 
-    summary = service.overview(officer, today=TODAY)
+    summary = queries.overview(officer, today=TODAY)
     assert summary.children_served == 2
     assert summary.by_category["gig_worker"] == 2 and summary.by_category["sanitation_worker"] == 1
-    rows = list(read_rows(service.export_overview(officer, today=TODAY), "x.xlsx"))
+    rows = list(read_rows(reports.export_overview(officer, today=TODAY), "x.xlsx"))
     assert rows[0][:3] == ["组织", "区", "班级"]
     assert {row[2] for row in rows[1:-1]} == {"七月班", "八月班"}
     assert "服务儿童2人" in rows[-1]
@@ -284,8 +284,8 @@ def test_a_notice_texts_every_confirmed_parent_once(xw):
     register(create_member(union=park), cls)
     register(create_member(union=park), cls)  # wait-listed: not in the class yet
     organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
-    notice = service.send_notice(organiser, cls.id, "明天参观无锡博物院，请8点前送到。", now=NOW)
-    again = service.send_notice(organiser, cls.id, "明天参观无锡博物院，请8点前送到。", now=NOW)
+    notice = notices.send_notice(organiser, cls.id, "明天参观无锡博物院，请8点前送到。", now=NOW)
+    again = notices.send_notice(organiser, cls.id, "明天参观无锡博物院，请8点前送到。", now=NOW)
     assert again.id == notice.id and notice.recipients == 1
     assert len(texts("childcare_notice")) == 1
 
@@ -293,21 +293,21 @@ def test_a_notice_texts_every_confirmed_parent_once(xw):
 def test_organiser_creates_and_publishes_a_class_for_its_own_organisation(xw):
     district, park = xw
     organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=district)
-    data = service.ClassInput(
+    data = classes.ClassInput(
         name="工娃小家", site_name="职工服务中心", address="软件园", starts_on=date(2026, 7, 20),
         ends_on=date(2026, 8, 20), weekdays=[1, 2, 3, 4, 5], daily_start=datetime.min.time().replace(hour=8),
         daily_end=datetime.min.time().replace(hour=17, minute=30), seats=46,
         registration_opens_on=date(2026, 7, 1), registration_closes_on=date(2026, 7, 10),
         safety_rules="凭授权接送。", union_code="XW01")
-    cls = service.create_class(organiser, data)
+    cls = classes.create_class(organiser, data)
     assert cls.status == "draft" and cls.union == park
-    assert service.publish_class(organiser, cls.id, now=NOW).status == "published"
+    assert classes.publish_class(organiser, cls.id, now=NOW).status == "published"
     with pytest.raises(Conflict):
-        service.update_class(organiser, cls.id, data)
+        classes.update_class(organiser, cls.id, data)
     data.union_code = "LX"
     create_union("LX", "梁溪区总工会")
     with pytest.raises(PermissionDenied):
-        service.create_class(organiser, data)
+        classes.create_class(organiser, data)
     data.union_code, data.registration_closes_on = None, date(2026, 7, 25)
     with pytest.raises(InvalidInput, match="开班前截止"):
-        service.create_class(organiser, data)
+        classes.create_class(organiser, data)

@@ -15,7 +15,7 @@ from portal import create_app
 from portal.clock import CHINA
 from portal.extensions import db
 from portal.models import Attendance, ChildcareClass, Registration
-from portal.services import childcare as service
+from portal.services.childcare import registrations
 from tests.factories import child_input, create_childcare_class, create_member, create_union
 
 CHECKED = {
@@ -38,20 +38,20 @@ def test_unknown_statuses_and_seat_sources_are_refused_by_the_database():
     union = create_union()
     cls = create_childcare_class(union, phase="after_window")
     parent = create_member(union=union)
-    registration = service.register_child(parent, cls.id, child_input(), accepted_rules=True,
+    registration = registrations.register_child(parent, cls.id, child_input(), accepted_rules=True,
                                           now=datetime(2026, 7, 1, 10, tzinfo=CHINA))
     assert registration.status == "confirmed"
-    attendance = Attendance(registration_id=registration.id, class_id=cls.id, day=cls.starts_on, status="present")
-    db.session.add(attendance)
+    mark = Attendance(registration_id=registration.id, class_id=cls.id, day=cls.starts_on, status="present")
+    db.session.add(mark)
     db.session.commit()
 
     _refused(update(ChildcareClass).where(ChildcareClass.id == cls.id).values(status="archived"))
     _refused(update(Registration).where(Registration.id == registration.id).values(status="lost"))
     _refused(update(Registration).where(Registration.id == registration.id).values(seat_source="lottery"))
     _refused(update(Registration).where(Registration.id == registration.id).values(category="vip"))
-    _refused(update(Attendance).where(Attendance.id == attendance.id).values(status="late"))
+    _refused(update(Attendance).where(Attendance.id == mark.id).values(status="late"))
     # the known values still go through
-    db.session.execute(update(Attendance).where(Attendance.id == attendance.id).values(status="absent"))
+    db.session.execute(update(Attendance).where(Attendance.id == mark.id).values(status="absent"))
     db.session.commit()
 
 

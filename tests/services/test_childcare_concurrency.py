@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import CHINA
 from portal.extensions import db
 from portal.models import ChildcareClass, Member, Registration
-from portal.services import childcare as service
+from portal.services.childcare import registrations
 from tests.factories import child_input, create_childcare_class, create_member, create_union
 
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=CHINA)
@@ -42,7 +42,7 @@ def _in_threads(app, jobs):
 def _register_job(member_id, class_id):
     def job():
         parent = db.session.get(Member, member_id)
-        service.register_child(parent, class_id, child_input(), accepted_rules=True, now=NOW)
+        registrations.register_child(parent, class_id, child_input(), accepted_rules=True, now=NOW)
     return job
 
 
@@ -77,13 +77,13 @@ def test_concurrent_cancellations_and_registrations_keep_the_count_true(app):
     union = create_union()
     cls = create_childcare_class(union, phase="after_window", seats=3)
     holders = [create_member(union=union) for _ in range(5)]
-    registrations = [service.register_child(p, cls.id, child_input(), accepted_rules=True, now=NOW) for p in holders]
-    confirmed = [(r.id, r.parent_id) for r in registrations if r.status == "confirmed"]
+    held = [registrations.register_child(p, cls.id, child_input(), accepted_rules=True, now=NOW) for p in holders]
+    confirmed = [(r.id, r.parent_id) for r in held if r.status == "confirmed"]
     newcomers = [create_member(union=union) for _ in range(4)]
 
     def cancel_job(registration_id, parent_id):
         def job():
-            service.cancel_registration(db.session.get(Member, parent_id), registration_id, now=NOW)
+            registrations.cancel_registration(db.session.get(Member, parent_id), registration_id, now=NOW)
         return job
 
     jobs = [cancel_job(*pair) for pair in confirmed] + [_register_job(p.id, cls.id) for p in newcomers]

@@ -11,7 +11,7 @@ from portal.domain.identity import compose_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import AuditEvent, ChildcareClass, Registration, SmsMessage
-from portal.services import childcare as service
+from portal.services.childcare import registrations
 from tests.conftest import Auth, post_form
 from tests.factories import TODAY, child_input, create_childcare_class, create_member, create_staff, create_union
 
@@ -162,7 +162,7 @@ def test_access_is_limited_to_the_class_organisation_and_the_family(app, client,
     park = create_union("XW01", "软件园工会", parent=district)
     cls = create_childcare_class(park, today=MONDAY.date())
     owner = create_member(union=park)
-    registration = service.register_child(owner, cls.id, child_input(), accepted_rules=True)
+    registration = registrations.register_child(owner, cls.id, child_input(), accepted_rules=True)
     other = create_union("LX", "梁溪区总工会")
     create_staff("lx_organiser", Role.CHILDCARE_ORGANISER, union=other)
     create_staff("lx_officer", Role.UNION_OFFICER, union=other)
@@ -195,7 +195,7 @@ def test_an_organiser_checks_a_declared_priority_from_the_class_page(client, aut
     park = create_union("XW01", "新吴区软件园工会")
     cls = create_childcare_class(park)
     create_staff("park_organiser", Role.CHILDCARE_ORGANISER, union=park)
-    registration = service.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
+    registration = registrations.register_child(create_member(union=park, occupation="企业职工"), cls.id, child_input(),
                                           accepted_rules=True, declared_category="gig_worker", now=now)
     auth.staff("park_organiser")
     page = client.get(f"/childcare/manage/{cls.id}").get_data(as_text=True)

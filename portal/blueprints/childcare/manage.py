@@ -16,20 +16,21 @@ from portal.domain.i18n import N_
 from portal.domain.money import yuan_to_fen
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
-from portal.services import childcare as service
+from portal.services.childcare import allocation, classes, notices, permissions, queries, registrations, reports
+from portal.services.childcare import attendance as day_marks
 from portal.web import EmptyForm, render, roles_required
 
 bp = Blueprint("childcare_manage", __name__, url_prefix="/childcare/manage")
 
 organiser_required = roles_required(Role.CHILDCARE_ORGANISER)
-viewer_required = roles_required(*service.STAFF_VIEWERS)
+viewer_required = roles_required(*permissions.STAFF_VIEWERS)
 
 
 @bp.get("/")
 @viewer_required
 def index():
     """Classes in the actor's organisation, seats, registrations by priority category, attendance."""
-    return render("childcare/manage/index.html", overview=service.overview(current_user),
+    return render("childcare/manage/index.html", overview=queries.overview(current_user),
                   categories=list(PriorityCategory), today=clock.today())
 
 
@@ -37,11 +38,11 @@ def index():
 @viewer_required
 def export():
     """The overview as an Excel file (counts only, no child's personal data)."""
-    return xlsx_download(f"暑托班统计-{clock.today():%Y%m%d}.xlsx", service.export_overview(current_user))
+    return xlsx_download(f"暑托班统计-{clock.today():%Y%m%d}.xlsx", reports.export_overview(current_user))
 
 
-def _class_input(form: ClassForm) -> service.ClassInput:
-    return service.ClassInput(
+def _class_input(form: ClassForm) -> classes.ClassInput:
+    return classes.ClassInput(
         name=form.name.data, site_name=form.site_name.data, address=form.address.data,
         starts_on=form.starts_on.data, ends_on=form.ends_on.data,
         weekdays=[int(d) for d in form.weekdays.data or []],
@@ -75,7 +76,7 @@ def _save_class(form: ClassForm, save):
 def new_class():
     """The organiser drafts a class; it is listed once published."""
     form = ClassForm()
-    cls = _save_class(form, lambda data: service.create_class(current_user, data))
+    cls = _save_class(form, lambda data: classes.create_class(current_user, data))
     if cls is not None:
         flash(_("班级已保存为草稿。核对无误后请点“发布”。"), "success")
         return redirect(url_for("childcare_manage.show_class", class_id=cls.id))
@@ -86,13 +87,13 @@ def new_class():
 @organiser_required
 def edit_class(class_id: int):
     """Change a draft class."""
-    cls = service.class_for_staff(current_user, class_id)
+    cls = queries.class_for_staff(current_user, class_id)
     form = ClassForm(obj=cls)
     if request.method == "GET":
         form.weekdays.data = list(cls.weekdays)
         form.fee.data = f"{cls.fee_fen / 100:g}"
         form.union_code.data = cls.union.code
-    saved = _save_class(form, lambda data: service.update_class(current_user, class_id, data))
+    saved = _save_class(form, lambda data: classes.update_class(current_user, class_id, data))
     if saved is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("childcare_manage.show_class", class_id=class_id))
@@ -105,7 +106,7 @@ def publish(class_id: int):
     """List the class publicly."""
     if EmptyForm().validate_on_submit():
         try:
-            service.publish_class(current_user, class_id)
+            classes.publish_class(current_user, class_id)
             flash(_("班级已发布，家长可以在报名期内报名。"), "success")
         except DomainError as error:
             flash(_(error.message), "error")
@@ -116,11 +117,11 @@ def publish(class_id: int):
 @viewer_required
 def show_class(class_id: int):
     """A class for its organiser and union: the roster (masked), the draw, notices."""
-    cls = service.class_for_staff(current_user, class_id)
+    cls = queries.class_for_staff(current_user, class_id)
     today = clock.today()
     return render("childcare/manage/class.html", cls=cls, today=today, phase=cls.phase(today),
-                  roster=service.class_roster(current_user, class_id),
-                  notices=service.class_notices(current_user, class_id),
+                  roster=queries.class_roster(current_user, class_id),
+                  notices=queries.class_notices(current_user, class_id),
                   notice_form=NoticeForm(), button=EmptyForm(), cancel_form=CancelForm(),
                   is_organiser=current_user.role == Role.CHILDCARE_ORGANISER)
 
@@ -131,7 +132,7 @@ def allocate(class_id: int):
     """Run the draw now that the window has closed."""
     if EmptyForm().validate_on_submit():
         try:
-            ballot = service.allocate_class(current_user, class_id)
+            ballot = allocation.allocate_class(current_user, class_id)
             flash(_("名额已分配（随机种子 %(seed)s），结果已短信通知家长。", seed=ballot.seed), "success")
         except DomainError as error:
             flash(_(error.message), "error")
@@ -145,7 +146,7 @@ def send_notice(class_id: int):
     form = NoticeForm()
     if form.validate_on_submit():
         try:
-            notice = service.send_notice(current_user, class_id, form.body.data)
+            notice = notices.send_notice(current_user, class_id, form.body.data)
             flash(_("通知已发送给%(count)s位家长。", count=notice.recipients), "success")
         except DomainError as error:
             flash(_(error.message), "error")
@@ -160,7 +161,7 @@ def send_notice(class_id: int):
 @organiser_required
 def health_notes(registration_id: int):
     """A child's health notes and allergies (each view is written to the audit log)."""
-    registration = service.view_health_notes(current_user, registration_id)
+    registration = registrations.view_health_notes(current_user, registration_id)
     return render("childcare/manage/health.html", child=registration.child, registration=registration)
 
 
@@ -172,7 +173,7 @@ def cancel(registration_id: int):
     class_id = request.form.get("class_id", type=int)
     if form.validate_on_submit():
         try:
-            promoted = service.cancel_registration(current_user, registration_id, reason=form.reason.data or "")
+            promoted = registrations.cancel_registration(current_user, registration_id, reason=form.reason.data or "")
             flash(_("已取消。") + (_("已从候补递补%(count)s人。", count=len(promoted)) if promoted else ""), "success")
         except DomainError as error:
             flash(_(error.message), "error")
@@ -188,7 +189,7 @@ def review_declared(registration_id: int):
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            registration = service.review_declared_category(
+            registration = registrations.review_declared_category(
                 current_user, registration_id, accept=request.form.get("decision") == "confirm")
             flash(_("已核实，按自报类别参加抽签。") if request.form.get("decision") == "confirm"
                   else _("已退回自报类别，按会员档案中的类别参加抽签。"), "success")
@@ -212,20 +213,20 @@ def _day() -> date:
 @organiser_required
 def attendance(class_id: int):
     """The tablet page: one tap per child to check in, and who collected them."""
-    cls = service.class_for_staff(current_user, class_id)
+    cls = queries.class_for_staff(current_user, class_id)
     try:
         day = _day()
     except InvalidInput as error:
         flash(_(error.message), "error")
         day = clock.today()
-    rows = service.attendance_sheet(current_user, class_id, day)
+    rows = queries.attendance_sheet(current_user, class_id, day)
     return render("childcare/manage/attendance.html", cls=cls, day=day, rows=rows, today=clock.today(),
                   is_class_day=cls.schedule.is_class_day(day))
 
 
 def _row_answer(class_id: int, registration_id: int, day: date, error: str | None = None):
-    cls = service.class_for_staff(current_user, class_id)
-    row = next((r for r in service.attendance_sheet(current_user, class_id, day)
+    cls = queries.class_for_staff(current_user, class_id)
+    row = next((r for r in queries.attendance_sheet(current_user, class_id, day)
                 if r.registration.id == registration_id), None)
     if request.headers.get("HX-Request") != "true":
         if error:
@@ -242,7 +243,7 @@ def mark(class_id: int, registration_id: int):
     day = clock.today()
     try:
         day = _day()
-        service.mark_attendance(current_user, registration_id, day, request.form.get("status", ""))
+        day_marks.mark_attendance(current_user, registration_id, day, request.form.get("status", ""))
     except InvalidInput as error_:
         error = _(error_.message)
     except DomainError as error_:
@@ -260,7 +261,7 @@ def pickup(class_id: int, registration_id: int):
     day = clock.today()
     try:
         day = _day()
-        service.record_pickup(current_user, registration_id, day,
+        day_marks.record_pickup(current_user, registration_id, day,
                               pickup_adult_id=request.form.get("pickup_adult_id", type=int),
                               mobile=request.form.get("mobile") or None)
     except DomainError as error_:
