@@ -1,8 +1,7 @@
 """Blueprints, one package per area; each area adds its blueprint to this list."""
 
 from portal.blueprints.auth.views import bp as auth_bp
-from portal.blueprints.childcare.manage import bp as childcare_manage_bp
-from portal.blueprints.childcare.views import bp as childcare_bp
+from portal.blueprints.childcare import bp as childcare_bp
 from portal.blueprints.claims import bp as claims_bp
 from portal.blueprints.enrollment.views import bp as enrollment_bp
 from portal.blueprints.jobs import bp as jobs_bp
@@ -22,7 +21,6 @@ BLUEPRINTS = [
     claims_bp,
     review_bp,
     childcare_bp,
-    childcare_manage_bp,
     jobs_bp,
     sync_bp,
     stations_bp,
