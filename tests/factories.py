@@ -244,6 +244,71 @@ def child_input(*, name: str = "小明", birth: date = date(2018, 5, 1), region:
                                     pickup_adults=[registrations.PickupInput(*adult) for adult in adults], **fields)
 
 
+def create_child(parent: Member, *, name: str = "王小明", birth: date = date(2018, 5, 1), region: str = "320214",
+                 adults: list[tuple[str, str, str]] | None = None, health_notes: str | None = None,
+                 allergies: str | None = None):
+    """A child of ``parent`` (7 when a ``TODAY`` class starts, a boy) with the adults who may collect them."""
+    from portal.models import Child
+    from portal.services.childcare import registrations
+
+    child = Child(parent_id=parent.id, name=name, health_notes=health_notes, allergies=allergies)
+    child.set_identity(parse_id_number(compose_id_number(region, birth, 2 * next(_sequence) + 1), today=TODAY))
+    registrations.set_pickup_adults(child, [registrations.PickupInput(*adult)
+                                            for adult in adults or [("王芳", "母亲", "13912345678")]])
+    db.session.add(child)
+    db.session.commit()
+    return child
+
+
+def create_registration(cls, parent: Member | None = None, *, child=None, status: str = "requested",
+                        category: str = "general", declared: bool = False, when=None):
+    """A registration of ``cls`` in ``status`` as the services leave it: the class's next number, a
+    confirmed one holding a seat, a wait-listed one at the end of the queue."""
+    from datetime import datetime
+
+    from portal.clock import CHINA
+    from portal.domain.childcare import PriorityCategory
+    from portal.models import Registration
+
+    parent = parent or (child.parent if child is not None else create_member(union=cls.union))
+    child = child or create_child(parent)
+    when = when or datetime(TODAY.year, TODAY.month, TODAY.day, 9, tzinfo=CHINA)
+    cls.last_number += 1
+    registration = Registration(childcare_class=cls, child=child, parent_id=parent.id, number=cls.last_number,
+                                status=status, category=category, category_declared=declared,
+                                tier=PriorityCategory(category).tier, accepted_rules_at=when, requested_at=when)
+    if status == "confirmed":
+        registration.seat_source, registration.confirmed_at = "first_come", when
+        cls.seats_taken += 1
+    elif status == "waitlisted":
+        registration.queue_number = cls.last_number
+    elif status == "cancelled":
+        registration.cancelled_at = when
+    db.session.add(registration)
+    db.session.commit()
+    return registration
+
+
+def create_attendance(registration, day: date | None = None, *, status: str = "present", picked_up: bool = False):
+    """The mark of ``registration``'s child on ``day`` (the class's first day by default); with
+    ``picked_up``, collected at 17:00 by the first adult the parent listed."""
+    from datetime import datetime
+
+    from portal.clock import CHINA
+    from portal.models import Attendance
+
+    day = day or registration.childcare_class.starts_on
+    mark = Attendance(registration_id=registration.id, class_id=registration.class_id, day=day, status=status)
+    if status == "present":
+        mark.checked_in_at = datetime(day.year, day.month, day.day, 8, tzinfo=CHINA)
+        if picked_up:
+            mark.pickup_adult_id = registration.child.authorised_adults[0].id
+            mark.picked_up_at = datetime(day.year, day.month, day.day, 17, tzinfo=CHINA)
+    db.session.add(mark)
+    db.session.commit()
+    return mark
+
+
 # ---------------------------------------------------------------- work-study (jobs)
 
 def create_enterprise(*, union: Union | None = None, name: str | None = None, status: str = "approved",

@@ -12,7 +12,17 @@ from portal.extensions import db
 from portal.integrations.spreadsheets import read_rows
 from portal.models import AuditEvent, ChildcareClass, Registration, SmsMessage
 from portal.services.childcare import allocation, attendance, classes, notices, queries, registrations, reports
-from tests.factories import TODAY, child_input, create_childcare_class, create_member, create_staff, create_union
+from tests.factories import (
+    TODAY,
+    child_input,
+    create_attendance,
+    create_child,
+    create_childcare_class,
+    create_member,
+    create_registration,
+    create_staff,
+    create_union,
+)
 
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=CHINA)
 
@@ -311,3 +321,85 @@ def test_organiser_creates_and_publishes_a_class_for_its_own_organisation(xw):
     data.union_code, data.registration_closes_on = None, date(2026, 7, 25)
     with pytest.raises(InvalidInput, match="开班前截止"):
         classes.create_class(organiser, data)
+
+
+def test_a_freed_seat_goes_to_the_front_of_the_waitlist_not_the_lowest_number(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window", seats=1, allocated_at=NOW - timedelta(days=1))
+    seat = create_registration(cls, status="confirmed")
+    later = create_registration(cls, status="waitlisted")
+    front = create_registration(cls, status="waitlisted")
+    front.queue_number, later.queue_number = 1, 2  # the draw put the later number first
+    db.session.commit()
+
+    promoted = registrations.cancel_registration(seat.parent, seat.id, now=NOW)
+    assert [r.id for r in promoted] == [front.id]
+    assert (front.status, front.seat_source, later.status) == ("confirmed", "promotion", "waitlisted")
+    assert queries.registration_for_parent(later.parent, later.id).waitlist_position == 1
+
+
+def test_the_class_texts_its_reason_when_it_cancels_and_the_parent_is_not_texted_for_their_own(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window")
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    by_class = create_registration(cls, status="confirmed")
+    by_parent = create_registration(cls, status="confirmed")
+    registrations.cancel_registration(organiser, by_class.id, reason="  孩子未按时报到 ", now=NOW)
+    registrations.cancel_registration(by_parent.parent, by_parent.id, reason="回老家", now=NOW)
+    [message] = texts("childcare_cancelled")
+    assert message.member_id == by_class.parent_id
+    child = by_class.child.masked_name
+    assert message.body == f"您为{child}报名的“{cls.name}”已由托管班取消：孩子未按时报到。如有疑问请联系托管班。"
+    assert by_parent.cancel_reason == "回老家"
+
+
+def test_a_declared_priority_cannot_be_changed_once_seats_are_given(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="after_window")
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    seated = create_registration(cls, status="confirmed", category="dual_working", declared=True)
+    with pytest.raises(Conflict) as refused:
+        registrations.review_declared_category(organiser, seated.id, accept=False)
+    assert refused.value.code == "already_allocated" and seated.category == "dual_working"
+
+
+def test_the_nightly_draw_takes_every_closed_window_once(xw):
+    _, park = xw
+    closed = [create_childcare_class(park, phase="after_window", seats=1) for _ in range(2)]
+    still_open = create_childcare_class(park)
+    for cls in [*closed, still_open]:
+        create_registration(cls)
+        create_registration(cls)
+    assert allocation.allocate_due(now=NOW) == 2
+    assert allocation.allocate_due(now=NOW) == 0  # drawn already
+    admin = create_staff(role=Role.ADMIN)
+    for cls in closed:
+        roster = queries.class_roster(admin, cls.id)
+        assert [view.registration.status for view in roster] == ["confirmed", "waitlisted"]
+    assert db.session.get(ChildcareClass, still_open.id).ballot is None
+    assert len(texts("childcare_confirmed")) == 2 and len(texts("childcare_waitlisted")) == 2
+
+
+def test_a_collected_child_cannot_be_marked_absent(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="running")
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    registration = create_registration(cls, status="confirmed")
+    day = next(day for day in cls.schedule.days(until=TODAY))
+    mark = create_attendance(registration, day, picked_up=True)
+    with pytest.raises(Conflict) as refused:
+        attendance.mark_attendance(organiser, registration.id, day, "absent", now=NOW)
+    assert refused.value.code == "already_picked_up"
+    again = attendance.mark_attendance(organiser, registration.id, day, "present", now=NOW)
+    assert again.id == mark.id and again.status == "present" and again.picked_up_at is not None
+
+
+def test_a_notice_goes_out_in_the_class_template_with_the_organisers_words(xw):
+    _, park = xw
+    cls = create_childcare_class(park, phase="running", name="软件园班")
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=park)
+    create_registration(cls, child=create_child(create_member(union=park)), status="confirmed")
+    with pytest.raises(InvalidInput, match="至少4个字"):
+        notices.send_notice(organiser, cls.id, " 明 天 ", now=NOW)
+    notices.send_notice(organiser, cls.id, "明天  停课一天。", now=NOW)
+    assert [t.body for t in texts("childcare_notice")] == ["【软件园班】明天 停课一天。"]

@@ -8,10 +8,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import CHINA
+from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import ChildcareClass, Member, Registration
-from portal.services.childcare import registrations
-from tests.factories import child_input, create_childcare_class, create_member, create_union
+from portal.models import Attendance, ChildcareClass, Member, Registration, StaffUser
+from portal.services.childcare import attendance, registrations
+from tests.factories import (
+    child_input,
+    create_childcare_class,
+    create_member,
+    create_registration,
+    create_staff,
+    create_union,
+)
 
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=CHINA)
 
@@ -101,3 +109,22 @@ def test_the_database_itself_refuses_more_confirmed_children_than_seats():
         db.session.execute(update(ChildcareClass).where(ChildcareClass.id == cls.id).values(seats_taken=3))
         db.session.flush()
     db.session.rollback()
+
+
+@pytest.mark.postgres_only
+def test_two_tablets_checking_in_the_same_child_at_once_keep_one_mark(app):
+    union = create_union()
+    cls = create_childcare_class(union, phase="running", seats=3)
+    organiser = create_staff("organiser", Role.CHILDCARE_ORGANISER, union=union)
+    registration = create_registration(cls, status="confirmed")
+    day = cls.schedule.days(until=NOW.date())[0]
+
+    def tap():
+        attendance.mark_attendance(db.session.get(StaffUser, organiser.id), registration.id, day, "present", now=NOW)
+
+    errors = _in_threads(app, [tap, tap, tap])
+
+    assert errors == []
+    db.session.expire_all()
+    marks = list(db.session.scalars(select(Attendance).where(Attendance.registration_id == registration.id)))
+    assert [(mark.day, mark.status) for mark in marks] == [(day, "present")]

@@ -206,3 +206,13 @@ def test_an_organiser_checks_a_declared_priority_from_the_class_page(client, aut
     assert "按会员档案中的类别" in client.get(answer.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Registration, registration.id).tier == 4
+
+
+def test_an_english_page_shows_a_refusal_in_english(app, travel):
+    union = create_union()
+    cls = create_childcare_class(union, today=MONDAY.date())
+    phone = signed_in_member(app, create_member(union=union))
+    post_form(phone, "/lang/en", {"next": "/"}, form_page="/")
+    too_old = registration_form(205, child_id_number=compose_id_number("320214", datetime(2012, 1, 1).date(), 205))
+    page = post_form(phone, f"/childcare/classes/{cls.id}/register", too_old).get_data(as_text=True)
+    assert "this class takes children aged 6–12" in page and "只招收" not in page
