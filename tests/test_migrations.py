@@ -30,7 +30,7 @@ def _status_check_diff(connection) -> list:
                 for table in inspector.get_table_names() for check in inspector.get_check_constraints(table)}
     expected = {(table.name, constraint.name): set(QUOTED.findall(str(constraint.sqltext)))
                 for table in db.metadata.sorted_tables for constraint in table.constraints
-                if isinstance(constraint, CheckConstraint) and str(constraint.name).endswith("_status_values")}
+                if isinstance(constraint, CheckConstraint) and str(constraint.name).endswith("_values")}
     assert expected, "no status CHECK found in the models: check the naming"
     return [("status_check", key, values, migrated.get(key)) for key, values in sorted(expected.items())
             if migrated.get(key) != values]
