@@ -128,6 +128,31 @@ class EnvelopeResult:
                 "message": self.message}
 
 
+def has_unstorable_text(value) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a NUL or a lone surrogate.
+
+    JSON allows both (``\\u0000``, ``\\ud800``), but PostgreSQL refuses NUL in text and no database
+    can store a string that is not valid UTF-8; such a value must be refused, not stored.
+    Walks iteratively: a kiosk's body is untrusted and may nest deeply.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

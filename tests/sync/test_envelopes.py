@@ -68,6 +68,21 @@ def test_an_envelope_breaking_its_schema_is_rejected_with_a_reason(kiosk_client,
     assert db.session.scalar(select(SyncEnvelope).where(SyncEnvelope.envelope_id == "not-a-uuid")) is None
 
 
+def test_an_envelope_with_text_no_database_can_store_is_rejected_alone(kiosk_client, recording_handler):
+    """A NUL (PostgreSQL refuses it in text) or a lone surrogate (not UTF-8 at all) is valid JSON:
+    the envelope is refused, unstored, and the rest of the batch goes through."""
+    with_nul = {**enrolment_envelope(), "created_at": "2026-07-15\u0000"}
+    with_surrogate = enrolment_envelope(occupation="快递员\ud800")
+    key_with_nul = {**enrolment_envelope(), "extra": {"a\u0000": 1}}
+    answers = results(kiosk_client.push(enrolment_envelope("甲"), with_nul, with_surrogate, key_with_nul,
+                                        enrolment_envelope("乙")))
+    assert [a["status"] for a in answers] == ["applied", "rejected", "rejected", "rejected", "applied"]
+    assert {a["code"] for a in answers[1:4]} == {"envelope_invalid"}
+    assert "无法保存的字符" in answers[1]["message"]
+    assert effects() == 2
+    assert db.session.scalar(select(SyncEnvelope).where(SyncEnvelope.envelope_id == with_nul["id"])) is None
+
+
 def test_a_batch_over_the_limit_is_refused_whole(app, kiosk_client, recording_handler):
     limit = app.config["SYNC_MAX_ENVELOPES"]
     response = kiosk_client.push(*[enrolment_envelope() for _ in range(limit + 1)])

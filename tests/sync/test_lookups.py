@@ -64,6 +64,11 @@ def test_a_malformed_id_number_is_refused_openly(kiosk_client, federation):
     assert response.status_code == 422 and response.get_json()["code"] == "invalid_input"
 
 
+def test_a_nul_in_a_lookup_is_a_bad_request_not_a_server_error(kiosk_client, federation):
+    response = kiosk_client.post("/lookups", json={"id_number": "32021319880520001\u00002", "mobile": "13861800001"})
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
+
+
 def test_lookups_are_rate_limited_per_kiosk(client, kiosk_client, federation):
     from tests.sync.conftest import KioskClient, register
 

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from portal.blueprints.sync import bp
 from portal.blueprints.sync.openapi import document
 from portal.domain.errors import DomainError
-from portal.domain.sync import SHA256_RE
+from portal.domain.sync import SHA256_RE, has_unstorable_text
 from portal.extensions import db, limiter
 from portal.models import Kiosk
 from portal.models.base import utcnow
@@ -71,14 +71,19 @@ def authenticate():
     g.sync_body = body
 
 
-def _json_body(*, required: bool = True):
+def _json_body(*, required: bool = True, whole: bool = True):
+    """The request's JSON. ``whole``: refuse the request if any string in it cannot be stored (a
+    batch of envelopes checks each envelope on its own instead, so one cannot hold back the rest)."""
     body = g.get("sync_body", b"")
     if not body and not required:
         return {}
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Problem("bad_request", "请求内容不是有效的JSON。") from None
+    if whole and has_unstorable_text(parsed):
+        raise Problem("bad_request", "请求内容含有空字符或无效编码的字符。")
+    return parsed
 
 
 def _kiosk() -> Kiosk:
@@ -171,7 +176,7 @@ def put_blob(sha256: str):
 def push():
     """Apply a batch of envelopes, one result each."""
     now = utcnow()
-    results = envelopes.push(_kiosk(), _json_body(), now=now)
+    results = envelopes.push(_kiosk(), _json_body(whole=False), now=now)
     return jsonify({"results": results, "server_time": server_time(now)})
 
 

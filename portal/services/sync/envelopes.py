@@ -31,6 +31,7 @@ from portal.domain.sync import (
     FeedEntity,
     ResultStatus,
     canonical_json,
+    has_unstorable_text,
     inline_refs,
     normal_envelope_id,
     payload_hash,
@@ -90,6 +91,9 @@ def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = No
         return EnvelopeResult(shown[:64], ResultStatus.REJECTED, code="envelope_invalid",
                               message="提交缺少有效的编号（id 应为 UUID），无法处理。")
     envelope_id = normal_envelope_id(raw["id"])
+    if has_unstorable_text(raw):  # refused unstored: not even the refusal could be saved as sent
+        return EnvelopeResult(envelope_id, ResultStatus.REJECTED, code="envelope_invalid",
+                              message="提交中含有无法保存的字符（空字符或无效编码），无法处理。")
     kind, payload, attachments = raw.get("kind"), raw.get("payload"), raw.get("attachments") or []
     digest = payload_hash(kind, payload, attachments)
     stored = known.get(envelope_id) if known is not None else _stored(kiosk_id, envelope_id)
