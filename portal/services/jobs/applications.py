@@ -61,12 +61,13 @@ def submit(student: Student, position: Position, *, motivation: str, channel: st
 
 
 @unit_of_work
-def apply_for_child(member, student_id, position_id, *, motivation: str = "", today: date | None = None) -> Application:
-    """A member applies for their registered child."""
+def apply_for_child(member, student_id, position_id, *, motivation: str = "", today: date | None = None,
+                    channel: str = "member") -> Application:
+    """A member applies for their registered child (on the web, or at a kiosk: ``channel="kiosk"``)."""
     require_role(member, Role.MEMBER)
     student = access.child_of(member, student_id)
     position = access.public_position(position_id)
-    return submit(student, position, motivation=motivation, channel="member", actor=member,
+    return submit(student, position, motivation=motivation, channel=channel, actor=member,
                   today=today or clock.today())
 
 

@@ -38,7 +38,7 @@ from portal.domain.sync import (
 )
 from portal.extensions import db
 from portal.models import Kiosk, SyncEnvelope
-from portal.services.sync import blobs, feed
+from portal.services.sync import appliers, blobs, feed  # noqa: F401 - appliers fill HANDLERS
 from portal.services.sync.handlers import HANDLERS, Applied, Attachment, EnvelopeContext
 from portal.services.sync.problems import Problem
 from portal.services.unit_of_work import independent_unit, savepoint, transaction

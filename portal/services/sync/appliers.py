@@ -1,0 +1,166 @@
+"""The appliers of the envelope kinds: each turns a kiosk's payload into the call a web page makes
+to its area's service, so every rule (cover, seats, deadlines, ages, document types) is decided
+once, in that service, whichever door a person came through.
+
+No one signs in at a kiosk: the person is the member the payload's block names
+(``members.member_for``: matched on name, ID number and registered mobile, or created
+unverified), and acts as that member. A refusal is the area's own ``DomainError`` with its
+Chinese message; ``envelopes`` turns it into a ``rejected`` answer and undoes what the applier
+wrote. What comes back is the reference the person quotes later (a claim number, a registration
+number) and a sentence saying where things stand.
+
+Imported by ``envelopes`` so the registry is filled wherever envelopes are applied.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from portal import clock
+from portal.domain.childcare import RegistrationStatus
+from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.i18n import N_, interpolate
+from portal.domain.identity import parse_id_number
+from portal.domain.sync import EnvelopeKind
+from portal.extensions import db
+from portal.models import Student
+from portal.pii import lookup_hash
+from portal.services.childcare import queries as childcare_queries
+from portal.services.childcare import registrations
+from portal.services.claims import documents, filing
+from portal.services.jobs import applications, students
+from portal.services.sync import blobs, members
+from portal.services.sync.handlers import Applied, EnvelopeContext, handles
+from portal.services.unit_of_work import savepoint
+
+CLAIM_EVENT_DATES = ("admission_date", "discharge_date", "diagnosis_date", "accident_date")
+CLAIM_EVENT_FIELDS = ("hospital", "diagnosis", "disease", "accident_description", "medical_costs_fen",
+                      "disability_grade", "is_death")
+
+CLAIM_SUBMITTED = N_("理赔申请已提交，编号%(reference)s。审核结果会以短信通知，也可凭编号查询进度。")
+CLAIM_BAD_DATE = N_("日期“%(value)s”无法识别，请按年-月-日填写。")
+CLAIM_DOCUMENT_KIND = N_("附件“%(name)s”的材料类型不适用于这类申请，请重新选择材料类型后提交。")
+SEAT_CONFIRMED = N_("报名成功，已获得名额（报名序号%(number)s）。开班前会短信通知。")
+SEAT_WAITLISTED = N_("名额已满，已进入候补名单，第%(place)s位（报名序号%(number)s）。有人退出时按顺序递补并短信通知。")
+SEAT_REQUESTED = N_("报名已收到（报名序号%(number)s）。报名截止后按优先顺序和抽签分配名额，结果以短信通知。")
+JOB_APPLIED = N_("已报名“%(title)s”，编号%(reference)s。企业答复后会短信通知学生。")
+
+
+def _today(context: EnvelopeContext) -> date:
+    return _now(context).astimezone(clock.CHINA).date()
+
+
+def _now(context: EnvelopeContext) -> datetime:
+    return context.now or clock.now()
+
+
+# --- claim.submit -----------------------------------------------------------------------------
+
+
+def _claim_facts(event: dict) -> dict:
+    """The event block as the filing service takes it: dates as dates, the rest as sent."""
+    facts = {}
+    for name in CLAIM_EVENT_DATES:
+        if event.get(name):
+            try:
+                facts[name] = date.fromisoformat(event[name])
+            except (TypeError, ValueError):
+                raise InvalidInput(CLAIM_BAD_DATE, code="payload_invalid", field=name, value=event[name]) from None
+    for name in CLAIM_EVENT_FIELDS:
+        if name in event:
+            facts[name] = event[name]
+    return facts
+
+
+@handles(EnvelopeKind.CLAIM_SUBMIT)
+def apply_claim(context: EnvelopeContext) -> Applied:
+    """Start, fill, attach the documents to and submit a claim, as the member would on the web."""
+    payload, now, today = context.payload, _now(context), _today(context)
+    member = members.member_for(payload["member"], now=now)
+    # One kiosk submission, one draft: the key ties the draft to the envelope.
+    claim = filing.start_claim(member, payload["type"], request_key=f"sync:{context.kiosk.id}:{context.envelope_id}",
+                               today=today)
+    facts = _claim_facts(payload["event"])
+    facts["payee_name"] = payload["payee_name"]
+    if payload.get("bank_name"):
+        facts["bank_name"] = payload["bank_name"]
+    filing.save_claim(member, claim.id, facts, bank_card=payload["bank_card"], today=today)
+    for attachment in context.attachments:
+        try:
+            with savepoint():
+                documents.upload_document(member, claim.id, kind=attachment.role or "", filename=attachment.name,
+                                          data=blobs.read_blob(attachment.blob), today=today)
+        except InvalidInput as error:
+            if error.field != "kind":
+                raise
+            raise InvalidInput(CLAIM_DOCUMENT_KIND, code="document_kind", field="attachments",
+                               name=attachment.name or attachment.blob.sha256[:12]) from None
+    filing.submit_claim(member, claim.id, now=now)
+    return Applied(receipt=claim.reference, message=interpolate(CLAIM_SUBMITTED, {"reference": claim.reference}))
+
+
+# --- childcare.register -----------------------------------------------------------------------
+
+
+@handles(EnvelopeKind.CHILDCARE_REGISTER)
+def apply_childcare(context: EnvelopeContext) -> Applied:
+    """Register the child as the parent would on the web; the seat (or the waitlist) is decided
+    here, under the class's lock, in the order envelopes arrive."""
+    payload, now = context.payload, _now(context)
+    parent = members.member_for(payload["parent"], now=now)
+    child = payload["child"]
+    data = registrations.ChildInput(
+        name=child["name"], id_number=child["id_number"], health_notes=child.get("health_notes") or "",
+        allergies=child.get("allergies") or "",
+        pickup_adults=[registrations.PickupInput(adult.get("name", ""), adult.get("relation") or "",
+                                                 adult.get("mobile", ""))
+                       for adult in child.get("pickup_adults") or []])
+    registration = registrations.register_child(
+        parent, payload["class_id"], data, accepted_rules=payload.get("accepted_rules", True),
+        declared_category=payload.get("declared_category"), now=now)
+    receipt = f"TB{registration.class_id}-{registration.number}"
+    params = {"number": registration.number}
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return Applied(receipt=receipt, message=interpolate(SEAT_CONFIRMED, params))
+    if registration.status == RegistrationStatus.WAITLISTED:
+        params["place"] = childcare_queries.waitlist_position(registration)
+        return Applied(receipt=receipt, message=interpolate(SEAT_WAITLISTED, params))
+    return Applied(receipt=receipt, message=interpolate(SEAT_REQUESTED, params))
+
+
+# --- job.apply --------------------------------------------------------------------------------
+
+
+def _student(parent, block: dict, today: date) -> Student:
+    """The parent's registered child with this ID number, registered now if new."""
+    year = block["year"]
+    details = students.StudentDetails(
+        name=block["name"], id_number=block["id_number"], mobile=block["mobile"], school=block["school"],
+        major=block["major"],
+        year_of_study=students.YEARS_OF_STUDY[year - 1] if 1 <= year <= len(students.YEARS_OF_STUDY) else "")
+    try:
+        with savepoint():
+            return students.register_student(parent, details, today=today, via="kiosk")
+    except Conflict as error:
+        if error.code != "student_exists":
+            raise
+    identity = parse_id_number(block["id_number"], today=today)
+    return db.session.scalar(select(Student).where(Student.parent_member_id == parent.id,
+                                                   Student.id_number_hash == lookup_hash(identity.value)))
+
+
+@handles(EnvelopeKind.JOB_APPLY)
+def apply_job(context: EnvelopeContext) -> Applied:
+    """Apply for the parent's child (registering the student first if new); a filled, closed or
+    withdrawn position is refused with the area's reason."""
+    payload, today = context.payload, _today(context)
+    parent = members.member_for(payload["parent"], now=_now(context))
+    student = _student(parent, payload["student"], today)
+    application = applications.apply_for_child(parent, student.id, payload["position_id"],
+                                               motivation=payload.get("motivation") or "", today=today,
+                                               channel="kiosk")
+    reference = f"QG{application.id:07d}"
+    return Applied(receipt=reference, message=interpolate(JOB_APPLIED, {"title": application.position.title,
+                                                                        "reference": reference}))

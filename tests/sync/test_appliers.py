@@ -1,0 +1,224 @@
+"""Each envelope kind goes through its area's own service: applied with the central reference,
+answered ``duplicate`` with that reference again, or rejected with the area's Chinese refusal and
+nothing of it left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from portal import clock
+from portal.domain.identity import compose_id_number
+from portal.extensions import db
+from portal.models import Application, Member, Position, Student, SyncEnvelope
+from portal.models.childcare import Registration
+from portal.models.claims import Claim
+from tests.factories import (
+    CARD,
+    child_input,
+    covered_member,
+    create_childcare_class,
+    create_enterprise,
+    create_member,
+    create_position,
+    create_union,
+    jpeg_bytes,
+)
+
+
+def results(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["results"]
+
+
+def block(member: Member) -> dict:
+    return {"id_number": member.id_number, "name": member.name, "mobile": member.mobile}
+
+
+def envelope(kind: str, payload: dict, attachments: list | None = None) -> dict:
+    raw = {"id": str(uuid.uuid4()), "seq": 1, "kind": kind, "created_at": "2026-07-15T09:30:00+08:00",
+           "payload": payload}
+    if attachments is not None:
+        raw["attachments"] = attachments
+    return raw
+
+
+def count(model) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- claim.submit -----------------------------------------------------------------------------
+
+@pytest.fixture
+def insured(federation):
+    today = clock.today()
+    return covered_member(create_union("CL", parent=federation), starts_on=today - timedelta(days=90))
+
+
+def hospital_claim(member: Member, *, attachments=None, **event_changes) -> dict:
+    today = clock.today()
+    event = {"admission_date": (today - timedelta(days=20)).isoformat(),
+             "discharge_date": (today - timedelta(days=10)).isoformat(),
+             "hospital": "无锡市人民医院", "diagnosis": "社区获得性肺炎", **event_changes}
+    event = {key: value for key, value in event.items() if value is not None}
+    return envelope("claim.submit", {"member": block(member), "type": "hospital", "event": event,
+                                     "payee_name": member.name, "bank_card": CARD}, attachments)
+
+
+def upload(kiosk_client, data: bytes, role: str, name: str = "出院小结.jpg") -> dict:
+    sha = hashlib.sha256(data).hexdigest()
+    assert kiosk_client.put(f"/blobs/{sha}", data=data, headers={"Content-Type": "image/jpeg"}).status_code == 201
+    return {"sha256": sha, "name": name, "content_type": "image/jpeg", "size": len(data), "role": role}
+
+
+def test_a_claim_is_filed_with_its_photos_and_answered_with_its_number(app, kiosk_client, insured):
+    photo = upload(kiosk_client, jpeg_bytes(), "discharge_summary")
+    sent = hospital_claim(insured, attachments=[photo])
+    [answer] = results(kiosk_client.push(sent))
+    assert answer["status"] == "applied", answer
+    claim = db.session.scalar(select(Claim))
+    assert answer["receipt"] == claim.reference and claim.reference in answer["message"]
+    assert claim.status == "submitted" and claim.member_id == insured.id and claim.enrollment_id is not None
+    assert claim.bank_card_last4 == CARD[-4:] and claim.filed_by_type == "member"
+    [document] = claim.documents
+    assert document.kind == "discharge_summary" and document.original_name == "出院小结.jpg"
+    from portal.services.claims.documents import document_path
+
+    with Image.open(document_path(document)) as stored:
+        assert not stored.getexif()  # cleaned like a web upload: no EXIF, no GPS
+    [again] = results(kiosk_client.push(sent))
+    assert again == {**answer, "status": "duplicate"}
+    assert count(Claim) == 1
+
+
+def test_an_incomplete_claim_is_rejected_with_the_claims_own_words_and_leaves_nothing(kiosk_client, insured):
+    [answer] = results(kiosk_client.push(hospital_claim(insured, diagnosis=None)))
+    assert answer["status"] == "rejected" and answer["code"] == "claim_incomplete"
+    assert answer["message"].startswith("还不能提交：") and "诊断" in answer["message"]
+    assert count(Claim) == 0
+    assert db.session.scalar(select(SyncEnvelope)).status == "rejected"  # kept for staff
+
+
+def test_a_claim_whose_member_block_does_not_match_the_record_is_rejected(kiosk_client, insured):
+    sent = hospital_claim(insured)
+    sent["payload"]["member"]["mobile"] = "13900000000"
+    [answer] = results(kiosk_client.push(sent))
+    assert answer["status"] == "rejected" and answer["code"] == "member_mismatch"
+    assert count(Claim) == 0
+
+
+def test_an_attachment_of_a_kind_the_claim_cannot_take_is_rejected_by_name(kiosk_client, insured):
+    photo = upload(kiosk_client, jpeg_bytes((1, 2, 3)), "tax_return", name="税单.jpg")
+    [answer] = results(kiosk_client.push(hospital_claim(insured, attachments=[photo])))
+    assert answer["status"] == "rejected" and answer["code"] == "document_kind" and "税单.jpg" in answer["message"]
+    assert count(Claim) == 0
+
+
+# --- childcare.register -----------------------------------------------------------------------
+
+def registration(parent: Member, class_id: int, **child_fields) -> dict:
+    child = child_input(**child_fields)
+    return envelope("childcare.register", {
+        "parent": block(parent), "class_id": class_id,
+        "child": {"name": child.name, "id_number": child.id_number, "health_notes": "花生过敏",
+                  "pickup_adults": [{"name": "王芳", "mobile": "13912345678", "relation": "母亲"}]}})
+
+
+def test_a_child_gets_the_last_seat_and_the_next_one_the_waitlist(kiosk_client, federation):
+    union = create_union("TB", parent=federation)
+    cls = create_childcare_class(union, today=clock.today(), phase="after_window", seats=1, allocated_at=clock.now())
+    first, second = create_member(union=union, name="甲"), create_member(union=union, name="乙")
+    seated, waiting = results(kiosk_client.push(registration(first, cls.id), registration(second, cls.id)))
+    assert seated["status"] == waiting["status"] == "applied"
+    assert seated["receipt"] == f"TB{cls.id}-1" and "已获得名额" in seated["message"]
+    assert waiting["receipt"] == f"TB{cls.id}-2" and "候补名单，第1位" in waiting["message"]
+    statuses = dict(db.session.execute(select(Registration.number, Registration.status)).all())
+    assert statuses == {1: "confirmed", 2: "waitlisted"}
+
+
+def test_a_child_outside_the_class_ages_is_rejected_with_the_childcare_reason(kiosk_client, federation):
+    union = create_union("TB", parent=federation)
+    cls = create_childcare_class(union, today=clock.today(), phase="after_window", seats=5, allocated_at=clock.now())
+    parent = create_member(union=union)
+    [answer] = results(kiosk_client.push(registration(parent, cls.id, birth=date(2023, 5, 1))))
+    assert answer["status"] == "rejected" and answer["code"] == "child_age_out_of_range"
+    assert "本班只招收6—12岁的孩子" in answer["message"]
+    assert count(Registration) == 0
+
+
+def test_a_registration_in_the_window_is_a_request_for_the_draw(kiosk_client, federation):
+    union = create_union("TB", parent=federation)
+    cls = create_childcare_class(union, today=clock.today(), phase="window_open", seats=5)
+    [answer] = results(kiosk_client.push(registration(create_member(union=union), cls.id)))
+    assert answer["status"] == "applied" and "抽签" in answer["message"]
+
+
+def test_a_parent_new_to_the_portal_is_created_unverified(kiosk_client, federation):
+    union = create_union("TB", parent=federation)
+    cls = create_childcare_class(union, today=clock.today(), phase="after_window", seats=5, allocated_at=clock.now())
+    newcomer = {"id_number": compose_id_number("320211", date(1988, 8, 8), 371), "name": "赵新来",
+                "mobile": "13700001111"}
+    sent = registration(create_member(union=union), cls.id)
+    sent["payload"]["parent"] = newcomer
+    [answer] = results(kiosk_client.push(sent))
+    assert answer["status"] == "applied"
+    member = Member.by_id_number(newcomer["id_number"])
+    assert member is not None and member.is_verified is False and member.name == "赵新来"
+
+
+# --- job.apply --------------------------------------------------------------------------------
+
+@pytest.fixture
+def position(federation):
+    today = clock.today()
+    enterprise = create_enterprise(union=create_union("QG", parent=federation))
+    return create_position(enterprise, starts_on=today + timedelta(days=20), ends_on=today + timedelta(days=50),
+                           apply_by=today + timedelta(days=10))
+
+
+def job_application(parent: Member, position_id: int, *, sequence: int = 101) -> dict:
+    return envelope("job.apply", {
+        "parent": block(parent), "position_id": position_id,
+        "student": {"name": "李明", "id_number": compose_id_number("320206", date(2005, 3, 1), sequence),
+                    "school": "江南大学", "major": "会计学", "year": 2, "mobile": "13712345678"},
+        "motivation": "想在暑假积累工作经验。"})
+
+
+def test_a_job_application_registers_the_student_and_applies_through_the_kiosk_channel(kiosk_client, position):
+    parent = create_member(name="李建华")
+    [answer] = results(kiosk_client.push(job_application(parent, position.id)))
+    assert answer["status"] == "applied", answer
+    application = db.session.scalar(select(Application))
+    assert answer["receipt"] == f"QG{application.id:07d}" and "行政助理" in answer["message"]
+    assert application.channel == "kiosk" and application.status == "submitted"
+    student = db.session.scalar(select(Student))
+    assert student.parent_member_id == parent.id and student.year_of_study == "大二"
+    assert student.registered_via == "kiosk"
+    # The same student again, for another position: the registered student is reused.
+    other = create_position(position.enterprise, title="档案整理", starts_on=position.starts_on,
+                            ends_on=position.ends_on, apply_by=position.apply_by)
+    [second] = results(kiosk_client.push(job_application(parent, other.id)))
+    assert second["status"] == "applied" and count(Student) == 1
+
+
+def test_a_second_application_to_the_same_position_is_refused_by_the_jobs_rule(kiosk_client, position):
+    parent = create_member()
+    results(kiosk_client.push(job_application(parent, position.id)))
+    [answer] = results(kiosk_client.push(job_application(parent, position.id)))
+    assert answer["status"] == "rejected" and answer["code"] == "duplicate_application"
+    assert count(Application) == 1
+
+
+def test_an_application_to_a_filled_position_is_rejected_with_the_reason(kiosk_client, position):
+    db.session.get(Position, position.id).filled = position.places
+    db.session.commit()
+    [answer] = results(kiosk_client.push(job_application(create_member(), position.id)))
+    assert answer["status"] == "rejected" and answer["code"] == "position_closed"
+    assert answer["message"].startswith("该岗位已停止报名（") and count(Application) == 0
+    assert count(Student) == 0  # the student registered for it went with the refusal
