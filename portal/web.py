@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import abort, flash, make_response, render_template, request
+from flask import abort, flash, make_response, redirect, render_template, request
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -75,16 +75,42 @@ def safe_next(target: str | None) -> str | None:
 
     Browsers read ``//host`` and ``/\host`` as another host, and drop tabs and newlines inside an
     address (``/\t/host`` becomes ``//host``), so a backslash or a control character anywhere is
-    refused, as is anything with a scheme or a host.
+    refused, as is anything with a scheme or a host. Each check is made on the address as sent and
+    again after percent-decoding (up to three rounds), because a proxy, a later redirect or a
+    browser may decode ``/%09/host`` or ``/%2F%2Fhost`` on the way; an address that still carries
+    an escape after three rounds is refused rather than trusted. Over-long addresses are refused too.
     """
-    if not target or not target.startswith("/") or target.startswith("//"):
+    if not target or len(target) > 2048:
         return None
+    candidate = target
+    for _round in range(4):
+        if not _plain_local_path(candidate):
+            return None
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return target
+        candidate = decoded
+    return None
+
+
+def _plain_local_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
+        return False
     if "\\" in target or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in target):
-        return None
+        return False
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
+    return not (parts.scheme or parts.netloc)
+
+
+def redirect_back(default: str, target: str | None = None):
+    """Redirect to ``target`` (a ``next``/``back`` field, or the page the request came from) when
+    it is a path on this site, else to ``default``. A ``Referer`` is a full address: only one on
+    this very host is followed, as its path."""
+    if target is None and request.referrer:
+        parts = urlsplit(request.referrer)
+        if parts.netloc == request.host and parts.scheme in {"http", "https"}:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return redirect(safe_next(target) or default)
 
 
 def translate(msgid: str, params: dict | None = None) -> str:

@@ -110,6 +110,16 @@ def post_form(client, url: str, data: dict, *, form_page: str | None = None, **k
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
 
 
+def sent_code(member, kind: str = "login_code") -> str:
+    """The latest code texted to ``member`` (of ``kind``), as the member's phone would show it."""
+    from portal.models import SmsMessage
+
+    message = db.session.query(SmsMessage).filter_by(member_id=member.id, kind=kind) \
+        .order_by(SmsMessage.id.desc()).first()
+    assert message is not None, f"no {kind} text was sent"
+    return CODE_RE.search(message.body).group(1)
+
+
 class Auth:
     """Sign in through the real forms, as a person would."""
 
@@ -120,14 +130,8 @@ class Auth:
         return post_form(self.client, "/auth/staff/login", {"username": username, "password": password})
 
     def member(self, member):
-        from portal.models import SmsMessage
-
         post_form(self.client, "/auth/member/login", {"id_number": member.id_number, "mobile": member.mobile})
-        message = db.session.query(SmsMessage).filter_by(member_id=member.id, kind="login_code") \
-            .order_by(SmsMessage.id.desc()).first()
-        assert message is not None, "no login code was texted"
-        code = CODE_RE.search(message.body).group(1)
-        return post_form(self.client, "/auth/member/code", {"code": code})
+        return post_form(self.client, "/auth/member/code", {"code": sent_code(member)})
 
     def logout(self):
         return post_form(self.client, "/auth/logout", {}, form_page="/")

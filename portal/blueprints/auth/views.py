@@ -12,7 +12,7 @@ from portal.domain.errors import InvalidInput
 from portal.domain.identity import mask_id_number, normalise
 from portal.extensions import limiter
 from portal.services import auth as auth_service
-from portal.web import EmptyForm, render
+from portal.web import EmptyForm, render, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -26,9 +26,8 @@ def _fresh_session() -> None:
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
     # Only local paths: never bounce a freshly signed-in user to another site.
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.args.get("next")) or default
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])
@@ -80,7 +79,7 @@ def member_code() -> Response | str:
         except InvalidInput as error:
             form.code.errors.append(_(error.message))
         else:
-            target = session.get("login_next") or url_for("members.home")
+            target = safe_next(session.get("login_next")) or url_for("members.home")
             _fresh_session()
             login_user(member)
             return redirect(target)

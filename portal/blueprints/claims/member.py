@@ -19,7 +19,7 @@ from portal.domain.errors import DomainError
 from portal.domain.plans import DEFAULT_CRITICAL_DISEASES
 from portal.domain.roles import Role
 from portal.services.claims import documents, filing, queries
-from portal.web import EmptyForm, field_error, flash_error, form_errors, render, roles_required
+from portal.web import EmptyForm, field_error, flash_error, form_errors, redirect_back, render, roles_required
 
 claimants_required = roles_required(Role.MEMBER, Role.UNION_OFFICER)
 viewers_required = roles_required(Role.MEMBER, Role.UNION_OFFICER, Role.REVIEWER, Role.ADMIN)
@@ -145,7 +145,7 @@ def delete_document(document_id: int):
         claim = documents.remove_document(current_user, document_id)
     except DomainError as error:
         flash_error(error)
-        return redirect(request.referrer or url_for("claims.index"))
+        return redirect_back(url_for("claims.index"))
     flash(_("材料已删除。"), "success")
     return redirect(url_for("claims.edit", claim_id=claim.id) + "#documents")
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
+from flask import Blueprint, current_app, jsonify, request, session, url_for
 from sqlalchemy import text
 
 from portal.extensions import db
-from portal.web import EmptyForm, render
+from portal.web import EmptyForm, redirect_back, render
 
 bp = Blueprint("main", __name__)
 
@@ -22,8 +22,7 @@ def set_language(code: str):
     """Switch the interface language for this browser."""
     if EmptyForm().validate_on_submit() and code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"))
+    return redirect_back(url_for("main.home"), request.form.get("next") or "")
 
 
 @bp.get("/healthz")

@@ -14,7 +14,7 @@ from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services.claims import queries as claim_queries
 from portal.services.review import decisions, discharges, payouts, queries
-from portal.web import MAX_ID, EmptyForm, field_error, flash_error, page_arg, render, roles_required
+from portal.web import MAX_ID, EmptyForm, field_error, flash_error, page_arg, redirect_back, render, roles_required
 
 federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
 reviewers_only = roles_required(Role.REVIEWER)
@@ -86,7 +86,7 @@ def bulk():
     ids = [int(value) for value in request.form.getlist("claim_id") if value.isdigit() and int(value) <= MAX_ID]
     if not ids:
         flash(_("请先勾选要批量核准的申请。"), "error")
-        return redirect(request.referrer or url_for("review.queue"))
+        return redirect_back(url_for("review.queue"))
     try:
         result = decisions.bulk_approve(current_user, ids)
     except DomainError as error:
