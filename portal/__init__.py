@@ -37,12 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
 
-    from portal import cli, errors, tasks, templating
+    from portal import cli, errors, security, tasks, templating
     from portal.services import unit_of_work
 
     unit_of_work.init_app(app)
     tasks.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, String, select
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.identity import IdNumber
@@ -45,6 +45,9 @@ class Member(PersonalDataMixin, UserMixin, TimestampMixin, db.Model):
     is_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     region_note: Mapped[str | None] = mapped_column(String(120))  # for staff, never a refusal
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Part of every session's user id (``get_id``): raising it (sign-out) ends every session of the
+    # member on the server, a cookie copied from a shared kiosk included.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     union: Mapped[Union | None] = relationship()
 
@@ -52,7 +55,7 @@ class Member(PersonalDataMixin, UserMixin, TimestampMixin, db.Model):
     actor_type = "member"
 
     def get_id(self) -> str:
-        return f"m:{self.id}"
+        return f"m:{self.id}:{self.session_generation or 0}"
 
     @property
     def display_name(self) -> str:

@@ -34,13 +34,16 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Part of every session's user id (``get_id``): raising it ends every session of the account on
+    # the server (sign-out, a new password, a disabled account), cookies copied earlier included.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     union: Mapped[Union | None] = relationship()
 
     actor_type = "staff"
 
     def get_id(self) -> str:
-        return f"s:{self.id}"
+        return f"s:{self.id}:{self.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -52,6 +55,8 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        # A new password ends every session signed in with the old one.
+        self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

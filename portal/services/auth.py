@@ -138,3 +138,12 @@ def _use_attempt(login_id: int) -> bool:
             .values(attempts=LoginCode.attempts + 1)
         )
         return counted.rowcount == 1
+
+
+@unit_of_work
+def end_sessions(user) -> None:
+    """Sign ``user`` out everywhere: every session cookie issued so far stops opening anything,
+    one copied from a shared kiosk before sign-out included (the cookie alone cannot be revoked)."""
+    user = db.session.get(type(user), user.id, with_for_update=True)
+    user.session_generation = (user.session_generation or 0) + 1
+    audit.record(user, f"{user.actor_type}.logout", "staff_user" if user.actor_type == "staff" else "member", user.id)

@@ -32,8 +32,8 @@ def test_staff_sign_in_never_sends_anyone_away(client, target):
 
 def test_staff_sign_in_follows_a_path_on_this_site(client):
     create_staff("admin1", Role.ADMIN)
-    answer = post_form(client, "/auth/staff/login?next=/review/", {"username": "admin1", "password": "correct-horse-42"},
-                       form_page="/auth/staff/login")
+    answer = post_form(client, "/auth/staff/login?next=/review/",
+                       {"username": "admin1", "password": "correct-horse-42"}, form_page="/auth/staff/login")
     assert answer.headers["Location"] == "/review/"
 
 

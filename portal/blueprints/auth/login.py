@@ -1,4 +1,9 @@
-"""Flask-Login's loader: one session cookie serves both members (``m:``) and staff (``s:``)."""
+"""Flask-Login's loader: one session cookie serves both members (``m:``) and staff (``s:``).
+
+The id in the cookie is ``kind:id:generation``; a session whose generation is not the account's
+current one was ended on the server (sign-out elsewhere, a new password, a disabled account)
+and opens nothing, however valid its signature.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,18 @@ from portal.models import Member, StaffUser
 
 
 def load_user(user_id: str):
-    kind, _, raw_id = user_id.partition(":")
-    if not raw_id.isdigit():
+    kind, _, rest = user_id.partition(":")
+    raw_id, _, generation = rest.partition(":")
+    if not raw_id.isdigit() or not generation.isdigit() or len(raw_id) > 10 or len(generation) > 10:
         return None
     if kind == "s":
         user = db.session.get(StaffUser, int(raw_id))
-        return user if user is not None and user.is_active_account else None
-    if kind == "m":
-        return db.session.get(Member, int(raw_id))
-    return None
+        if user is None or not user.is_active_account:
+            return None
+    elif kind == "m":
+        user = db.session.get(Member, int(raw_id))
+        if user is None:
+            return None
+    else:
+        return None
+    return user if (user.session_generation or 0) == int(generation) else None

@@ -91,6 +91,7 @@ def logout() -> Response:
     """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        auth_service.end_sessions(current_user._get_current_object())
         logout_user()
         _fresh_session()
         flash(_("您已安全退出。"), "info")

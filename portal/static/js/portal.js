@@ -19,3 +19,14 @@ window.addEventListener("pageshow", function (event) {
     button.removeAttribute("aria-disabled");
   });
 });
+
+// Behaviour is attached here rather than in on* attributes: the Content-Security-Policy runs no
+// inline script. A button marked data-print prints the page; a select marked data-autosubmit
+// sends its form when changed.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-print]");
+  if (button) window.print();
+});
+document.addEventListener("change", function (event) {
+  if (event.target.matches("select[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
+});
