@@ -47,7 +47,7 @@ def security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")
-    if request.endpoint != "static":
+    if request.endpoint != "static" and "no-store" not in (headers.get("Cache-Control") or ""):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
         response.headers["Pragma"] = "no-cache"
