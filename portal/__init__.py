@@ -39,8 +39,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import cli, errors, security, tasks, templating
     from portal.services import unit_of_work
+    from portal.services.sync import watch
 
     unit_of_work.init_app(app)
+    watch.init_app(app)
     tasks.init_app(app)
     errors.init_app(app)
     security.init_app(app)

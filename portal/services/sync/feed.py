@@ -52,14 +52,26 @@ def record_change(entity: str, entity_id, op: str = ChangeOp.UPSERT, data: dict 
     """Tell kiosks that ``entity`` ``entity_id`` changed; call it inside the unit of work that
     changes it (after the change, so the row lock of the changed record is already held).
 
-    ``data`` is kept for the record; kiosks receive the entity as it is when they pull.
+    Plans, campaigns, positions and classes need no call: ``watch`` writes their rows at every
+    flush. ``data`` is kept for the record; kiosks receive the entity as it is when they pull.
     ``kiosk_id`` limits the change to one kiosk (its own submissions).
     """
-    values = {"entity": FeedEntity(entity).value, "entity_id": str(entity_id), "op": ChangeOp(op).value,
-              "data": data, "kiosk_id": kiosk_id, "created_at": clock.now()}
-    if _postgres():
-        values["txid"] = literal_column(_PG_TXID)
-    db.session.execute(insert(SyncChange).values(**values))
+    db.session.flush()  # the change itself first: its row lock is taken before the feed row is written
+    write_changes(db.session.connection(), [(entity, entity_id, op)], kiosk_id=kiosk_id, data=data)
+
+
+def write_changes(connection, changes: list[tuple[str, object, str]], *, kiosk_id: str | None = None,
+                  data: dict | None = None) -> None:
+    """Insert feed rows ``(entity, id, op)`` with ``connection`` (the unit of work's), in one statement."""
+    if not changes:
+        return
+    stmt = insert(SyncChange.__table__)
+    if connection.dialect.name == "postgresql":
+        stmt = stmt.values(txid=literal_column(_PG_TXID))
+    now = clock.now()
+    connection.execute(stmt, [{"entity": FeedEntity(entity).value, "entity_id": str(entity_id),
+                               "op": ChangeOp(op).value, "data": data, "kiosk_id": kiosk_id, "created_at": now}
+                              for entity, entity_id, op in changes])
 
 
 def _pg_horizon() -> int:
