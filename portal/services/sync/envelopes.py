@@ -1,12 +1,23 @@
-"""Applying pushed envelopes: each in its own unit of work, under the unique (kiosk, envelope id).
+"""Applying pushed envelopes, each under the unique (kiosk, envelope id) guard, a batch per commit.
 
-The guard row is written first in the envelope's transaction; a concurrent push of the same
-envelope blocks on it (PostgreSQL) or on the write lock (SQLite) and then loses the unique race,
-so the effect happens once and every other push answers ``duplicate`` with the original
-receipt. The applier runs in a savepoint after the guard, so a refusal keeps the guard with the
-reason (``rejected``, final, the payload kept for staff) and undoes only the applier's writes.
-One envelope's failure, even an unexpected error, never stops the others of its batch; a
-database that fails (gone, locked past its timeout) aborts the push so the kiosk retries later.
+A push runs as one transaction with a savepoint per envelope: the guard row is written first in
+the envelope's savepoint, the applier runs in a savepoint of its own after it, and the batch
+commits once. So each envelope is still all-or-nothing (a refusal keeps the guard with the
+reason, ``rejected``, final, the payload kept for staff, and undoes only the applier's writes;
+a lost guard race undoes the envelope's savepoint and answers ``duplicate``), and the answers
+are sent only after the one commit that makes every one of them true: a server that dies before
+it has committed nothing, one that dies after it answers the same again when the kiosk retries.
+One commit per batch instead of one per envelope is what makes a push fast (one WAL flush, no
+re-reads of expired objects between envelopes).
+
+A concurrent push of the same envelope blocks on its guard (PostgreSQL) or on the write lock
+(SQLite, taken up front with ``BEGIN IMMEDIATE``) and then loses the unique race, so the effect
+happens once and every other push answers ``duplicate`` with the original receipt. Two batches
+that lock the same rows in opposite orders (two classes, registered in two orders) can deadlock
+on PostgreSQL; the loser's batch is rolled back whole and applied again one envelope per
+transaction, which cannot deadlock. One envelope's failure, even an unexpected error, never
+stops the others of its batch; a database that fails (gone, locked past its timeout) aborts the
+push so the kiosk retries later.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from portal.domain.i18n import N_
 from portal.domain.sync import (
     ENVELOPE_SCHEMA,
     PAYLOAD_SCHEMAS,
+    ChangeOp,
     EnvelopeKind,
     EnvelopeResult,
     EnvelopeStatus,
@@ -73,19 +85,65 @@ def push(kiosk: Kiosk, body, *, now: datetime) -> list[dict]:
     limit = current_app.config["SYNC_MAX_ENVELOPES"]
     if len(envelopes) > limit:
         raise Problem("too_many_envelopes", f"一次最多提交{limit}件，本次{len(envelopes)}件。", max_envelopes=limit)
-    kiosk_id = kiosk.id  # objects expire at every envelope's commit; the id does not
-    # One read for the whole batch answers the repeats; a concurrent push is still caught by the guard.
-    ids = [normal_envelope_id(raw.get("id")) for raw in envelopes if isinstance(raw, dict)]
-    known = {row.envelope_id: row for row in db.session.scalars(select(SyncEnvelope).where(
-        SyncEnvelope.kiosk_id == kiosk_id, SyncEnvelope.envelope_id.in_([i for i in ids if i])))} if ids else {}
-    results = [apply_envelope(kiosk_id, raw, now=now, known=known).as_json() for raw in envelopes]
-    with independent_unit() as session:
-        session.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_sync_at=now))
+    kiosk_id = kiosk.id
+    try:
+        results = _push_in_one_transaction(kiosk_id, envelopes, now)
+    except OperationalError as error:
+        if not _rolled_back_by_the_database(error):
+            raise
+        current_app.logger.warning("push of kiosk %s rolled back by the database (%s); applying one by one",
+                                   kiosk_id, getattr(error.orig, "sqlstate", ""))
+        results = [apply_envelope(kiosk_id, raw, now=now, known=_known(kiosk_id, envelopes)) for raw in envelopes]
+        with independent_unit() as session:
+            session.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_sync_at=now))
+    return [result.as_json() for result in results]
+
+
+def _push_in_one_transaction(kiosk_id: str, envelopes: list, now: datetime) -> list[EnvelopeResult]:
+    with transaction():
+        _begin_immediate_on_sqlite()
+        known = _known(kiosk_id, envelopes)
+        decided: list[str] = []
+        results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided) for raw in envelopes]
+        if decided:  # the kiosk's own submission statuses, one statement for the batch
+            feed.write_changes(db.session.connection(), [(FeedEntity.SUBMISSION_STATUS, envelope_id,
+                                                          ChangeOp.UPSERT) for envelope_id in decided],
+                               kiosk_id=kiosk_id)
+        db.session.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_sync_at=now)
+                           .execution_options(synchronize_session=False))
     return results
 
 
-def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = None) -> EnvelopeResult:
-    """Apply one envelope (or answer for it again) and say how it went."""
+def _known(kiosk_id: str, envelopes: list) -> dict[str, SyncEnvelope]:
+    """One read for the whole batch answers the repeats; a concurrent push is still caught by the guard."""
+    ids = [normal_envelope_id(raw.get("id")) for raw in envelopes if isinstance(raw, dict)]
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return {row.envelope_id: row for row in db.session.scalars(select(SyncEnvelope).where(
+        SyncEnvelope.kiosk_id == kiosk_id, SyncEnvelope.envelope_id.in_(ids)))}
+
+
+def _begin_immediate_on_sqlite() -> None:
+    """SQLite: take the write lock before the batch reads anything. A deferred transaction that
+    reads and then writes fails at once (no busy wait) when another push committed in between."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _rolled_back_by_the_database(error: OperationalError) -> bool:
+    """A deadlock or serialization failure (PostgreSQL class 40): nothing of the batch stayed."""
+    return str(getattr(error.orig, "sqlstate", "") or "").startswith("40")
+
+
+def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = None,
+                   decided: list[str] | None = None) -> EnvelopeResult:
+    """Apply one envelope (or answer for it again) and say how it went.
+
+    In its own transaction, or in the caller's (a batch) when one is open; ``decided`` collects
+    the ids whose outcome was stored, for the caller to write their feed rows in one go.
+    """
     if not isinstance(raw, dict) or normal_envelope_id(raw.get("id")) is None:
         shown = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else ""
         return EnvelopeResult(shown[:64], ResultStatus.REJECTED, code="envelope_invalid",
@@ -103,12 +161,12 @@ def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = No
     if problem is None and raw["kind"] not in HANDLERS:
         problem = "kind_unsupported", f"本平台暂不能处理“{raw['kind']}”类提交。"
     if problem is not None:
-        return _decide(kiosk_id, raw, envelope_id, digest, now, refusal=problem)
+        return _decide(kiosk_id, raw, envelope_id, digest, now, refusal=problem, decided=decided)
     missing = [item["sha256"] for item in attachments if blobs.held(item["sha256"]) is None]
     if missing:
         return EnvelopeResult(envelope_id, ResultStatus.PENDING_ATTACHMENTS, code="attachments_missing",
                               message=f"还有{len(missing)}个附件没有上传，上传后会自动重新提交。")
-    return _decide(kiosk_id, raw, envelope_id, digest, now)
+    return _decide(kiosk_id, raw, envelope_id, digest, now, decided=decided)
 
 
 def _stored(kiosk_id: str, envelope_id: str) -> SyncEnvelope | None:
@@ -134,31 +192,36 @@ def _refuse(row: SyncEnvelope, raw: dict, refusal: tuple) -> None:
 
 
 def _decide(kiosk_id: str, raw: dict, envelope_id: str, digest: str, now: datetime, *,
-            refusal: tuple[str, str] | None = None) -> EnvelopeResult:
-    try:
-        with transaction():
-            # The guard comes first and outside any savepoint: it is what a concurrent push of the
-            # same envelope waits on, and (on SQLite) the write that opens the transaction.
-            row = SyncEnvelope(kiosk_id=kiosk_id, envelope_id=envelope_id, seq=_seq(raw.get("seq")),
-                               kind=str(raw.get("kind"))[:32], payload_hash=digest, status=EnvelopeStatus.APPLIED,
-                               created_at_kiosk=str(raw.get("created_at") or "")[:40] or None, received_at=now)
-            if refusal is not None:  # known before anything runs: one insert
-                _refuse(row, raw, refusal)
-            db.session.add(row)
-            db.session.flush()
-            if refusal is None:
-                refusal = _run(kiosk_id, raw, envelope_id, row, now)
-                if refusal is not None:
+            refusal: tuple[str, str] | None = None, decided: list[str] | None = None) -> EnvelopeResult:
+    with transaction():
+        try:
+            with savepoint():
+                # The guard comes first and outside the applier's savepoint: it is what a concurrent
+                # push of the same envelope waits on.
+                row = SyncEnvelope(kiosk_id=kiosk_id, envelope_id=envelope_id, seq=_seq(raw.get("seq")),
+                                   kind=str(raw.get("kind"))[:32], payload_hash=digest,
+                                   status=EnvelopeStatus.APPLIED,
+                                   created_at_kiosk=str(raw.get("created_at") or "")[:40] or None, received_at=now)
+                if refusal is not None:  # known before anything runs: one insert
                     _refuse(row, raw, refusal)
-            feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk_id)
-            result = _result_of(row)
-    except Conflict as conflict:
-        if conflict.code != "duplicate":
-            raise
-        stored = _stored(kiosk_id, envelope_id)  # the concurrent push that won
-        if stored is None:
-            raise
-        return _answer_again(stored, digest)
+                db.session.add(row)
+                db.session.flush()
+                if refusal is None:
+                    refusal = _run(kiosk_id, raw, envelope_id, row, now)
+                    if refusal is not None:
+                        _refuse(row, raw, refusal)
+                if decided is None:
+                    feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk_id)
+                result = _result_of(row)
+        except Conflict as conflict:
+            if conflict.code != "duplicate":
+                raise
+            stored = _stored(kiosk_id, envelope_id)  # the concurrent push that won
+            if stored is None:
+                raise
+            return _answer_again(stored, digest)
+        if decided is not None:
+            decided.append(envelope_id)
     return result
 
 
