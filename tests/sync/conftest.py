@@ -145,9 +145,12 @@ def free_port() -> int:
 class CentralServer:
     """``gunicorn wsgi:app`` on 127.0.0.1 against the test database; killable and restartable."""
 
-    def __init__(self, app, *, workers: int = 2, extra_env: dict | None = None):
+    def __init__(self, app, *, workers: int = 2, extra_env: dict | None = None, preload: bool = False):
         self.app = app
         self.workers = workers
+        # Preloaded, the arbiter holds the imported app and a worker killed alone is back in a
+        # fork's time (the app opens no connection at import, so none is shared across the fork).
+        self.preload = preload
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -167,7 +170,8 @@ class CentralServer:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [str(gunicorn), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-                 "--graceful-timeout", "2", "--timeout", "60", "wsgi:app"],
+                 "--graceful-timeout", "2", "--timeout", "60", *(["--preload"] if self.preload else []),
+                 "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -186,6 +190,25 @@ class CentralServer:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def kill_workers(self) -> None:
+        """SIGKILL the worker processes only (those serving requests): the arbiter forks new ones,
+        which take the requests waiting on the listening socket."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == self.process.pid:
+                try:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
