@@ -10,15 +10,21 @@ Prints JSON: envelopes per second, p50/p95 batch latency, lost and duplicated, p
     .venv/bin/python bench/bench_sync.py                          # both databases
     .venv/bin/python bench/bench_sync.py --database sqlite --envelopes 2000
 
-Envelopes are ``enrollment.apply``; they go through whatever applier that kind has on this
-checkout (``rejected``/``kind_unsupported`` is an outcome like any other for these counts).
-PostgreSQL: ``--postgres-url`` (default the local server); the database ``bench_sync`` is dropped
-and created. Nothing listens beyond loopback.
+``--kind enrollment`` (the default, comparable with earlier figures) sends ``enrollment.apply``
+envelopes that all name one ID number under different names: whatever applier that kind has on
+this checkout answers them (``rejected`` is an outcome like any other for these counts), so it
+measures the push machinery: signature, schema, guard, commit. ``--kind childcare`` sends
+``childcare.register`` envelopes of parents new to the portal for one class with seats for all:
+each creates a member, a child and a registration through the childcare service, the real work
+of a kiosk's backlog. PostgreSQL: ``--postgres-url`` (default the local server); the database
+``--database-name`` (default ``bench_sync``) is dropped and created. Nothing listens beyond loopback.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import os
 import shutil
@@ -32,6 +38,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -48,8 +55,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare_database(url: str, instance: Path, kiosks: int) -> list[tuple[str, bytes]]:
-    """Migrate, add the federation and register ``kiosks`` kiosks; (kiosk id, private PEM) each."""
+def prepare_database(url: str, instance: Path, kiosks: int) -> tuple[list[tuple[str, bytes]], str, int]:
+    """Migrate, add the federation and a class open to all, and register ``kiosks`` kiosks:
+    (kiosk id, private PEM) each, the data key and the class id."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
     from flask_migrate import upgrade
@@ -64,8 +72,9 @@ def prepare_database(url: str, instance: Path, kiosks: int) -> list[tuple[str, b
     registered = []
     with app.app_context():
         upgrade()
-        add_union("FED", "市总工会", UnionKind.FEDERATION)
+        federation = add_union("FED", "市总工会", UnionKind.FEDERATION)
         db.session.commit()
+        class_id = open_class(federation)
         for number in range(kiosks):
             key = ed25519.Ed25519PrivateKey.generate()
             public = key.public_key().public_bytes(serialization.Encoding.PEM,
@@ -76,7 +85,29 @@ def prepare_database(url: str, instance: Path, kiosks: int) -> list[tuple[str, b
                                                            serialization.PrivateFormat.PKCS8,
                                                            serialization.NoEncryption())))
         db.engine.dispose()
-    return registered, app.config["DATA_KEY"]
+    return registered, app.config["DATA_KEY"], class_id
+
+
+def open_class(federation) -> int:
+    """A published class past its draw with a seat for every envelope (first come, no waitlist)."""
+    from datetime import time as clock_time
+    from datetime import timedelta
+
+    from portal import clock
+    from portal.extensions import db
+    from portal.models import ChildcareClass
+
+    today = clock.today()
+    cls = ChildcareClass(
+        union=federation, name="压测暑托班", site_name="职工服务中心", address="测试路1号", district="测试区",
+        starts_on=today + timedelta(days=10), ends_on=today + timedelta(days=40), weekdays="12345",
+        daily_start=clock_time(8), daily_end=clock_time(17, 30), seats=1_000_000, seats_taken=0, last_number=0,
+        min_age=3, max_age=14, fee_fen=0, meals="午餐", programme="阅读", staff_and_volunteers="社工2名",
+        safety_rules="须由授权成人接送。", registration_opens_on=today - timedelta(days=20),
+        registration_closes_on=today - timedelta(days=1), status="published", allocated_at=clock.now())
+    db.session.add(cls)
+    db.session.commit()
+    return cls.id
 
 
 def start_gunicorn(url: str, instance: Path, data_key: str, port: int) -> subprocess.Popen:
@@ -97,6 +128,27 @@ def start_gunicorn(url: str, instance: Path, data_key: str, port: int) -> subpro
             time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
     raise RuntimeError("gunicorn did not start")
+
+
+_numbers = itertools.count(1)
+
+
+def childcare_envelope(number: int, class_id: int) -> dict:
+    """A registration by a parent new to the portal, for a child of 8: distinct people every time."""
+    from datetime import date
+
+    from portal.domain.identity import compose_id_number
+
+    unique = next(_numbers)
+    parent = {"id_number": compose_id_number("320211", date(1980, 1, 1) + timedelta(days=unique // 400),
+                                             unique % 400 * 2 + 1),
+              "name": f"家长{unique}", "mobile": f"13{unique:09d}"}
+    child = {"name": f"孩子{unique}", "id_number": compose_id_number("320214", date(2018, 1, 1) + timedelta(
+        days=unique // 400), unique % 400 * 2 + 1), "health_notes": "",
+             "pickup_adults": [{"name": "王芳", "mobile": "13912345678"}]}
+    return {"id": str(uuid.uuid4()), "seq": number, "kind": "childcare.register",
+            "created_at": "2026-07-15T09:30:00+08:00",
+            "payload": {"parent": parent, "class_id": class_id, "child": child}}
 
 
 def envelope(number: int) -> dict:
@@ -135,12 +187,13 @@ class Kiosk:
             delay = min(delay * 2, 2.0)
 
 
-def run(base: str, kiosks: list[tuple[str, bytes]], total: int, batch_size: int, workers: int) -> dict:
+def run(base: str, kiosks: list[tuple[str, bytes]], total: int, batch_size: int, workers: int,
+        make=envelope) -> dict:
     per_kiosk = total // len(kiosks)
     jobs = []
     for kiosk_id, key in kiosks:
         client = Kiosk(base, kiosk_id, key)
-        items = [envelope(n) for n in range(per_kiosk)]
+        items = [make(n) for n in range(per_kiosk)]
         jobs.append((client, [items[i:i + batch_size] for i in range(0, len(items), batch_size)]))
     latencies: list[float] = []
     statuses: dict[str, list[str]] = {}
@@ -192,15 +245,16 @@ def count_stored(url: str, instance: Path, sent: list[str]) -> int:
 def bench_database(name: str, url: str, args) -> dict:
     instance = Path(tempfile.mkdtemp(prefix=f"bench-sync-{name}-"))
     try:
-        kiosks, data_key = prepare_database(url, instance, 100)
+        kiosks, data_key, class_id = prepare_database(url, instance, 100)
+        make = envelope if args.kind == "enrollment" else functools.partial(childcare_envelope, class_id=class_id)
         port = free_port()
         process = start_gunicorn(url, instance, data_key, port)
         base = f"http://127.0.0.1:{port}"
         try:
-            results = {}
+            results = {"kind": args.kind}
             for label, group, batch, threads in (("one_kiosk", kiosks[:1], 100, 1),
                                                  ("hundred_kiosks", kiosks, 25, 16)):
-                outcome, sent = run(base, group, args.envelopes, batch, threads)
+                outcome, sent = run(base, group, args.envelopes, batch, threads, make)
                 stored = count_stored(url, instance, sent)
                 outcome["lost"] = len(sent) - stored
                 outcome["duplicated"] = outcome.pop("answered_applied_twice")
@@ -217,7 +271,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--envelopes", type=int, default=10_000)
+    parser.add_argument("--kind", choices=["enrollment", "childcare"], default="enrollment")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database-name", default="bench_sync", help="PostgreSQL database to drop and create")
     args = parser.parse_args()
     report = {}
     if args.database in ("sqlite", "both"):
@@ -233,10 +289,10 @@ def main() -> None:
         admin = make_url(args.postgres_url)
         plain = admin.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(plain, autocommit=True) as connection:
-            connection.execute("DROP DATABASE IF EXISTS bench_sync")
-            connection.execute("CREATE DATABASE bench_sync")
+            connection.execute(f'DROP DATABASE IF EXISTS "{args.database_name}"')
+            connection.execute(f'CREATE DATABASE "{args.database_name}"')
         report["postgresql"] = bench_database(
-            "postgresql", admin.set(database="bench_sync").render_as_string(hide_password=False), args)
+            "postgresql", admin.set(database=args.database_name).render_as_string(hide_password=False), args)
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
