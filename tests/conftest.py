@@ -49,7 +49,12 @@ class IsolatedClient(FlaskClient):
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     url = os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    # A test database need not survive a power cut: not waiting for each commit's WAL flush makes
+    # the PostgreSQL run about twice as fast and changes nothing a test can see.
+    engine_options = ({"pool_pre_ping": True, "connect_args": {"options": "-c synchronous_commit=off"}}
+                      if IS_POSTGRES else {})
     app = create_app({
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret-key",
@@ -79,11 +84,27 @@ def _app_context(app):
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if db.engine.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                _empty_postgres(connection, tables)
             else:
                 for table in tables:
                     connection.execute(text(f"DELETE FROM {table}"))
     limiter.reset()
+
+
+def _empty_postgres(connection, tables: list[str]) -> None:
+    """Empty only the tables that hold rows, then restart every sequence that moved.
+
+    A TRUNCATE swaps the files of each table and index: about two seconds per test on a busy
+    machine, even for a test that wrote nothing, where a DELETE of a few rows costs milliseconds.
+    Asking which tables hold rows costs one query; sequences restart too (a rolled-back insert moves
+    one without leaving a row), so ids begin at 1 again as they did with RESTART IDENTITY.
+    """
+    used = [row[0] for row in connection.execute(text(" UNION ALL ".join(
+        f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM \"{table}\")" for table in tables)))]
+    for table in used:  # children first (``tables`` is in reverse dependency order)
+        connection.execute(text(f'DELETE FROM "{table}"'))
+    connection.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                            "FROM pg_sequences WHERE last_value IS NOT NULL"))
 
 
 @pytest.fixture
