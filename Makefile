@@ -33,7 +33,9 @@ run: setup
 	@echo "Sign in at http://127.0.0.1:$(PORT) — staff: admin / reviewer / officer / organiser / enterprise," \
 	  "password demo-portal-2026; member: ID 320213198805200012, mobile 13861800001 (code printed below)."
 	@echo "Starting the task queue consumer and the portal on http://127.0.0.1:$(PORT)"
-	$(BIN)/huey_consumer wsgi.huey --workers 2 --quiet & \
+	@# Development only: texts (codes included) are printed by the consumer; off everywhere else.
+	export PORTAL_SMS_ECHO=$${PORTAL_SMS_ECHO:-1}; \
+	  $(BIN)/huey_consumer wsgi.huey --workers 2 --quiet & \
 	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

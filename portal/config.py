@@ -20,7 +20,12 @@ DEFAULTS: dict[str, object] = {
     "SMS_BACKEND": "outbox",  # outbox | http
     "SMS_HTTP_URL": None,  # e.g. https://sms.example/send?to={mobile}&text={text}
     "SMS_HTTP_METHOD": "GET",
-    "SMS_ECHO": True,  # print outbox texts to the console (development)
+    "SMS_ECHO": False,  # print delivered texts, codes included, to the console: `make run` only
+    # Texts a visitor can make the portal send (codes), per recipient mobile: beyond these the
+    # request is refused with a message (a stranger gets the same answer as a member).
+    "SMS_RECIPIENT_PER_HOUR": 5,
+    "SMS_RECIPIENT_PER_DAY": 10,
+    "LOGIN_CODES_PER_DAY": 10,  # sign-in codes per ID number
     "SMS_SIGNATURE": "【职工互助保障】",
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

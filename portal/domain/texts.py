@@ -18,6 +18,13 @@ QUIET_HOURS_END = time(8, 0)  # texts resume at 08:00 …
 QUIET_HOURS_START = time(20, 0)  # … and pause from 20:00
 # One-time codes answer what a person is doing right now; holding them until morning is useless.
 URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code"})
+# Texts a visitor (not signed in) can make the portal send: capped per recipient mobile
+# (``SMS_RECIPIENT_PER_HOUR``/``_PER_DAY``). They carry only values the portal made (a code, a
+# number), never words a visitor typed: an official text must not carry a stranger's message.
+VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code"})
+# What a code looks like in the stored body and the outbox: the code itself is never stored; the
+# delivered text is built at send time (``portal.services.sms.delivered_text``).
+CODE_MASK = "******"
 
 
 def text_send_after(moment: datetime) -> datetime | None:
@@ -78,9 +85,10 @@ TEXT_TEMPLATES |= _templates(
         "approved": N_("%(enterprise)s已通过工会审核，成为“关爱·圆梦”爱心企业。请登录平台发布爱心岗位。"),
         "rejected": N_("%(enterprise)s的爱心企业登记未通过审核：%(note)s。如有疑问请联系%(union)s。"),
     }),
+    # Sent at a visitor's request (a student applying alone): system values only, no name or title.
     TextTemplate("jobs_parent_verification", N_("勤工俭学家长确认码"),
-                 N_("%(student)s正以您的会员身份报名勤工俭学岗位“%(position)s”，确认码%(code)s，%(minutes)s分钟内有效。"
-                    "如非您的子女，请勿告知他人。")),
+                 N_("有人正以您的会员身份为子女报名勤工俭学爱心岗位（岗位编号%(position)s），确认码%(code)s，"
+                    "%(minutes)s分钟内有效。如不是您的子女报名，请勿告知他人。")),
     TextTemplate("jobs_application_decided", N_("勤工俭学报名答复"), {
         "accepted": N_("%(student)s同学，%(enterprise)s已录用您到“%(position)s”实践，%(month)s月%(day)s日开始。"
                        "企业将与您签订协议并购买意外保险。您的实践页面（查看进度、反映问题、打印实践证明）：%(link)s"),

@@ -40,7 +40,7 @@ from portal.models.jobs import (
     StudentVerification,
 )
 from portal.models.members import Member
-from portal.models.sms import SmsMessage, SmsStatus
+from portal.models.sms import SmsMessage, SmsRequest, SmsStatus
 from portal.models.staff import StaffUser
 from portal.models.stations import Station
 from portal.models.sync import (
@@ -88,6 +88,7 @@ __all__ = [
     "RosterImport",
     "RosterImportStatus",
     "SmsMessage",
+    "SmsRequest",
     "SmsStatus",
     "StaffUser",
     "Station",

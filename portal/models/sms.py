@@ -52,6 +52,9 @@ class SmsMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # For a text carrying a one-time code: a random seed from which, with the server's key (not in
+    # the database), the code is derived at send time. ``body`` holds the code masked.
+    code_seed: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def masked_mobile(self) -> str:
@@ -60,3 +63,16 @@ class SmsMessage(db.Model):
     @property
     def status_label(self) -> str:
         return SMS_STATUS_LABELS.get(SmsStatus(self.status), self.status)
+
+
+class SmsRequest(db.Model):
+    """A visitor asked for a text to a mobile (a sign-in or confirmation code), whether or not one
+    was sent: counted per recipient to cap texts a stranger can trigger, the same way for a
+    member's mobile and anyone else's (the cap must not tell who is a member)."""
+
+    __tablename__ = "sms_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

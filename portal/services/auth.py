@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
@@ -17,11 +16,13 @@ from portal.models import LoginCode, Member, StaffUser
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
 from portal.services import audit
-from portal.services.sms import queue_text
+from portal.services.sms import count_visitor_request, new_code, queue_text
 from portal.services.unit_of_work import independent_unit, unit_of_work
 
 STAFF_LOGIN_FAILED = N_("用户名或密码不正确。连续输错多次后账号将被暂时锁定，请稍后再试或联系管理员。")
 CODE_FAILED = N_("验证码不正确或已过期，请重新获取。")
+CODE_USED_WAIT = N_("刚才的验证码已经用过了。新的验证码可在%(seconds)s秒后获取。")
+CODES_PER_DAY_USED = N_("这个身份证号码今天获取验证码的次数已达上限，请明天再试。")
 RESEND_INTERVAL = timedelta(seconds=60)
 
 
@@ -84,14 +85,25 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
     id_hash = lookup_hash(parsed.value)
     recent = db.session.scalar(
         select(LoginCode).where(LoginCode.id_number_hash == id_hash, LoginCode.created_at > now - RESEND_INTERVAL)
-        .limit(1)
+        .order_by(LoginCode.created_at.desc(), LoginCode.id.desc()).limit(1)
     )
+    config = current_app.config
     if recent is not None:
-        return id_hash  # a code was just sent; do not flood the phone
+        # A code was just sent: the one on the phone is still good (signing in again after signing
+        # out, a second tap); once used, say when a new one can come instead of flooding the phone.
+        if recent.used_at is None and recent.expires_at > now and recent.attempts < config["OTP_MAX_ATTEMPTS"]:
+            return id_hash
+        wait = int((recent.created_at + RESEND_INTERVAL - now).total_seconds()) + 1
+        raise InvalidInput(CODE_USED_WAIT, code="code_wait", field="mobile", seconds=max(1, wait))
+    today_codes = db.session.scalar(select(func.count(LoginCode.id)).where(
+        LoginCode.id_number_hash == id_hash, LoginCode.created_at > now - timedelta(days=1)))
+    if today_codes >= config["LOGIN_CODES_PER_DAY"]:
+        raise InvalidInput(CODES_PER_DAY_USED, code="codes_per_day", field="id_number")
+    count_visitor_request(mobile, "login_code", now=now)
     member = db.session.scalar(select(Member).where(Member.id_number_hash == id_hash))
     matches = member is not None and member.mobile_hash == lookup_hash(mobile)
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    ttl = current_app.config["OTP_TTL_SECONDS"]
+    seed, code = new_code()
+    ttl = config["OTP_TTL_SECONDS"]
     db.session.add(LoginCode(
         id_number_hash=id_hash,
         member_id=member.id if matches else None,
@@ -100,7 +112,7 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
         created_at=now,
     ))
     if matches:
-        queue_text(mobile, kind="login_code", params={"code": code, "minutes": ttl // 60}, member=member)
+        queue_text(mobile, kind="login_code", params={"minutes": ttl // 60}, member=member, code_seed=seed)
     return id_hash
 
 

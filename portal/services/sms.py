@@ -8,19 +8,70 @@ sends a text, and a crash after commit leaves a queued row that the periodic swe
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import func, inspect, or_, select
 
 from portal.clock import CHINA
-from portal.domain.texts import URGENT_KINDS, render_text, text_send_after
+from portal.domain.errors import InvalidInput
+from portal.domain.i18n import N_
+from portal.domain.texts import CODE_MASK, URGENT_KINDS, VISITOR_KINDS, render_text, text_send_after
 from portal.extensions import db
 from portal.integrations.sms import SmsDeliveryError
-from portal.models import Member, SmsMessage, SmsStatus
+from portal.models import Member, SmsMessage, SmsRequest, SmsStatus
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
 from portal.services.unit_of_work import after_commit, independent_unit
+
+TOO_MANY_TEXTS = N_("这个手机号码收到的短信太多了，为防止骚扰，请%(minutes)s分钟后再试。")
+
+
+def new_code() -> tuple[str, str]:
+    """A fresh one-time code and the seed it is derived from: ``(seed, code)``.
+
+    Give the seed to ``queue_text(code_seed=…)`` and keep only a hash of the code: the stored text
+    says ``******`` and the code is derived again from the seed and the server's key when the
+    text is delivered, so nobody reading the database or the outbox can sign in as a member.
+    """
+    seed = secrets.token_urlsafe(24)
+    return seed, code_from_seed(seed)
+
+
+def code_from_seed(seed: str) -> str:
+    return f"{int(lookup_hash(f'sms-code:{seed}')[:15], 16) % 1_000_000:06d}"
+
+
+def delivered_text(message: SmsMessage) -> str:
+    """The text as the phone receives it: the signature, and the code put back in."""
+    signature = current_app.config.get("SMS_SIGNATURE") or ""
+    body = message.body
+    if message.code_seed:
+        body = body.replace(CODE_MASK, code_from_seed(message.code_seed), 1)
+    return signature + body
+
+
+def count_visitor_request(mobile: str, kind: str, *, field: str = "mobile", now: datetime | None = None) -> None:
+    """Count a visitor's request for a ``kind`` text to ``mobile`` (sent or not), refusing it once
+    the mobile had ``SMS_RECIPIENT_PER_HOUR`` in the last hour or ``SMS_RECIPIENT_PER_DAY`` in the
+    last day: nobody can make the portal text someone all day. The count is by the mobile typed,
+    member or not, so the refusal tells nothing about who is one."""
+    assert kind in VISITOR_KINDS, kind
+    now = now or utcnow()
+    config = current_app.config
+    recipient = lookup_hash(f"sms-recipient:{mobile}")
+    for window, limit in ((timedelta(hours=1), config["SMS_RECIPIENT_PER_HOUR"]),
+                          (timedelta(days=1), config["SMS_RECIPIENT_PER_DAY"])):
+        since = now - window
+        count, oldest = db.session.execute(
+            select(func.count(SmsRequest.id), func.min(SmsRequest.created_at))
+            .where(SmsRequest.recipient_hash == recipient, SmsRequest.created_at > since)).one()
+        if count >= limit:
+            wait = (oldest + window - now) if oldest else window
+            raise InvalidInput(TOO_MANY_TEXTS, code="too_many_texts", field=field,
+                               minutes=max(1, -(-int(wait.total_seconds()) // 60)))
+    db.session.add(SmsRequest(recipient_hash=recipient, kind=kind, created_at=now))
 
 MAX_ATTEMPTS = 5
 # Reminders a member may turn off (``Member.sms_consent``): checked again at delivery, because a
@@ -29,9 +80,15 @@ CONSENT_KINDS = frozenset({"claim_invitation"})
 
 
 def queue_text(mobile: str, body: str | None = None, *, kind: str, params: dict | None = None, member=None,
-               subject: tuple[str, object] | None = None, send_after: datetime | None = None) -> SmsMessage:
+               subject: tuple[str, object] | None = None, send_after: datetime | None = None,
+               code_seed: str | None = None) -> SmsMessage:
     """Add a text of ``kind`` (its template in ``portal.domain.texts`` filled with ``params``) to the
-    current transaction; it is delivered after commit (or at ``send_after``)."""
+    current transaction; it is delivered after commit (or at ``send_after``).
+
+    A text with a one-time code gets ``code_seed`` (from ``new_code``) and no ``code`` parameter:
+    the body stores the code masked."""
+    if code_seed is not None:
+        params = {**(params or {}), "code": CODE_MASK}
     if body is None:
         body = render_text(kind, **(params or {}))
     message = SmsMessage(
@@ -44,6 +101,7 @@ def queue_text(mobile: str, body: str | None = None, *, kind: str, params: dict 
         subject_id=str(subject[1]) if subject else None,
         status=SmsStatus.HELD if send_after else SmsStatus.QUEUED,
         send_after=send_after,
+        code_seed=code_seed,
     )
     db.session.add(message)
     if message.status == SmsStatus.QUEUED:
@@ -80,11 +138,10 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
                 message.status = SmsStatus.FAILED
                 message.error = "会员已退订提醒短信，未发送。"
                 return message.status
-        signature = current_app.config.get("SMS_SIGNATURE") or ""
         message.attempts += 1
         message.backend = gateway.name
         try:
-            message.provider_ref = gateway.send(message.mobile, signature + message.body)
+            message.provider_ref = gateway.send(message.mobile, delivered_text(message))
         except SmsDeliveryError as exc:
             message.error = str(exc)[:255]
             if message.attempts >= MAX_ATTEMPTS:

@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 from portal.domain.errors import InvalidInput
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import AuditEvent, LoginCode, SmsMessage
+from portal.models import AuditEvent, LoginCode
 from portal.services import auth
 from portal.services.unit_of_work import transaction
-from tests.conftest import CODE_RE
+from tests.conftest import sent_code
 from tests.factories import create_member, create_staff
 
 
@@ -39,7 +39,7 @@ def test_a_right_password_inside_a_failed_unit_leaves_no_sign_in_behind():
 def test_a_wrong_code_uses_up_an_attempt_and_the_right_one_signs_in(app):
     member = create_member()
     id_hash = auth.request_login_code(member.id_number, member.mobile)
-    code = CODE_RE.search(db.session.scalars(select(SmsMessage.body)).one()).group(1)
+    code = sent_code(member)
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(InvalidInput) as refused:
         auth.verify_login_code(id_hash, wrong)
@@ -54,7 +54,7 @@ def test_a_wrong_code_uses_up_an_attempt_and_the_right_one_signs_in(app):
 def test_no_attempt_is_left_once_they_are_used_up(app):
     member = create_member()
     id_hash = auth.request_login_code(member.id_number, member.mobile)
-    code = CODE_RE.search(db.session.scalars(select(SmsMessage.body)).one()).group(1)
+    code = sent_code(member)
     login = db.session.scalars(select(LoginCode)).one()
     login.attempts = app.config["OTP_MAX_ATTEMPTS"] - 1
     db.session.commit()

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import Application, AuditEvent, Placement, Position, SmsMessage, StaffUser
 from portal.models.unions import UnionKind
 from portal.services.jobs import applications, concerns, enterprises, placements, positions, queries, students
+from tests.conftest import sent_code
 from tests.factories import (
     TODAY,
     create_enterprise,
@@ -273,7 +274,7 @@ def test_student_applies_alone_after_the_parent_confirms_by_code(area):
                                                   parent_mobile="13800009999", now=now)
     text = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_parent_verification"))
     assert text.member_id == parent.id
-    code = text.body.split("确认码")[1][:6]
+    code = sent_code(parent, "jobs_parent_verification")
     with pytest.raises(InvalidInput):
         students.confirm_student_application(public_id, "000000" if code != "000000" else "111111", now=now)
     application = students.confirm_student_application(public_id, code, now=now)
@@ -298,7 +299,7 @@ def test_wrong_codes_stay_counted_though_each_refusal_rolls_the_action_back(area
     now = datetime(2026, 7, 1, 10, tzinfo=CHINA)
     public_id = students.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
                                                    parent_mobile="13800009997", now=now)
-    code = db.session.scalar(select(SmsMessage.body)).split("确认码")[1][:6]
+    code = sent_code(parent, "jobs_parent_verification")
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(students.VERIFICATION_MAX_ATTEMPTS):
         with pytest.raises(InvalidInput):

@@ -26,9 +26,9 @@ def test_the_enterprise_review_texts():
 
 
 def test_the_placement_and_concern_texts():
-    assert render_text("jobs_parent_verification", student="李晨", position="财务助理", code="123456",
-                       minutes=10) == ("李晨正以您的会员身份报名勤工俭学岗位“财务助理”，确认码123456，10分钟内有效。"
-                                       "如非您的子女，请勿告知他人。")
+    assert render_text("jobs_parent_verification", position=42, code="123456", minutes=10) == (
+        "有人正以您的会员身份为子女报名勤工俭学爱心岗位（岗位编号42），确认码123456，10分钟内有效。"
+        "如不是您的子女报名，请勿告知他人。")
     assert render_text("jobs_placement_confirmed", student="李晨", enterprise="长安科技", insurer="人保财险",
                        month=7, day=20) == ("李晨同学，您在长安科技的实践已确认：协议已签，意外保险已投保（人保财险），"
                                             "7月20日上岗。遇到问题可在实践页面向工会反映。")

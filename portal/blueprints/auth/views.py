@@ -12,7 +12,7 @@ from portal.domain.errors import InvalidInput
 from portal.domain.identity import mask_id_number, normalise
 from portal.extensions import limiter
 from portal.services import auth as auth_service
-from portal.web import EmptyForm, render, safe_next
+from portal.web import EmptyForm, field_error, render, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -56,7 +56,7 @@ def member_login() -> Response | str:
         try:
             id_hash = auth_service.request_login_code(form.id_number.data, form.mobile.data)
         except InvalidInput as error:
-            getattr(form, error.field or "id_number").errors.append(_(error.message))
+            field_error(form, error, "id_number")
         else:
             session["login_id_hash"] = id_hash
             session["login_masked_id"] = mask_id_number(normalise(form.id_number.data))

@@ -24,7 +24,7 @@ from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.access import require_role
 from portal.services.jobs import access, applications
-from portal.services.sms import queue_text
+from portal.services.sms import count_visitor_request, new_code, queue_text
 from portal.services.unit_of_work import independent_unit, unit_of_work
 
 VERIFICATION_TTL = timedelta(minutes=10)
@@ -122,8 +122,9 @@ def start_student_application(position_id, details: StudentDetails, *, parent_id
         raise InvalidInput(N_("请填写父亲或母亲（工会会员）的身份证号码，而不是学生本人的。"), field="parent_id_number")
     parent = Member.by_id_number(parent_parsed.value)
     matches = parent is not None and parent.mobile_hash == lookup_hash(parent_phone)
+    count_visitor_request(parent_phone, "jobs_parent_verification", field="parent_mobile", now=now)
     public_id = str(uuid.uuid4())
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    seed, code = new_code()
     payload = {"name": details.name.strip(), "id_number": parsed.value, "mobile": mobile,
                "school": details.school.strip(), "major": details.major.strip(),
                "year_of_study": details.year_of_study, "motivation": motivation.strip()[:1000]}
@@ -134,8 +135,8 @@ def start_student_application(position_id, details: StudentDetails, *, parent_id
     ))
     if matches:
         queue_text(parent_phone, kind="jobs_parent_verification", member=parent, subject=("position", position.id),
-                   params={"student": payload["name"], "position": position.title, "code": code,
-                           "minutes": int(VERIFICATION_TTL.total_seconds() // 60)})
+                   params={"position": position.id, "minutes": int(VERIFICATION_TTL.total_seconds() // 60)},
+                   code_seed=seed)
     return public_id
 
 

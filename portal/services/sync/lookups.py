@@ -23,7 +23,7 @@ from portal.domain.identity import mask_id_number, mask_name, parse_id_number, p
 from portal.extensions import db
 from portal.models import Claim, Enrollment, Kiosk, Member, SyncLookup
 from portal.pii import lookup_hash
-from portal.services.sms import queue_text
+from portal.services.sms import new_code, queue_text
 from portal.services.sync.problems import Problem
 from portal.services.unit_of_work import independent_unit, transaction
 
@@ -48,7 +48,7 @@ def start_lookup(kiosk: Kiosk, body, *, now: datetime) -> SyncLookup:
         raise Problem("invalid_input", error.message, field=error.field) from None
     member = Member.by_id_number(parsed.value)
     matches = member is not None and member.mobile_hash == lookup_hash(mobile)
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    seed, code = new_code()
     lookup_id = secrets.token_urlsafe(32)
     with transaction():
         lookup = SyncLookup(id=lookup_id, kiosk_id=kiosk.id, member_id=member.id if matches else None,
@@ -56,8 +56,8 @@ def start_lookup(kiosk: Kiosk, body, *, now: datetime) -> SyncLookup:
                             expires_at=now + timedelta(minutes=LOOKUP_MINUTES), created_at=now)
         db.session.add(lookup)
         if matches:
-            queue_text(mobile, kind="kiosk_lookup_code", params={"code": code, "minutes": LOOKUP_MINUTES},
-                       member=member, subject=("kiosk", kiosk.id))
+            queue_text(mobile, kind="kiosk_lookup_code", params={"minutes": LOOKUP_MINUTES},
+                       member=member, subject=("kiosk", kiosk.id), code_seed=seed)
     return lookup
 
 
