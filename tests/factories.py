@@ -417,3 +417,55 @@ def create_concern(placement=None, *, category: str = "unpaid_wages", descriptio
 
 
 # ---------------------------------------------------------------- auth, members, staff, texts
+
+
+# ---------------------------------------------------------------- events (singles' events, the collective wedding)
+
+EVENT_DAY = date(2026, 7, 20)  # registration open on TODAY (2026-07-01)
+
+
+def create_singles_event(union: Union, *, capacity: int = 10, balanced: bool = False, held_on: date = EVENT_DAY,
+                         status: str = "published", **fields):
+    """A singles' event of ``union`` whose registration window is open on ``TODAY``."""
+    from datetime import time, timedelta
+
+    from portal.models import SinglesEvent
+
+    values = dict(title=f"测试联谊活动{next(_sequence)}", place="工人文化宫", held_on=held_on, starts_at=time(14),
+                  ends_at=time(17), capacity=capacity, balanced=balanced, min_age=22, max_age=40,
+                  registration_opens_on=TODAY - timedelta(days=10), registration_closes_on=held_on - timedelta(days=3),
+                  status=status, places_taken=0, men_taken=0, women_taken=0, last_number=0, description="")
+    values.update(fields)
+    event = SinglesEvent(union=union, **values)
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def create_single(union: Union, *, gender: str = "M", birth: date = date(1995, 4, 1), **fields) -> Member:
+    """A member of dating age; ``gender`` sets the ID number's sequence parity."""
+    number = next(_sequence)
+    sequence = 100 + 2 * number + (1 if gender == "M" else 0)
+    member = Member(name=fields.pop("name", "李四"), union=union, **fields)
+    member.set_identity(parse_id_number(compose_id_number("320213", birth, sequence % 1000), today=TODAY))
+    member.set_mobile(f"139{number:08d}")
+    db.session.add(member)
+    db.session.commit()
+    return member
+
+
+def create_wedding(union: Union, *, capacity: int = 100, held_on: date = EVENT_DAY, status: str = "published",
+                   **fields):
+    from datetime import time, timedelta
+
+    from portal.models import Wedding
+
+    values = dict(title="百对新人职工集体婚礼", place="工人文化宫广场", held_on=held_on, starts_at=time(14),
+                  capacity=capacity, registration_opens_on=TODAY - timedelta(days=10),
+                  registration_closes_on=held_on - timedelta(days=5), status=status, couples_taken=0, last_number=0,
+                  programme="14:00 新人入场\n15:00 证婚")
+    values.update(fields)
+    wedding = Wedding(union=union, **values)
+    db.session.add(wedding)
+    db.session.commit()
+    return wedding

@@ -123,6 +123,27 @@ TEXT_TEMPLATES |= _templates(
     TextTemplate("childcare_notice", N_("暑托班通知"), N_("【%(class_name)s】%(notice)s")),
 )
 
+# --- events (singles' events and the collective wedding) -----------------------------------------
+# ``event`` is the title the organiser gave; nothing another participant typed ever goes into these.
+TEXT_TEMPLATES |= _templates(
+    TextTemplate("singles_registered", N_("联谊活动报名已受理"),
+                 N_("已收到您报名“%(event)s”（%(held_on)s）的申请，所在工会确认后将短信通知您。")),
+    TextTemplate("singles_decided", N_("联谊活动报名结果"), {
+        "confirmed": N_("您报名的“%(event)s”已由工会确认。嘉宾编号%(number)s，%(held_on)s %(hours)s，地点%(place)s。"
+                        "编号只告诉您愿意告诉的人。"),
+        "declined": N_("您报名的“%(event)s”未能由所在工会确认会员身份，如有疑问请联系所在工会。"),
+    }),
+    TextTemplate("singles_matched", N_("联谊活动互选成功"),
+                 N_("“%(event)s”互选结果：您与%(number)s号嘉宾互相选择，牵手成功。平台不提供对方信息，请按现场约定联系。")),
+    TextTemplate("wedding_registered", N_("集体婚礼报名已受理"),
+                 N_("已收到您和爱人报名“%(wedding)s”（%(held_on)s）的申请，所在工会确认后将短信通知您。")),
+    TextTemplate("wedding_decided", N_("集体婚礼报名结果"), {
+        "confirmed": N_("恭喜！您和爱人报名的“%(wedding)s”已由工会确认，新人编号%(number)s，%(held_on)s %(starts_at)s，"
+                        "地点%(place)s。"),
+        "declined": N_("您报名的“%(wedding)s”未能由所在工会确认会员身份，如有疑问请联系所在工会。"),
+    }),
+)
+
 # --- sync (kiosks at service stations) ---------------------------------------------------------
 TEXT_TEMPLATES |= _templates(
     TextTemplate("kiosk_lookup_code", N_("自助终端查询验证码"),

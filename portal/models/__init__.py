@@ -29,6 +29,13 @@ from portal.models.enrollment import (
     RosterImport,
     RosterImportStatus,
 )
+from portal.models.events import (
+    SinglesChoice,
+    SinglesEvent,
+    SinglesParticipant,
+    Wedding,
+    WeddingCouple,
+)
 from portal.models.jobs import (
     Application,
     AttendanceReport,
@@ -92,6 +99,11 @@ __all__ = [
     "SmsStatus",
     "StaffUser",
     "Station",
+    "SinglesChoice",
+    "SinglesEvent",
+    "SinglesParticipant",
+    "Wedding",
+    "WeddingCouple",
     "Kiosk",
     "KioskEnrolmentToken",
     "KioskKey",
