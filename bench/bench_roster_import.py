@@ -64,7 +64,7 @@ def run_one(url: str, roster: Path) -> dict:
     from portal.domain.plans import BenefitSchedule
     from portal.extensions import db
     from portal.models import Plan, UnionKind, add_union
-    from portal.services.rosters import import_roster_file
+    from portal.services.enrollment.rosters import import_roster_file
 
     instance = tempfile.mkdtemp(prefix="bench-instance-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "UPLOAD_FOLDER": instance,

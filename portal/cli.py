@@ -73,7 +73,8 @@ def import_roster_command(file, union_code, dry_run, as_json):
     import json
     from pathlib import Path
 
-    from portal.services import rosters, unions
+    from portal.services import unions
+    from portal.services.enrollment import rosters
 
     path = Path(file)
     with transaction():

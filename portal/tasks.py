@@ -89,7 +89,7 @@ def deliver_due_texts() -> int:
 
 @huey.task(retries=0)
 def check_roster(import_id: int) -> None:
-    from portal.services import rosters
+    from portal.services.enrollment import rosters
 
     with app_context():
         rosters.check_roster(import_id)
@@ -97,7 +97,7 @@ def check_roster(import_id: int) -> None:
 
 @huey.task(retries=0)
 def import_roster(import_id: int) -> None:
-    from portal.services import rosters
+    from portal.services.enrollment import rosters
 
     with app_context():
         rosters.run_import(import_id)
@@ -108,10 +108,10 @@ def import_roster(import_id: int) -> None:
 @huey.periodic_task(crontab(hour="16", minute="5"))
 def expire_lapsed_covers() -> int:
     """Covers whose year is over become expired (they still cover the events of their year)."""
-    from portal.services import enrollment
+    from portal.services.enrollment import enrolments
 
     with app_context():
-        return enrollment.expire_lapsed()
+        return enrolments.expire_lapsed()
 
 
 @huey.periodic_task(crontab(hour="16", minute="10"))

@@ -3,7 +3,7 @@
 from portal.blueprints.auth.views import bp as auth_bp
 from portal.blueprints.childcare import bp as childcare_bp
 from portal.blueprints.claims import bp as claims_bp
-from portal.blueprints.enrollment.views import bp as enrollment_bp
+from portal.blueprints.enrollment import bp as enrollment_bp
 from portal.blueprints.events import bp as events_bp
 from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.main.views import bp as main_bp

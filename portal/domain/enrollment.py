@@ -13,22 +13,104 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.identity import IdNumber, normalise, parse_mobile, parse_worker_id_number
 from portal.domain.plans import BenefitSchedule, cover_period
+from portal.domain.states import StateMachine
 
 # A union may carry a cover into the next period once it ends within this many days.
 RENEWAL_WINDOW_DAYS = 90
 # A new cover starting at most this many days after the last one ended still counts as a renewal.
 RENEWAL_GRACE_DAYS = 30
 
-STATUS_LABELS = {"pending": N_("待确认"), "active": N_("保障中"), "expired": N_("已到期"), "cancelled": N_("已取消")}
+
+
+class EnrollmentStatus(StrEnum):
+    PENDING = "pending"  # applied, waiting for the union (or campaign) to confirm
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class EnrollmentAction(StrEnum):
+    CONFIRM = "confirm"  # the union confirms a self-service application
+    REJECT = "reject"  # … or does not
+    EXPIRE = "expire"  # the nightly sweep, once the cover's year is over
+
+
+class RosterImportStatus(StrEnum):
+    QUEUED = "queued"  # stored, waiting for the task queue to check it
+    VALIDATING = "validating"
+    VALIDATED = "validated"  # report ready, waiting for the officer to confirm
+    IMPORTING = "importing"
+    DONE = "done"
+    FAILED = "failed"  # the file could not be read, or the import failed and wrote nothing
+
+
+class RosterImportAction(StrEnum):
+    CHECK = "check"  # the task queue starts checking the rows
+    PASS = "pass"  # the check finished: the report is ready
+    FAIL = "fail"  # the file could not be read, or the import failed and wrote nothing
+    CONFIRM = "confirm"  # the officer confirms the report
+    FINISH = "finish"  # the import wrote every row
+    RECHECK = "recheck"  # check again (others enrolled some of its people, or the import failed)
+    IMPORT_AT_ONCE = "import_at_once"  # the command line checks and imports in one go
+
+
+STATUS_LABELS = {EnrollmentStatus.PENDING: N_("待确认"), EnrollmentStatus.ACTIVE: N_("保障中"),
+                 EnrollmentStatus.EXPIRED: N_("已到期"), EnrollmentStatus.CANCELLED: N_("已取消")}
+ROSTER_STATUS_LABELS = {
+    RosterImportStatus.QUEUED: N_("排队中"), RosterImportStatus.VALIDATING: N_("校验中"),
+    RosterImportStatus.VALIDATED: N_("待确认导入"), RosterImportStatus.IMPORTING: N_("导入中"),
+    RosterImportStatus.DONE: N_("已完成"), RosterImportStatus.FAILED: N_("失败"),
+}
 CHANNEL_LABELS = {"roster": N_("工会批量参保"), "self_service": N_("会员自助申请"), "campaign": N_("赠送领取"),
                   "kiosk": N_("自助终端"), "renewal": N_("续保")}
 PAYER_LABELS = {"union": N_("工会缴费"), "member": N_("个人缴费"), "campaign": N_("赠送")}
 GIG_OCCUPATION_CHOICES = ("快递员", "外卖配送员", "网约车司机", "货车司机")
+
+# ---------------------------------------------------------------- state machines
+# Every status of an enrolment and of a roster import, and the only moves between them; the
+# columns' CHECKs come from the same enums (``portal.models.enrollment``). Covers written in bulk
+# (a roster, a renewal, a gift) start ACTIVE: confirmation is the act of writing them.
+
+ENROLMENT = StateMachine(
+    name="enrollment", statuses=EnrollmentStatus, labels=STATUS_LABELS, initial=EnrollmentStatus.PENDING,
+    transitions={
+        (EnrollmentStatus.PENDING, EnrollmentAction.CONFIRM): EnrollmentStatus.ACTIVE,
+        (EnrollmentStatus.PENDING, EnrollmentAction.REJECT): EnrollmentStatus.CANCELLED,
+        (EnrollmentStatus.ACTIVE, EnrollmentAction.EXPIRE): EnrollmentStatus.EXPIRED,
+    },
+    action_labels={EnrollmentAction.CONFIRM: N_("确认参保"), EnrollmentAction.REJECT: N_("不予确认"),
+                   EnrollmentAction.EXPIRE: N_("到期")},
+)
+
+ROSTER_IMPORT = StateMachine(
+    name="roster_import", statuses=RosterImportStatus, labels=ROSTER_STATUS_LABELS,
+    initial=RosterImportStatus.QUEUED,
+    transitions={
+        (RosterImportStatus.QUEUED, RosterImportAction.CHECK): RosterImportStatus.VALIDATING,
+        (RosterImportStatus.VALIDATING, RosterImportAction.PASS): RosterImportStatus.VALIDATED,
+        (RosterImportStatus.VALIDATING, RosterImportAction.FAIL): RosterImportStatus.FAILED,
+        (RosterImportStatus.VALIDATED, RosterImportAction.CONFIRM): RosterImportStatus.IMPORTING,
+        (RosterImportStatus.IMPORTING, RosterImportAction.FINISH): RosterImportStatus.DONE,
+        (RosterImportStatus.IMPORTING, RosterImportAction.FAIL): RosterImportStatus.FAILED,
+        (RosterImportStatus.VALIDATED, RosterImportAction.RECHECK): RosterImportStatus.QUEUED,
+        (RosterImportStatus.FAILED, RosterImportAction.RECHECK): RosterImportStatus.QUEUED,
+        (RosterImportStatus.QUEUED, RosterImportAction.IMPORT_AT_ONCE): RosterImportStatus.DONE,
+        (RosterImportStatus.VALIDATED, RosterImportAction.IMPORT_AT_ONCE): RosterImportStatus.DONE,
+        (RosterImportStatus.FAILED, RosterImportAction.IMPORT_AT_ONCE): RosterImportStatus.DONE,
+    },
+    action_labels={
+        RosterImportAction.CHECK: N_("校验"), RosterImportAction.PASS: N_("完成校验"),
+        RosterImportAction.FAIL: N_("标记失败"), RosterImportAction.CONFIRM: N_("确认导入"),
+        RosterImportAction.FINISH: N_("完成导入"), RosterImportAction.RECHECK: N_("重新校验"),
+        RosterImportAction.IMPORT_AT_ONCE: N_("直接导入"),
+    },
+)
 
 
 def plan_year_for(day: date) -> int:
@@ -123,16 +205,24 @@ class CampaignRules:
 
 
 def campaign_refusal(rules: CampaignRules, *, occupation: str | None, is_gig_worker: bool,
-                     has_social_insurance: bool, union_path: str | None) -> str | None:
-    """Why a member does not qualify for a campaign, in words they understand; ``None`` if they do."""
+                     has_social_insurance: bool, union_path: str | None) -> InvalidInput | None:
+    """Why a member does not qualify for a campaign, in words they understand; ``None`` if they do.
+
+    The refusal is returned, not raised: the member's page lists it beside each campaign, and a
+    claim raises it.
+    """
     if union_path is None or not union_path.startswith(rules.area_path):
-        return "该赠送项目只面向本地区工会会员，请先联系所在工会办理入会或会员信息登记。"
+        return InvalidInput(N_("该赠送项目只面向本地区工会会员，请先联系所在工会办理入会或会员信息登记。"),
+                            code="not_eligible")
     if rules.requires_gig_worker and not is_gig_worker:
-        return "该赠送项目只面向新就业形态劳动者（快递员、外卖配送员、网约车司机、货车司机等）。"
+        return InvalidInput(N_("该赠送项目只面向新就业形态劳动者（快递员、外卖配送员、网约车司机、货车司机等）。"),
+                            code="not_eligible")
     if rules.occupations and occupation not in rules.occupations:
-        return f"该赠送项目面向以下职业：{'、'.join(rules.occupations)}。如职业登记有误，请联系所在工会更正。"
+        return InvalidInput(N_("该赠送项目面向以下职业：%(occupations)s。如职业登记有误，请联系所在工会更正。"),
+                            code="not_eligible", occupations="、".join(rules.occupations))
     if rules.requires_social_insurance and not has_social_insurance:
-        return "该赠送项目要求参加社会保险。如已参保，请联系所在工会更正会员信息。"
+        return InvalidInput(N_("该赠送项目要求参加社会保险。如已参保，请联系所在工会更正会员信息。"),
+                            code="not_eligible")
     return None
 
 

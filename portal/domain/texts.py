@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 
 from portal.domain.i18n import N_, Msgid, interpolate
+from portal.domain.states import StateMachine
 
 QUIET_HOURS_END = time(8, 0)  # texts resume at 08:00 …
 QUIET_HOURS_START = time(20, 0)  # … and pause from 20:00
@@ -25,6 +27,45 @@ VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_look
 # What a code looks like in the stored body and the outbox: the code itself is never stored; the
 # delivered text is built at send time (``portal.services.sms.delivered_text``).
 CODE_MASK = "******"
+
+
+class SmsStatus(StrEnum):
+    QUEUED = "queued"  # waiting for the task queue
+    HELD = "held"  # waiting for ``send_after`` (quiet hours)
+    SENT = "sent"  # handed to the provider (or stored, for the outbox backend)
+    DELIVERED = "delivered"  # the provider confirmed delivery
+    FAILED = "failed"
+
+
+class SmsAction(StrEnum):
+    HOLD = "hold"  # wait for the morning (quiet hours, or a retry at night)
+    SEND = "send"  # the gateway took it
+    FAIL = "fail"  # given up: too many attempts, or the member said no to reminders
+    CONFIRM_DELIVERY = "confirm_delivery"  # the provider's receipt
+
+
+SMS_STATUS_LABELS = {
+    SmsStatus.QUEUED: N_("待发送"),
+    SmsStatus.HELD: N_("定时发送"),
+    SmsStatus.SENT: N_("已发送"),
+    SmsStatus.DELIVERED: N_("已送达"),
+    SmsStatus.FAILED: N_("发送失败"),
+}
+
+# A text waiting (queued or held) may be held again, sent or given up; a failed attempt that is
+# retried later simply stays where it was. The CHECK on ``sms_messages.status`` comes from the enum.
+SMS = StateMachine(
+    name="sms", statuses=SmsStatus, labels=SMS_STATUS_LABELS, initial=SmsStatus.QUEUED,
+    transitions={
+        **{(waiting, SmsAction.HOLD): SmsStatus.HELD for waiting in (SmsStatus.QUEUED, SmsStatus.HELD)},
+        **{(waiting, SmsAction.SEND): SmsStatus.SENT for waiting in (SmsStatus.QUEUED, SmsStatus.HELD)},
+        **{(waiting, SmsAction.FAIL): SmsStatus.FAILED for waiting in (SmsStatus.QUEUED, SmsStatus.HELD)},
+        (SmsStatus.SENT, SmsAction.CONFIRM_DELIVERY): SmsStatus.DELIVERED,
+    },
+    action_labels={SmsAction.HOLD: N_("定时发送"), SmsAction.SEND: N_("发送"), SmsAction.FAIL: N_("放弃发送"),
+                   SmsAction.CONFIRM_DELIVERY: N_("确认送达")},
+)
+WAITING = (SmsStatus.QUEUED, SmsStatus.HELD)
 
 
 def text_send_after(moment: datetime) -> datetime | None:
@@ -60,7 +101,14 @@ TEXT_TEMPLATES |= _templates(
 )
 
 # --- enrollment (enrolment, campaigns, rosters) -----------------------------------------------
+# ``reason`` is what the union officer typed (staff words, cut to 60 characters).
 TEXT_TEMPLATES |= _templates(
+    TextTemplate("enrollment_confirmed", N_("参保申请已确认"),
+                 N_("您的互助保障参保申请已确认，保障期%(starts_on)s至%(ends_on)s。可登录平台查看电子参保凭证。")),
+    TextTemplate("enrollment_rejected", N_("参保申请未获确认"),
+                 N_("您的互助保障参保申请未获确认：%(reason)s。如有疑问请联系所在工会。")),
+    TextTemplate("campaign_claimed", N_("获赠互助保障"),
+                 N_("您已获赠“%(campaign)s”互助保障一年（%(starts_on)s起），由%(sponsor)s出资。可登录平台查看电子参保凭证。")),
 )
 
 # --- claims and review -------------------------------------------------------------------------

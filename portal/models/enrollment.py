@@ -22,9 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.domain.enrollment import EnrollmentStatus, RosterImportStatus
 from portal.domain.plans import BenefitSchedule
 from portal.extensions import db
-from portal.models.base import TimestampMixin, UtcDateTime
+from portal.models.base import TimestampMixin, UtcDateTime, status_check
 from portal.models.members import Member
 from portal.models.unions import Union
 
@@ -78,13 +79,6 @@ SCHEDULE_FIELDS = tuple(field.name for field in fields(BenefitSchedule))
 SEQUENCE_FIELDS = ("critical_diseases", "disability_percentages")
 
 
-class EnrollmentStatus(StrEnum):
-    PENDING = "pending"  # applied, waiting for the union (or campaign) to confirm
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
 class EnrollmentChannel(StrEnum):
     ROSTER = "roster"  # union batch roster
     SELF_SERVICE = "self_service"
@@ -109,6 +103,7 @@ class Enrollment(TimestampMixin, db.Model):
             "uq_enrollments_member_year_live", "member_id", "plan_year", unique=True,
             sqlite_where=text("status != 'cancelled'"), postgresql_where=text("status != 'cancelled'"),
         ),
+        status_check(EnrollmentStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,15 +200,6 @@ class Campaign(TimestampMixin, db.Model):
         )
 
 
-class RosterImportStatus(StrEnum):
-    QUEUED = "queued"  # stored, waiting for the task queue to check it
-    VALIDATING = "validating"
-    VALIDATED = "validated"  # report ready, waiting for the officer to confirm
-    IMPORTING = "importing"
-    DONE = "done"
-    FAILED = "failed"  # the file could not be read, or the import failed and wrote nothing
-
-
 class RosterImport(TimestampMixin, db.Model):
     """One uploaded roster (or a renewal run): its report, its progress and its outcome.
 
@@ -222,7 +208,7 @@ class RosterImport(TimestampMixin, db.Model):
     """
 
     __tablename__ = "roster_imports"
-    __table_args__ = (UniqueConstraint("union_id", "content_hash"),)
+    __table_args__ = (UniqueConstraint("union_id", "content_hash"), status_check(RosterImportStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), index=True)

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.domain.i18n import N_
 from portal.domain.identity import mask_mobile
+from portal.domain.texts import SMS_STATUS_LABELS, SmsStatus
 from portal.extensions import db
-from portal.models.base import UtcDateTime, utcnow
+from portal.models.base import UtcDateTime, status_check, utcnow
 from portal.pii import EncryptedText
-
-
-class SmsStatus(StrEnum):
-    QUEUED = "queued"  # waiting for the task queue
-    HELD = "held"  # waiting for ``send_after`` (quiet hours)
-    SENT = "sent"  # handed to the provider (or stored, for the outbox backend)
-    DELIVERED = "delivered"  # the provider confirmed delivery
-    FAILED = "failed"
-
-
-SMS_STATUS_LABELS = {
-    SmsStatus.QUEUED: N_("待发送"),
-    SmsStatus.HELD: N_("定时发送"),
-    SmsStatus.SENT: N_("已发送"),
-    SmsStatus.DELIVERED: N_("已送达"),
-    SmsStatus.FAILED: N_("发送失败"),
-}
 
 
 class SmsMessage(db.Model):
     __tablename__ = "sms_messages"
+    __table_args__ = (status_check(SmsStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mobile: Mapped[str] = mapped_column(EncryptedText)

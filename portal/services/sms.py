@@ -17,7 +17,16 @@ from sqlalchemy import func, inspect, or_, select
 from portal.clock import CHINA
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
-from portal.domain.texts import CODE_MASK, URGENT_KINDS, VISITOR_KINDS, render_text, text_send_after
+from portal.domain.texts import (
+    CODE_MASK,
+    SMS,
+    URGENT_KINDS,
+    VISITOR_KINDS,
+    WAITING,
+    SmsAction,
+    render_text,
+    text_send_after,
+)
 from portal.extensions import db
 from portal.integrations.sms import SmsDeliveryError
 from portal.models import Member, SmsMessage, SmsRequest, SmsStatus
@@ -79,18 +88,19 @@ MAX_ATTEMPTS = 5
 CONSENT_KINDS = frozenset({"claim_invitation"})
 
 
-def queue_text(mobile: str, body: str | None = None, *, kind: str, params: dict | None = None, member=None,
+def queue_text(mobile: str, *, kind: str, params: dict | None = None, member=None,
                subject: tuple[str, object] | None = None, send_after: datetime | None = None,
                code_seed: str | None = None) -> SmsMessage:
     """Add a text of ``kind`` (its template in ``portal.domain.texts`` filled with ``params``) to the
     current transaction; it is delivered after commit (or at ``send_after``).
 
-    A text with a one-time code gets ``code_seed`` (from ``new_code``) and no ``code`` parameter:
-    the body stores the code masked."""
+    There is no way to pass a body: every official text is one of our templates, so no words a
+    caller made up (or a member typed) can go out under the signature. A text with a one-time
+    code gets ``code_seed`` (from ``new_code``) and no ``code`` parameter: the body stores the
+    code masked."""
     if code_seed is not None:
         params = {**(params or {}), "code": CODE_MASK}
-    if body is None:
-        body = render_text(kind, **(params or {}))
+    body = render_text(kind, **(params or {}))
     message = SmsMessage(
         mobile=mobile,
         mobile_hash=lookup_hash(mobile),
@@ -99,7 +109,7 @@ def queue_text(mobile: str, body: str | None = None, *, kind: str, params: dict 
         body=body,
         subject_type=subject[0] if subject else None,
         subject_id=str(subject[1]) if subject else None,
-        status=SmsStatus.HELD if send_after else SmsStatus.QUEUED,
+        status=SmsStatus.HELD if send_after else SMS.initial,
         send_after=send_after,
         code_seed=code_seed,
     )
@@ -127,17 +137,15 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
     gateway = current_app.extensions["sms_gateway"]
     with independent_unit() as session:
         message = session.get(SmsMessage, message_id, with_for_update=True)
-        if message is None or message.status not in (SmsStatus.QUEUED, SmsStatus.HELD):
+        if message is None or message.status not in WAITING:
             return message.status if message else "missing"
         if message.send_after and message.send_after > now:
-            message.status = SmsStatus.HELD
-            return message.status
+            return SMS.move(message, SmsAction.HOLD)
         if message.kind in CONSENT_KINDS and message.member_id is not None:
             member = session.get(Member, message.member_id)
             if member is not None and not member.sms_consent:
-                message.status = SmsStatus.FAILED
                 message.error = "会员已退订提醒短信，未发送。"
-                return message.status
+                return SMS.move(message, SmsAction.FAIL)
         message.attempts += 1
         message.backend = gateway.name
         try:
@@ -145,14 +153,15 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
         except SmsDeliveryError as exc:
             message.error = str(exc)[:255]
             if message.attempts >= MAX_ATTEMPTS:
-                message.status = SmsStatus.FAILED
+                SMS.move(message, SmsAction.FAIL)
             elif message.kind not in URGENT_KINDS:
                 # The sweep retries every minute; a retry must not wake anyone at night either.
                 held_until = text_send_after(now.astimezone(CHINA))
                 if held_until is not None:
-                    message.send_after, message.status = held_until, SmsStatus.HELD
+                    message.send_after = held_until
+                    SMS.move(message, SmsAction.HOLD)
         else:
-            message.status = SmsStatus.SENT
+            SMS.move(message, SmsAction.SEND)
             message.sent_at = now
             message.error = None
         return message.status
@@ -168,7 +177,7 @@ def deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
     with independent_unit() as session:
         ids = list(session.scalars(
             select(SmsMessage.id)
-            .where(SmsMessage.status.in_((SmsStatus.QUEUED, SmsStatus.HELD)))
+            .where(SmsMessage.status.in_(WAITING))
             .where(or_(SmsMessage.send_after.is_(None), SmsMessage.send_after <= now))
             .order_by(SmsMessage.id)
             .limit(limit)

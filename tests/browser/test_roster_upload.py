@@ -12,7 +12,7 @@ from portal.domain.identity import compose_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Enrollment, RosterImport
-from portal.services import rosters
+from portal.services.enrollment import rosters
 from tests.factories import create_plan, create_staff, create_union
 
 

@@ -11,7 +11,7 @@ from portal.domain.identity import compose_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Enrollment, Member, RosterImport, RosterImportStatus
-from portal.services import rosters
+from portal.services.enrollment import roster_rows, rosters
 from tests.factories import TODAY, create_enrollment, create_member, create_plan, create_staff, create_union
 
 
@@ -43,15 +43,15 @@ def count(model):
 
 
 def run(union, data, filename="名单.xlsx", *, write=True):
-    outcome = rosters.process_roster(rosters.open_roster(data, filename), union=union, plan=_plan(), today=TODAY,
-                                     write=write)
+    outcome = roster_rows.process_roster(roster_rows.open_roster(data, filename), union=union, plan=_plan(),
+                                         today=TODAY, write=write)
     db.session.commit()
     return outcome
 
 
 def _plan():
     from portal.domain.errors import NotFound
-    from portal.services.enrollment import current_plan
+    from portal.services.enrollment.plans import current_plan
 
     try:
         return current_plan()
@@ -141,16 +141,16 @@ def test_a_failed_import_writes_nothing(app):
     assert db.session.get(RosterImport, roster.id).ok_rows == 2
     # Between the check and the import, the person gets covered in a way the import cannot see
     # in advance (a concurrent transaction): the unique index stops the import as a whole.
-    from portal.services import enrollment as enrollment_service
+    from portal.services.enrollment import enrolments
 
-    original = enrollment_service.blocking_stmt
-    rosters.blocking_stmt = lambda start: original(start).where(Enrollment.id < 0)
+    original = enrolments.blocking_stmt
+    roster_rows.blocking_stmt = lambda start: original(start).where(Enrollment.id < 0)
     try:
         create_enrollment(late, plan, starts_on=date.today(), union=union).plan_year = date.today().year
         db.session.commit()
         rosters.confirm_roster(officer, roster.id)
     finally:
-        rosters.blocking_stmt = original
+        roster_rows.blocking_stmt = original
     failed = db.session.get(RosterImport, roster.id)
     assert failed.status == RosterImportStatus.FAILED and "有人为名单中的人员办理了参保" in failed.failure
     assert Member.by_id_number(person(9)) is None
@@ -184,7 +184,7 @@ def test_cli_prints_json_and_exits_zero_even_with_row_errors(runner, tmp_path):
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output) == {"created": 0, "already_covered": 0, "dry_run": True, "would_create": 1,
                                       "errors": [{"row": 3, "column": "身份证号",
-                                                  "message": rosters.rules.EXCEL_NUMBER_MESSAGE}]}
+                                                  "message": roster_rows.rules.EXCEL_NUMBER_MESSAGE}]}
     assert count(Enrollment) == 0
     first = runner.invoke(args=["import-roster", str(path), "--union", "LX01", "--json"])
     assert json.loads(first.output)["created"] == 1

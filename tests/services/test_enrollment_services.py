@@ -10,7 +10,7 @@ from portal.domain.errors import Conflict, InvalidInput, PermissionDenied
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Campaign, Enrollment, EnrollmentStatus, Plan
-from portal.services import campaigns, enrollment
+from portal.services.enrollment import campaigns, enrolments, plans, queries
 from tests.factories import TODAY, create_enrollment, create_member, create_plan, create_staff, create_union
 
 
@@ -28,26 +28,26 @@ def test_editing_a_plan_makes_a_new_version_and_enrolments_keep_theirs():
     first = create_plan()
     member = create_member(union=create_union())
     kept = create_enrollment(member, first)
-    schedule = enrollment.schedule_with(first.schedule(), contribution_fen=8000, hospital_daily_fen=6000)
-    second = enrollment.edit_plan(admin, "SANHEYI", name=first.name, schedule=schedule, based_on_version=1)
+    schedule = plans.schedule_with(first.schedule(), contribution_fen=8000, hospital_daily_fen=6000)
+    second = plans.edit_plan(admin, "SANHEYI", name=first.name, schedule=schedule, based_on_version=1)
     assert (second.version, second.contribution_fen, second.is_current) == (2, 8000, True)
     assert db.session.get(Plan, first.id).is_current is False
-    assert enrollment.current_plan().id == second.id
+    assert plans.current_plan().id == second.id
     assert db.session.get(Enrollment, kept.id).plan.contribution_fen == 6000
 
 
 def test_a_stale_or_empty_plan_edit_is_refused():
     admin = create_staff("admin", Role.ADMIN)
     plan = create_plan()
-    schedule = enrollment.schedule_with(plan.schedule(), condolence_fen=30000)
-    enrollment.edit_plan(admin, "SANHEYI", name=plan.name, schedule=schedule, based_on_version=1)
+    schedule = plans.schedule_with(plan.schedule(), condolence_fen=30000)
+    plans.edit_plan(admin, "SANHEYI", name=plan.name, schedule=schedule, based_on_version=1)
     with pytest.raises(Conflict, match="第2版"):
-        enrollment.edit_plan(admin, "SANHEYI", name=plan.name, schedule=schedule, based_on_version=1)
+        plans.edit_plan(admin, "SANHEYI", name=plan.name, schedule=schedule, based_on_version=1)
     with pytest.raises(InvalidInput, match="没有任何修改"):
-        enrollment.edit_plan(admin, "SANHEYI", name=plan.name, schedule=schedule, based_on_version=2)
+        plans.edit_plan(admin, "SANHEYI", name=plan.name, schedule=schedule, based_on_version=2)
     officer = create_staff("officer", Role.UNION_OFFICER, union=create_union())
     with pytest.raises(PermissionDenied):
-        enrollment.edit_plan(officer, "SANHEYI", name="x", schedule=schedule, based_on_version=2)
+        plans.edit_plan(officer, "SANHEYI", name="x", schedule=schedule, based_on_version=2)
     assert db.session.scalar(select(func.count(Plan.id))) == 2
 
 
@@ -57,16 +57,16 @@ def test_a_member_applies_once_and_the_union_confirms_from_tomorrow():
     create_plan()
     union = create_union()
     member = create_member(union=union)
-    first = enrollment.apply_for_cover(member, today=TODAY)
-    again = enrollment.apply_for_cover(member, today=TODAY)
+    first = enrolments.apply_for_cover(member, today=TODAY)
+    again = enrolments.apply_for_cover(member, today=TODAY)
     assert first.id == again.id and first.status == EnrollmentStatus.PENDING
     officer = create_staff("officer", Role.UNION_OFFICER, union=union)
-    confirmed = enrollment.confirm_application(officer, first.id, today=TODAY)
+    confirmed = enrolments.confirm_application(officer, first.id, today=TODAY)
     assert (confirmed.status, confirmed.starts_on, confirmed.ends_on) == ("active", date(2026, 7, 2), date(2027, 7, 1))
     with pytest.raises(Conflict, match="已处理"):
-        enrollment.confirm_application(officer, first.id, today=TODAY)
+        enrolments.confirm_application(officer, first.id, today=TODAY)
     with pytest.raises(Conflict, match="已参保"):
-        enrollment.apply_for_cover(member, today=TODAY)
+        enrolments.apply_for_cover(member, today=TODAY)
 
 
 def test_the_answer_to_an_application_is_texted_even_without_reminder_consent():
@@ -75,8 +75,8 @@ def test_the_answer_to_an_application_is_texted_even_without_reminder_consent():
     create_plan()
     union = create_union()
     member = create_member(union=union, sms_consent=False)
-    application = enrollment.apply_for_cover(member, today=TODAY)
-    enrollment.confirm_application(create_staff("officer", Role.UNION_OFFICER, union=union), application.id,
+    application = enrolments.apply_for_cover(member, today=TODAY)
+    enrolments.confirm_application(create_staff("officer", Role.UNION_OFFICER, union=union), application.id,
                                    today=TODAY)
     assert db.session.scalars(select(SmsMessage.kind).where(SmsMessage.member_id == member.id)).all() == [
         "enrollment_confirmed"]
@@ -86,15 +86,15 @@ def test_an_officer_cannot_confirm_or_reject_outside_its_subtree():
     create_plan()
     district = create_union("LX")
     mine, theirs = create_union(parent=district), create_union(parent=district)
-    application = enrollment.apply_for_cover(create_member(union=theirs), today=TODAY)
+    application = enrolments.apply_for_cover(create_member(union=theirs), today=TODAY)
     officer = create_staff("officer", Role.UNION_OFFICER, union=mine)
     with pytest.raises(PermissionDenied):
-        enrollment.confirm_application(officer, application.id, today=TODAY)
+        enrolments.confirm_application(officer, application.id, today=TODAY)
     with pytest.raises(PermissionDenied):
-        enrollment.reject_application(officer, application.id, reason="不是本单位职工")
-    assert enrollment.list_applications(officer)[1] == 0
+        enrolments.reject_application(officer, application.id, reason="不是本单位职工")
+    assert queries.list_applications(officer)[1] == 0
     district_officer = create_staff("district", Role.UNION_OFFICER, union=district)
-    rejected = enrollment.reject_application(district_officer, application.id, reason="不是本单位职工")
+    rejected = enrolments.reject_application(district_officer, application.id, reason="不是本单位职工")
     assert rejected.status == "cancelled" and rejected.cancelled_reason == "不是本单位职工"
 
 
@@ -107,21 +107,21 @@ def test_renewal_carries_covers_into_the_next_year_once():
     elsewhere = create_member(union=union)
     create_enrollment(elsewhere, plan, starts_on=date(2025, 8, 15))
     create_enrollment(elsewhere, plan, starts_on=date(2026, 8, 15), union=create_union())  # renewed elsewhere
-    assert enrollment.renewal_preview(officer, union, today=TODAY) == 1
-    report = enrollment.renew_union(officer, union, today=TODAY)
+    assert queries.renewal_preview(officer, union, today=TODAY) == 1
+    report = enrolments.renew_union(officer, union, today=TODAY)
     assert report.as_dict() == {"created": 1, "already_covered": 1, "errors": []}
     renewed = db.session.scalar(select(Enrollment).where(Enrollment.renews_id == due.id))
     assert (renewed.starts_on, renewed.ends_on, renewed.is_renewal, renewed.plan_year) == \
         (date(2026, 9, 1), date(2027, 8, 31), True, due.plan_year + 1)
-    assert enrollment.renew_union(officer, union, today=TODAY).created == 0
+    assert enrolments.renew_union(officer, union, today=TODAY).created == 0
     with pytest.raises(PermissionDenied):
-        enrollment.renew_union(create_staff("other", Role.UNION_OFFICER, union=create_union()), union, today=TODAY)
+        enrolments.renew_union(create_staff("other", Role.UNION_OFFICER, union=create_union()), union, today=TODAY)
 
 
 def test_lapsed_covers_are_marked_expired():
     member = create_member(union=create_union())
     old = create_enrollment(member, starts_on=date(2025, 1, 1))
-    assert enrollment.expire_lapsed(today=TODAY) == 1
+    assert enrolments.expire_lapsed(today=TODAY) == 1
     assert db.session.get(Enrollment, old.id).status == "expired"
 
 
@@ -168,11 +168,11 @@ def test_officers_nominate_only_their_own_members():
     officer = create_staff("officer", Role.UNION_OFFICER, union=mine)
     ours = create_member(union=mine, occupation="快递员", is_gig_worker=True)
     other = create_member(union=theirs, occupation="快递员", is_gig_worker=True)
-    assert [m.id for m in campaigns.eligible_unclaimed(officer, gift.id, today=TODAY)] == [ours.id]
+    assert [m.id for m in queries.eligible_unclaimed(officer, gift.id, today=TODAY)] == [ours.id]
     with pytest.raises(PermissionDenied):
         campaigns.nominate(officer, gift.id, other.id, today=TODAY)
     assert campaigns.nominate(officer, gift.id, ours.id, today=TODAY).confirmed_by_id == officer.id
-    assert [u.claimed_in_scope for u in campaigns.list_campaigns(officer)] == [1]
+    assert [u.claimed_in_scope for u in queries.list_campaigns(officer)] == [1]
 
 
 @pytest.mark.postgres_only

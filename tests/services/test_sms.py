@@ -15,22 +15,30 @@ from portal.services.sms import deliver_due, queue_text
 
 
 def test_a_committed_text_is_delivered_through_the_outbox():
-    queue_text("13812345678", "您好", kind="test")
+    queue_text("13812345678", kind="login_code", params={"code": "123456", "minutes": 5})
     db.session.commit()
     message = db.session.query(SmsMessage).one()
     assert message.status == SmsStatus.SENT and message.backend == "outbox"
 
 
 def test_a_rolled_back_action_sends_nothing():
-    queue_text("13812345678", "您好", kind="test")
+    queue_text("13812345678", kind="login_code", params={"code": "123456", "minutes": 5})
     db.session.flush()
     db.session.rollback()
     assert db.session.query(SmsMessage).count() == 0
 
 
+def test_a_text_is_always_one_of_our_templates():
+    """No caller can hand over a body of its own: the words under the signature are ours."""
+    with pytest.raises(TypeError):
+        queue_text("13812345678", "任意内容", kind="login_code")  # noqa - the removed escape hatch
+    message = queue_text("13812345678", kind="enrollment_rejected", params={"reason": "不是本单位职工"})
+    assert message.body == "您的互助保障参保申请未获确认：不是本单位职工。如有疑问请联系所在工会。"
+
+
 def test_held_texts_wait_for_their_time():
     later = utcnow() + timedelta(hours=3)
-    queue_text("13812345678", "明早再发", kind="test", send_after=later)
+    queue_text("13812345678", kind="enrollment_rejected", params={"reason": "明早再发"}, send_after=later)
     db.session.commit()
     message = db.session.query(SmsMessage).one()
     assert message.status == SmsStatus.HELD

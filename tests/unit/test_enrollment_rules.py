@@ -71,10 +71,10 @@ def test_campaign_eligibility_explains_each_refusal():
                                     requires_social_insurance=True, area_path="/1/2/")
     ok = {"occupation": "快递员", "is_gig_worker": True, "has_social_insurance": True, "union_path": "/1/2/7/"}
     assert rules.campaign_refusal(gig_rules, **ok) is None
-    assert "本地区" in rules.campaign_refusal(gig_rules, **{**ok, "union_path": "/1/3/"})
-    assert "新就业形态" in rules.campaign_refusal(gig_rules, **{**ok, "is_gig_worker": False})
-    assert "快递员、外卖配送员" in rules.campaign_refusal(gig_rules, **{**ok, "occupation": "网约车司机"})
-    assert "社会保险" in rules.campaign_refusal(gig_rules, **{**ok, "has_social_insurance": False})
+    assert "本地区" in rules.campaign_refusal(gig_rules, **{**ok, "union_path": "/1/3/"}).message
+    assert "新就业形态" in rules.campaign_refusal(gig_rules, **{**ok, "is_gig_worker": False}).message
+    assert "快递员、外卖配送员" in rules.campaign_refusal(gig_rules, **{**ok, "occupation": "网约车司机"}).message
+    assert "社会保险" in rules.campaign_refusal(gig_rules, **{**ok, "has_social_insurance": False}).message
 
 
 # --- roster rows ------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_an_officer_never_enrols_outside_its_union_subtree(client, auth):
     mine, theirs = two_unions()
     create_plan()
     officer_b = create_staff("officer_b", Role.UNION_OFFICER, union=theirs)
-    from portal.services import rosters
+    from portal.services.enrollment import rosters
 
     roster, _ = rosters.upload_roster(officer_b, theirs, "姓名,身份证号\n".encode(), "b.csv")
     create_staff("officer", Role.UNION_OFFICER, union=mine)
@@ -149,7 +149,7 @@ def test_double_submitting_the_application_creates_one_record(client, auth):
 def test_a_member_claims_an_open_campaign_from_my_cover(client, auth):
     create_plan()
     area = create_union("WX")
-    from portal.services import campaigns
+    from portal.services.enrollment import campaigns
 
     gift = campaigns.open_campaign(create_staff("admin", Role.ADMIN), campaigns.CampaignDraft(
         name="锡新保", sponsor="市总工会", union_code="WX", opens_on=clock.today() - timedelta(days=1),

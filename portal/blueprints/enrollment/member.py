@@ -1,4 +1,4 @@
-"""The member's side: my cover, applying, claiming a gift, the certificate; and public verification."""
+"""The member's side: my cover, applying, claiming a gift, the certificate."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal import clock
-from portal.blueprints.enrollment.blueprint import bp
+from portal.blueprints.enrollment import bp
 from portal.domain import enrollment as rules
 from portal.domain.errors import DomainError
 from portal.models import EnrollmentChannel
-from portal.services import campaigns as campaign_service
-from portal.services import enrollment as enrollment_service
-from portal.web import EmptyForm, flash_error, member_required, render
+from portal.services.enrollment import campaigns, enrolments, plans, queries
+from portal.web import EmptyForm, error_text, flash_error, member_required, render
 
 
 @bp.get("/my")
@@ -23,18 +22,20 @@ from portal.web import EmptyForm, flash_error, member_required, render
 def my_cover():
     """One page: current and past cover, the benefits in plain words, how to claim, what to apply for."""
     today = clock.today()
-    cover = enrollment_service.my_cover(current_user, today=today)
+    cover = queries.my_cover(current_user, today=today)
     shown = cover.current or cover.upcoming
     return render(
         "enrollment/my_cover.html", cover=cover, today=today, form=EmptyForm(), rules=rules,
         plan=shown.plan if shown else _current_plan_or_none(),
-        offers=campaign_service.campaigns_for_member(current_user, today=today) if cover.can_apply else [],
+        offers=[(campaign, error_text(refusal) if refusal else None)
+                for campaign, refusal in campaigns.campaigns_for_member(current_user, today=today)]
+        if cover.can_apply else [],
     )
 
 
 def _current_plan_or_none():
     try:
-        return enrollment_service.current_plan()
+        return plans.current_plan()
     except DomainError:
         return None
 
@@ -45,7 +46,7 @@ def apply():
     """Apply to be enrolled by one's union for the coming year."""
     if EmptyForm().validate_on_submit():
         try:
-            enrollment_service.apply_for_cover(current_user)
+            enrolments.apply_for_cover(current_user)
         except DomainError as error:
             flash_error(error)
         else:
@@ -59,7 +60,7 @@ def claim(campaign_id: int):
     """Claim the gifted cover of an open campaign."""
     if EmptyForm().validate_on_submit():
         try:
-            campaign_service.claim_gift(current_user, campaign_id, channel=EnrollmentChannel.CAMPAIGN)
+            campaigns.claim_gift(current_user, campaign_id, channel=EnrollmentChannel.CAMPAIGN)
         except DomainError as error:
             flash_error(error)
         else:
@@ -72,21 +73,11 @@ def claim(campaign_id: int):
 def certificate(enrollment_id: int):
     """The electronic certificate (电子参保凭证): one A4 page with a QR code to the verification page."""
     try:
-        enrollment = enrollment_service.certificate_for(current_user, enrollment_id)
+        enrollment = enrolments.certificate_for(current_user, enrollment_id)
     except DomainError as error:
         flash_error(error)
         return redirect(url_for("enrollment.my_cover"))
-    url = url_for("enrollment.verify", token=enrollment_service.certificate_token(enrollment), _external=True)
+    url = url_for("enrollment.verify", token=enrolments.certificate_token(enrollment), _external=True)
     qr = Markup(segno.make(url, error="m").svg_inline(scale=4, dark="#1b1b1f"))  # noqa: S704 - segno's own SVG
     return render("enrollment/certificate.html", enrollment=enrollment, plan=enrollment.plan, qr=qr,
                   verify_url=url, rules=rules, expanded=True)
-
-
-@bp.get("/verify/<token>")
-def verify(token: str):
-    """Public: what a scanned certificate proves: the masked name, the plan and the validity, nothing more."""
-    try:
-        result = enrollment_service.verify_certificate(token)
-    except DomainError as error:
-        return render("enrollment/verify.html", result=None, message=_(error.message), status=404)
-    return render("enrollment/verify.html", result=result, message=None)

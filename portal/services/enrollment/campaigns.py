@@ -1,8 +1,8 @@
 """Gifted campaigns ("锡新保"): a sponsor pays a year of cover for the members who qualify.
 
-The quota is taken by one conditional UPDATE (``claimed_count < quota``) in the same transaction
+The quota is taken by one conditional UPDATE (``claimed_count < quota``) in the same savepoint
 as the enrolment: concurrent claims queue on the campaign row and the last ones find it full. If
-the enrolment cannot be written (the person is already covered), the whole transaction rolls back
+the enrolment cannot be written (the person was covered a moment ago), the savepoint rolls back
 and the place goes back to the quota.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
 
 from portal import clock
 from portal.domain import enrollment as rules
@@ -25,9 +23,13 @@ from portal.extensions import db
 from portal.models import Campaign, Enrollment, EnrollmentChannel, EnrollmentStatus, Member, Payer, Union
 from portal.models.base import utcnow
 from portal.services import audit
-from portal.services.access import require_role, require_union_in_scope, union_scope
-from portal.services.enrollment import blocking_enrollment, covered_message, current_plan, previous_cover_end
+from portal.services.access import require_role, require_union_in_scope
+from portal.services.enrollment.enrolments import blocking_enrollment, covered_conflict, previous_cover_end
+from portal.services.enrollment.plans import current_plan
+from portal.services.enrollment.queries import campaign as find_campaign
+from portal.services.enrollment.queries import open_campaigns
 from portal.services.sms import queue_text
+from portal.services.unit_of_work import savepoint, unit_of_work
 
 QUOTA_FULL = N_("本期赠送名额已全部领完，感谢关注。您仍可通过所在工会或自助申请参保。")
 
@@ -46,6 +48,7 @@ class CampaignDraft:
     description: str = ""
 
 
+@unit_of_work
 def open_campaign(actor, draft: CampaignDraft) -> Campaign:
     """An administrator opens a campaign on the current version of the plan."""
     require_role(actor, Role.ADMIN)
@@ -57,7 +60,7 @@ def open_campaign(actor, draft: CampaignDraft) -> Campaign:
         raise InvalidInput(N_("截止日期不能早于开始日期。"), field="closes_on")
     union = db.session.scalar(select(Union).where(Union.code == draft.union_code.strip()))
     if union is None:
-        raise InvalidInput(f"找不到工会代码 {draft.union_code}。", field="union_code")
+        raise InvalidInput(N_("找不到工会代码 %(union_code)s。"), field="union_code", union_code=draft.union_code)
     campaign = Campaign(
         name=draft.name.strip(), sponsor=draft.sponsor.strip(), plan_id=current_plan().id, union_id=union.id,
         opens_on=draft.opens_on, closes_on=draft.closes_on, quota=draft.quota, claimed_count=0,
@@ -68,71 +71,46 @@ def open_campaign(actor, draft: CampaignDraft) -> Campaign:
     db.session.add(campaign)
     db.session.flush()
     audit.record(actor, "enrollment.campaign_open", "campaign", campaign.id, quota=draft.quota)
-    db.session.commit()
     return campaign
 
 
+@unit_of_work
 def close_campaign(actor, campaign_id: int) -> Campaign:
     require_role(actor, Role.ADMIN)
-    campaign = _campaign(campaign_id)
+    campaign = find_campaign(campaign_id)
     campaign.is_closed = True
     audit.record(actor, "enrollment.campaign_close", "campaign", campaign.id)
-    db.session.commit()
     return campaign
 
 
-def _campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(N_("找不到该赠送项目。"))
-    return campaign
-
-
-def refusal_for(campaign: Campaign, member: Member, today: date) -> str | None:
-    """Why ``member`` cannot claim ``campaign`` today, or ``None``."""
+def refusal_for(campaign: Campaign, member: Member, today: date) -> InvalidInput | None:
+    """Why ``member`` cannot claim ``campaign`` today (an error to show or raise), or ``None``."""
     if not campaign.is_open_on(today):
-        return (f"该赠送项目领取时间为{campaign.opens_on:%Y年%m月%d日}至{campaign.closes_on:%Y年%m月%d日}，"
-                "当前不在领取时间内。")
+        return InvalidInput(N_("该赠送项目领取时间为%(opens_on)s至%(closes_on)s，当前不在领取时间内。"),
+                            code="not_eligible", opens_on=campaign.opens_on, closes_on=campaign.closes_on)
     return rules.campaign_refusal(
         campaign.rules(), occupation=member.occupation, is_gig_worker=member.is_gig_worker,
         has_social_insurance=member.has_social_insurance, union_path=member.union.path if member.union else None,
     )
 
 
-def open_campaigns(*, today: date | None = None) -> list[Campaign]:
-    today = today or clock.today()
-    return list(db.session.scalars(
-        select(Campaign).where(Campaign.is_closed.is_(False), Campaign.opens_on <= today, Campaign.closes_on >= today)
-        .order_by(Campaign.id)
-    ))
-
-
-def campaigns_for_member(member: Member, *, today: date | None = None) -> list[tuple[Campaign, str | None]]:
+def campaigns_for_member(member: Member, *, today: date | None = None) -> list[tuple[Campaign, InvalidInput | None]]:
     """Open campaigns with the reason the member cannot claim each (``None``: they can)."""
     today = today or clock.today()
     return [(campaign, refusal_for(campaign, member, today)) for campaign in open_campaigns(today=today)]
 
 
 def _claim(campaign_id: int, member: Member, *, actor, channel: str, today: date) -> Enrollment:
-    campaign = _campaign(campaign_id)
+    campaign = find_campaign(campaign_id)
     refusal = refusal_for(campaign, member, today)
     if refusal:
-        raise InvalidInput(refusal, code="not_eligible")
+        raise refusal
     start, end = cover_period(today)
     existing = blocking_enrollment(member.id, start)
     if existing is not None:
         if existing.campaign_id == campaign.id:
             return existing  # a double tap: the gift already stands
-        raise Conflict(covered_message(existing), code="already_covered")
-    taken = db.session.execute(
-        update(Campaign).where(Campaign.id == campaign.id, Campaign.is_closed.is_(False),
-                               Campaign.claimed_count < Campaign.quota)
-        .values(claimed_count=Campaign.claimed_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(QUOTA_FULL, code="quota_full")
+        raise covered_conflict(existing, code="already_covered")
     enrollment = Enrollment(
         member_id=member.id, plan_id=campaign.plan_id, union_id=member.union_id,
         plan_year=rules.plan_year_for(today), status=EnrollmentStatus.ACTIVE, channel=channel,
@@ -141,33 +119,43 @@ def _claim(campaign_id: int, member: Member, *, actor, channel: str, today: date
         confirmed_at=utcnow(), confirmed_by_id=getattr(actor, "id", None) if actor is not member else None,
         applied_at=utcnow(),
     )
-    db.session.add(enrollment)
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()  # the place taken above goes back with it
-        existing = blocking_enrollment(member.id, start)
+        with savepoint():  # the place and the cover stand or fall together
+            taken = db.session.execute(
+                update(Campaign).where(Campaign.id == campaign.id, Campaign.is_closed.is_(False),
+                                       Campaign.claimed_count < Campaign.quota)
+                .values(claimed_count=Campaign.claimed_count + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:
+                raise Conflict(QUOTA_FULL, code="quota_full")
+            db.session.add(enrollment)
+    except Conflict as error:
+        if error.code != "duplicate":
+            raise
+        existing = blocking_enrollment(member.id, start)  # covered a moment ago, from another tab or kiosk
         if existing is not None and existing.campaign_id == campaign.id:
             return existing
-        raise Conflict(covered_message(existing) if existing else "您本年度已有参保记录。",
-                       code="already_covered") from None
+        if existing is not None:
+            raise covered_conflict(existing, code="already_covered") from None
+        raise Conflict(N_("您本年度已有参保记录。"), code="already_covered") from None
     audit.record(actor, "enrollment.campaign_claim", "enrollment", enrollment.id, campaign_id=campaign.id,
                  member_id=member.id, channel=channel)
     if member.mobile:
         # The cover itself is news the member needs: sent whatever the marketing consent says.
-        queue_text(member.mobile, f"您已获赠“{campaign.name}”互助保障一年（{start:%Y年%m月%d日}起），"
-                   f"由{campaign.sponsor}出资。可登录平台查看电子参保凭证。",
-                   kind="campaign_claimed", member=member, subject=("enrollment", enrollment.id))
-    db.session.commit()
+        queue_text(member.mobile, kind="campaign_claimed", member=member, subject=("enrollment", enrollment.id),
+                   params={"campaign": campaign.name, "starts_on": start, "sponsor": campaign.sponsor})
     return enrollment
 
 
+@unit_of_work
 def claim_gift(member: Member, campaign_id: int, *, channel: str = EnrollmentChannel.CAMPAIGN,
                today: date | None = None) -> Enrollment:
     """A qualifying member claims their gifted cover (browser or kiosk)."""
     return _claim(campaign_id, member, actor=member, channel=channel, today=today or clock.today())
 
 
+@unit_of_work
 def nominate(actor, campaign_id: int, member_id: int, *, today: date | None = None) -> Enrollment:
     """A union officer claims the gift for one of their own members."""
     require_role(actor, Role.ADMIN, Role.UNION_OFFICER)
@@ -177,46 +165,3 @@ def nominate(actor, campaign_id: int, member_id: int, *, today: date | None = No
     require_union_in_scope(actor, member.union)
     return _claim(campaign_id, member, actor=actor, channel=EnrollmentChannel.CAMPAIGN,
                   today=today or clock.today())
-
-
-@dataclass(frozen=True)
-class Uptake:
-    campaign: Campaign
-    claimed_in_scope: int  # by members of the actor's subtree (everyone for federation staff)
-
-
-def list_campaigns(actor) -> list[Uptake]:
-    require_role(actor, Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
-    campaigns = list(db.session.scalars(select(Campaign).options(joinedload(Campaign.union))
-                                        .order_by(Campaign.id.desc())))
-    counts = dict(db.session.execute(
-        union_scope(select(Enrollment.campaign_id, func.count(Enrollment.id)), actor, Enrollment.union_id)
-        .where(Enrollment.campaign_id.is_not(None), Enrollment.status != EnrollmentStatus.CANCELLED)
-        .group_by(Enrollment.campaign_id)
-    ).all())
-    return [Uptake(campaign, counts.get(campaign.id, 0)) for campaign in campaigns]
-
-
-def get_campaign(actor, campaign_id: int) -> Campaign:
-    require_role(actor, Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
-    return _campaign(campaign_id)
-
-
-def eligible_unclaimed(actor, campaign_id: int, *, today: date | None = None, limit: int = 50) -> list[Member]:
-    """Members in the actor's scope who qualify and are not yet covered: whom an officer can nominate."""
-    today = today or clock.today()
-    campaign = get_campaign(actor, campaign_id)
-    start, _ = cover_period(today)
-    from portal.services.enrollment import blocking_stmt
-
-    stmt = union_scope(select(Member), actor, Member.union_id).join(Member.union).where(
-        Union.path.startswith(campaign.union.path),
-        ~blocking_stmt(start).where(Enrollment.member_id == Member.id).exists(),
-    )
-    if campaign.requires_gig_worker:
-        stmt = stmt.where(Member.is_gig_worker.is_(True))
-    if campaign.occupations:
-        stmt = stmt.where(Member.occupation.in_(campaign.occupations))
-    if campaign.requires_social_insurance:
-        stmt = stmt.where(Member.has_social_insurance.is_(True))
-    return list(db.session.scalars(stmt.order_by(Member.id).limit(limit)))
