@@ -70,7 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
     from flask_babel import gettext
 
-    from portal.blueprints.auth.login import load_user
+    from portal.blueprints.auth import load_user
     from portal.domain.i18n import N_
 
     login_manager.user_loader(load_user)

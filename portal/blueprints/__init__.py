@@ -1,15 +1,15 @@
 """Blueprints, one package per area; each area adds its blueprint to this list."""
 
-from portal.blueprints.auth.views import bp as auth_bp
+from portal.blueprints.auth import bp as auth_bp
 from portal.blueprints.childcare import bp as childcare_bp
 from portal.blueprints.claims import bp as claims_bp
 from portal.blueprints.enrollment import bp as enrollment_bp
 from portal.blueprints.events import bp as events_bp
 from portal.blueprints.jobs import bp as jobs_bp
-from portal.blueprints.main.views import bp as main_bp
-from portal.blueprints.members.views import bp as members_bp
+from portal.blueprints.main import bp as main_bp
+from portal.blueprints.members import bp as members_bp
 from portal.blueprints.review import bp as review_bp
-from portal.blueprints.staff.views import bp as staff_bp
+from portal.blueprints.staff import bp as staff_bp
 from portal.blueprints.stations import bp as stations_bp
 from portal.blueprints.sync import bp as sync_bp
 

@@ -145,13 +145,13 @@ def waiting_period_ends(starts_on: date, schedule: BenefitSchedule, *, is_renewa
 def check_schedule(schedule: BenefitSchedule) -> BenefitSchedule:
     """Refuse a benefit schedule an administrator could not mean; returns it unchanged when sound."""
     money = {
-        "contribution_fen": "年缴费", "hospital_daily_fen": "住院津贴（每天）", "condolence_fen": "住院慰问金",
-        "critical_illness_fen": "重大疾病保障金", "accident_medical_cap_fen": "意外医疗限额",
-        "accident_death_fen": "意外身故/伤残保障金",
+        "contribution_fen": N_("年缴费"), "hospital_daily_fen": N_("住院津贴（每天）"),
+        "condolence_fen": N_("住院慰问金"), "critical_illness_fen": N_("重大疾病保障金"),
+        "accident_medical_cap_fen": N_("意外医疗限额"), "accident_death_fen": N_("意外身故/伤残保障金"),
     }
     for name, label in money.items():
         if getattr(schedule, name) < 0:
-            raise InvalidInput(f"{label}不能为负数。", field=name)
+            raise InvalidInput(N_("%(label)s不能为负数。"), field=name, label=label)
     if schedule.contribution_fen == 0:
         raise InvalidInput(N_("年缴费不能为0；赠送保障请通过“赠送项目”由出资方缴费。"), field="contribution_fen")
     if not 1 <= schedule.hospital_days_cap <= 366:
@@ -326,7 +326,8 @@ def parse_yes_no(value: object, *, column: str) -> bool | None:
         return True
     if text in NO:
         return False
-    raise InvalidInput(f"“{column}”请填写“是”或“否”，现在是“{normalise_text(value)}”。")
+    raise InvalidInput(N_("“%(column)s”请填写“是”或“否”，现在是“%(value)s”。"), column=column,
+                       value=normalise_text(value))
 
 
 def clean_name(value: object) -> str:

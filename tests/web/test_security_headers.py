@@ -121,7 +121,7 @@ def test_disabling_an_account_ends_every_session(client, auth):
 
 @pytest.mark.parametrize("forged", ["s:1", "s:1:x", "m:1:" + "9" * 40, "s:" + "9" * 40 + ":0", "q:1:0"])
 def test_forged_user_ids_open_nothing(app, forged):
-    from portal.blueprints.auth.login import load_user
+    from portal.blueprints.auth import load_user
 
     create_staff("rev", Role.REVIEWER)
     assert load_user(forged) is None

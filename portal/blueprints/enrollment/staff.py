@@ -14,6 +14,7 @@ from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services.enrollment import enrolments, exports, queries, roster_rows, rosters
+from portal.templating import local_date
 from portal.web import EmptyForm, error_text, flash_error, page_arg, render, roles_required
 
 READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
@@ -105,7 +106,7 @@ def confirm_application(enrollment_id: int):
             flash_error(error)
         else:
             flash(_("已确认 %(name)s 的参保申请，保障自%(date)s起生效。", name=enrollment.member.name,
-                    date=f"{enrollment.starts_on:%Y-%m-%d}"), "success")
+                    date=local_date(enrollment.starts_on)), "success")
     return redirect(url_for("enrollment.applications"))
 
 

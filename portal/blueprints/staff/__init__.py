@@ -1,0 +1,11 @@
+"""The staff portal under /staff: ``staff`` (every role's dashboard, the union tree, the hardship
+switch) and ``admin`` (accounts, the SMS outbox, the audit log)."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+# Each audience module adds its routes to ``bp`` when imported.
+from portal.blueprints.staff import admin, staff  # noqa: E402
+
+__all__ = ["admin", "bp", "staff"]

@@ -20,7 +20,7 @@ from portal.models.base import utcnow
 from portal.services.sync import blobs, envelopes, feed, kiosks, lookups
 from portal.services.sync.problems import Problem
 from portal.services.sync.signatures import Message, server_time, verify_enrolment_request, verify_kiosk_request
-from portal.services.unit_of_work import independent_unit
+from portal.services.unit_of_work import independent_unit, transaction
 
 UNSIGNED = {"sync.openapi", "sync.enrol"}  # the enrolment is signed with the key it brings
 RETRY_AFTER_BUSY = 5
@@ -188,9 +188,9 @@ def changes():
     raw_limit = request.args.get("limit", "")
     limit = int(raw_limit) if raw_limit.isdigit() and len(raw_limit) < 7 else maximum
     limit = min(max(limit, 1), maximum)
-    rows, cursor, more = feed.pull(_kiosk(), request.args.get("cursor") or None, limit)
+    with transaction():  # a read only: ending it here frees the snapshot before the write below
+        rows, cursor, more = feed.pull(_kiosk(), request.args.get("cursor") or None, limit)
     now = utcnow()
-    db.session.rollback()
     with independent_unit() as unit:
         unit.execute(update(Kiosk).where(Kiosk.id == g.sync_kiosk_id).values(last_sync_at=now))
     return jsonify({"changes": rows, "cursor": cursor, "more": more})
@@ -231,6 +231,8 @@ def verify_lookup(lookup_id: str):
 
 
 # --- answers: always problem+json with a code -------------------------------------------------
+# No handler rolls back: a service that failed was a unit of work and rolled itself back, and the
+# request's session (whatever a failed read left in it) is discarded when the request ends.
 
 def problem_response(problem: Problem):
     response = jsonify(problem.body())
@@ -272,7 +274,6 @@ for _status in (400, 403, 404, 405, 413, 415, 429):
 @bp.errorhandler(PoolTimeout)
 def on_database_busy(error):
     current_app.logger.warning("sync request refused, database busy: %s", error)
-    db.session.rollback()
     return problem_response(Problem("overloaded", "系统繁忙，请稍后重试。",
                                     headers={"Retry-After": str(RETRY_AFTER_BUSY)}))
 
@@ -280,7 +281,6 @@ def on_database_busy(error):
 @bp.errorhandler(Exception)
 def on_unexpected(error: Exception):
     current_app.logger.exception("sync request failed")
-    db.session.rollback()
     return problem_response(Problem("server_error", "系统出错，请稍后重试。"))
 
 

@@ -244,15 +244,33 @@ def renew_union(actor, union: Union, *, today: date | None = None) -> RunReport:
     today = today or clock.today()
     require_role(actor, *CONFIRMERS)
     require_union_in_scope(actor, union)
-    plan = current_plan()
-    candidates = list(db.session.execute(
+    report = RunReport(errors=[])
+    rows = _renewal_rows(actor, union, current_plan(), today, report)
+    try:
+        with savepoint():
+            for chunk_start in range(0, len(rows), 1000):
+                db.session.execute(insert(Enrollment), rows[chunk_start:chunk_start + 1000])
+    except Conflict as error:
+        if error.code != "duplicate":
+            raise
+        raise Conflict(N_("续保过程中有人为其中的会员办理了下一年度参保，本次续保未写入任何数据，请重试。")) from None
+    report.created = len(rows)
+    audit.record(actor, "enrollment.renew", "union", union.id, created=report.created,
+                 already_covered=report.already_covered)
+    return report
+
+
+def _renewal_rows(actor, union: Union, plan, today: date, report: RunReport) -> list[dict]:
+    """The new covers of a renewal run, one per member; members someone else already covers for
+    the next period are counted in ``report`` instead."""
+    candidates = db.session.execute(
         renewal_candidates_stmt(union, today).with_only_columns(
             Enrollment.id, Enrollment.member_id, Enrollment.ends_on, Enrollment.plan_year)
-    ))
-    report = RunReport(errors=[])
+    )
     rows = []
     seen: set[int] = set()
-    for enrollment_id, member_id, ends_on, plan_year in candidates:
+    now = utcnow()
+    for enrollment_id, member_id, ends_on, plan_year in list(candidates):
         if member_id in seen:
             continue
         seen.add(member_id)
@@ -267,21 +285,10 @@ def renew_union(actor, union: Union, *, today: date | None = None) -> RunReport:
             "member_id": member_id, "plan_id": plan.id, "union_id": union.id, "plan_year": plan_year + 1,
             "status": EnrollmentStatus.ACTIVE, "channel": EnrollmentChannel.RENEWAL, "payer": Payer.UNION,
             "is_renewal": True, "contribution_fen": plan.contribution_fen, "starts_on": start, "ends_on": end,
-            "confirmed_at": utcnow(), "confirmed_by_id": getattr(actor, "id", None), "renews_id": enrollment_id,
-            "created_at": utcnow(), "updated_at": utcnow(),
+            "confirmed_at": now, "confirmed_by_id": getattr(actor, "id", None), "renews_id": enrollment_id,
+            "created_at": now, "updated_at": now,
         })
-    try:
-        with savepoint():
-            for chunk_start in range(0, len(rows), 1000):
-                db.session.execute(insert(Enrollment), rows[chunk_start:chunk_start + 1000])
-    except Conflict as error:
-        if error.code != "duplicate":
-            raise
-        raise Conflict(N_("续保过程中有人为其中的会员办理了下一年度参保，本次续保未写入任何数据，请重试。")) from None
-    report.created = len(rows)
-    audit.record(actor, "enrollment.renew", "union", union.id, created=report.created,
-                 already_covered=report.already_covered)
-    return report
+    return rows
 
 
 @unit_of_work

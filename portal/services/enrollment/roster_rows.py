@@ -85,6 +85,13 @@ class Outcome:
             "errors": [{"row": i.row, "column": i.column, "message": i.message} for i in self.errors],
         }
 
+    def note(self, row: rules.RosterRow, result: str, issue: rules.RowIssue | str, collect_rows: bool) -> None:
+        """Keep a row's result for the downloadable report (only when asked: a big roster has many)."""
+        if collect_rows:
+            column, message = (issue.column, issue.message) if isinstance(issue, rules.RowIssue) else ("", issue)
+            self.rows.append((row.row, row.name, mask_id_number(row.id_number.value), result,
+                              "" if result == "covered" else column, message))
+
     def stored_issues(self) -> list[dict]:
         issues = sorted(self.errors + self.covered, key=lambda issue: issue.row)
         return [issue.as_dict() for issue in issues[:STORED_ISSUES]]
@@ -135,16 +142,53 @@ def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: dat
 
 def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outcome, *, write: bool,
                    collect_rows: bool) -> None:
+    """Sort one chunk's rows into covered elsewhere, missing a mobile, or good; write the good ones."""
     hashes = {lookup_hash(row.id_number.value): row for row in chunk}
+    known, covering, previous_end = _known_people(list(hashes), target.starts_on)
+    new_members: list[dict] = []
+    enrol: list[str] = []
+    now = utcnow()
+    for digest, row in hashes.items():
+        member_id = known.get(digest)
+        if member_id is not None and member_id in covering:
+            issue = rules.RowIssue(row.row, "", covering[member_id], kind="covered")
+            outcome.covered.append(issue)
+            outcome.note(row, "covered", issue, collect_rows)
+        elif member_id is None and row.mobile is None:
+            issue = rules.RowIssue(row.row, rules.COLUMN_LABELS["mobile"], NEW_MEMBER_NEEDS_MOBILE)
+            outcome.errors.append(issue)
+            outcome.note(row, "error", issue, collect_rows)
+        else:
+            outcome.ok_rows += 1
+            outcome.note(row, "ok", "新会员，将同时登记会员信息" if member_id is None else "", collect_rows)
+            if member_id is None:
+                new_members.append(_member_values(row, digest, target.union.id, now))
+            enrol.append(digest)
+    if not write:
+        return
+    if new_members:
+        ids = insert_rows(Member.__table__, new_members, return_ids=True)
+        known.update(zip((values["id_number_hash"] for values in new_members), ids, strict=True))
+        outcome.members_created += len(new_members)
+    if enrol:
+        insert_rows(Enrollment.__table__, [
+            _enrollment_values(known[digest], target, previous_end.get(known[digest]), now) for digest in enrol
+        ])
+        outcome.created += len(enrol)
+
+
+def _known_people(hashes: list[str], starts_on: date) -> tuple[dict[str, int], dict[int, str], dict[int, date]]:
+    """For one chunk, in three queries: the members the portal knows (by ID hash), why those already
+    covered on ``starts_on`` are (member id → message), and when each one's last cover ended."""
     known = dict(db.session.execute(
-        select(Member.id_number_hash, Member.id).where(Member.id_number_hash.in_(list(hashes)))
+        select(Member.id_number_hash, Member.id).where(Member.id_number_hash.in_(hashes))
     ).all())
     covering: dict[int, str] = {}
     previous_end: dict[int, date] = {}
     if known:
         ids = list(known.values())
         for enrollment in db.session.scalars(
-            blocking_stmt(target.starts_on).where(Enrollment.member_id.in_(ids))
+            blocking_stmt(starts_on).where(Enrollment.member_id.in_(ids))
             .options(joinedload(Enrollment.union), joinedload(Enrollment.campaign))
         ):
             covering.setdefault(enrollment.member_id, covered_message(enrollment))
@@ -154,44 +198,7 @@ def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outco
                 Enrollment.status.in_((EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED)),
             ).group_by(Enrollment.member_id)
         ).all())
-    new_members: list[dict] = []
-    enrol: list[tuple[str, rules.RosterRow]] = []
-    now = utcnow()
-    for digest, row in hashes.items():
-        member_id = known.get(digest)
-        if member_id is not None and member_id in covering:
-            issue = rules.RowIssue(row.row, "", covering[member_id], kind="covered")
-            outcome.covered.append(issue)
-            if collect_rows:
-                outcome.rows.append((row.row, row.name, mask_id_number(row.id_number.value), "covered", "",
-                                     issue.message))
-            continue
-        if member_id is None and row.mobile is None:
-            issue = rules.RowIssue(row.row, rules.COLUMN_LABELS["mobile"], NEW_MEMBER_NEEDS_MOBILE)
-            outcome.errors.append(issue)
-            if collect_rows:
-                outcome.rows.append((row.row, row.name, mask_id_number(row.id_number.value), "error",
-                                     issue.column, issue.message))
-            continue
-        outcome.ok_rows += 1
-        if collect_rows:
-            outcome.rows.append((row.row, row.name, mask_id_number(row.id_number.value), "ok", "",
-                                 "新会员，将同时登记会员信息" if member_id is None else ""))
-        if member_id is None:
-            new_members.append(_member_values(row, digest, target.union.id, now))
-        enrol.append((digest, row))
-    if not write:
-        return
-    if new_members:
-        ids = insert_rows(Member.__table__, new_members, return_ids=True)
-        known.update(zip((values["id_number_hash"] for values in new_members), ids, strict=True))
-        outcome.members_created += len(new_members)
-    if enrol:
-        insert_rows(Enrollment.__table__, [
-            _enrollment_values(known[digest], target, previous_end.get(known[digest]), now)
-            for digest, _row in enrol
-        ])
-        outcome.created += len(enrol)
+    return known, covering, previous_end
 
 
 def insert_rows(table, rows: list[dict], *, return_ids: bool = False) -> list[int] | None:

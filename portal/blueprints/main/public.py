@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, session, url_for
+from flask import current_app, jsonify, request, session, url_for
 from sqlalchemy import text
 
+from portal.blueprints.main import bp
 from portal.extensions import db
 from portal.web import EmptyForm, redirect_back, render
-
-bp = Blueprint("main", __name__)
 
 
 @bp.get("/")

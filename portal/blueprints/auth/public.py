@@ -1,20 +1,19 @@
-"""Sign-in and sign-out for staff (password) and members (ID number + text code)."""
+"""Anyone: sign-in and sign-out for staff (password) and members (ID number + text code)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import MemberCodeForm, MemberCodeRequestForm, StaffLoginForm
 from portal.domain.errors import InvalidInput
 from portal.domain.identity import mask_id_number, normalise
 from portal.extensions import limiter
-from portal.services import auth as auth_service
-from portal.web import EmptyForm, field_error, render, safe_next
-
-bp = Blueprint("auth", __name__, url_prefix="/auth")
+from portal.services import auth
+from portal.web import EmptyForm, error_text, field_error, flash_error, render, safe_next
 
 
 def _fresh_session() -> None:
@@ -37,9 +36,9 @@ def staff_login() -> Response | str:
     form = StaffLoginForm()
     if form.validate_on_submit():
         try:
-            user = auth_service.authenticate_staff(form.username.data, form.password.data)
+            user = auth.authenticate_staff(form.username.data, form.password.data)
         except InvalidInput as error:
-            flash(_(error.message), "error")
+            flash_error(error)
         else:
             _fresh_session()
             login_user(user)
@@ -54,7 +53,7 @@ def member_login() -> Response | str:
     form = MemberCodeRequestForm()
     if form.validate_on_submit():
         try:
-            id_hash = auth_service.request_login_code(form.id_number.data, form.mobile.data)
+            id_hash = auth.request_login_code(form.id_number.data, form.mobile.data)
         except InvalidInput as error:
             field_error(form, error, "id_number")
         else:
@@ -75,9 +74,9 @@ def member_code() -> Response | str:
     form = MemberCodeForm()
     if form.validate_on_submit():
         try:
-            member = auth_service.verify_login_code(id_hash, form.code.data)
+            member = auth.verify_login_code(id_hash, form.code.data)
         except InvalidInput as error:
-            form.code.errors.append(_(error.message))
+            form.code.errors.append(error_text(error))
         else:
             target = safe_next(session.get("login_next")) or url_for("members.home")
             _fresh_session()
@@ -91,7 +90,7 @@ def logout() -> Response:
     """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        auth_service.end_sessions(current_user._get_current_object())
+        auth.end_sessions(current_user._get_current_object())
         logout_user()
         _fresh_session()
         flash(_("您已安全退出。"), "info")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import request
 from flask_login import current_user
 
-from portal.services import members as member_service
+from portal.blueprints.members import bp
+from portal.services import members
 from portal.web import EmptyForm, member_required, render
-
-bp = Blueprint("members", __name__, url_prefix="/me")
 
 
 @bp.get("/")
@@ -23,5 +22,5 @@ def home():
 def sms_consent():
     """Turn reminder texts on or off; htmx swaps just the switch."""
     if EmptyForm().validate_on_submit():
-        member_service.set_sms_consent(current_user, request.form.get("consent") == "1")
+        members.set_sms_consent(current_user, request.form.get("consent") == "1")
     return render("members/home.html", fragment="members/_sms_consent.html", member=current_user)
