@@ -98,3 +98,16 @@ def test_enrolment_roster_and_text_machines_refuse_illegal_moves():
     with pytest.raises(Conflict):
         SMS.move(text_message, SmsAction.HOLD)  # a text handed to the provider cannot be held back
     assert SMS.move(text_message, SmsAction.CONFIRM_DELIVERY) == SmsStatus.DELIVERED
+
+
+def test_every_status_column_has_a_check():
+    """A new status column comes with its CHECK (``status_check``), generated from its enum."""
+    from sqlalchemy import CheckConstraint
+
+    statuses = [(table, column.name) for table in db.metadata.sorted_tables for column in table.columns
+                if column.name == "status"]
+    assert len(statuses) >= 15
+    missing = [f"{table.name}.{name}" for table, name in statuses
+               if not any(isinstance(constraint, CheckConstraint) and str(constraint.name).endswith(f"{name}_values")
+                          for constraint in table.constraints)]
+    assert missing == []
