@@ -1,0 +1,285 @@
+"""The sync client against the real central app (gunicorn on loopback) and against what a
+station's network may put in its way: a captive Wi-Fi page, an upload cut halfway, a wrong clock."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from kiosk import outbox
+from kiosk.domain import Backoff, OutboxState
+from kiosk.models import Blob, Envelope, Reference
+from kiosk.outbox import Upload
+from kiosk.sync import SyncClient, SyncError, Unreachable, run_forever
+from portal.extensions import db
+from portal.models import Kiosk
+from tests.factories import create_enterprise, create_position
+from tests.kiosk.conftest import PIN, big_photo, claim_payload, client_for, enrol
+
+
+def queue_claim(store, photo: bytes):
+    payload = claim_payload("虞建国", "320213198805200012", "13861800001")
+    return outbox.submit(store, "claim.submit", payload, [("姓名", "虞*国")],
+                         uploads=[Upload(photo, "image/jpeg", "discharge_summary", "出院小结.jpg")])
+
+
+def envelope_of(store, receipt) -> Envelope:
+    with store.read() as session:
+        return session.get(Envelope, receipt.envelope_id)
+
+
+
+# --- back-off ---------------------------------------------------------------------------------
+
+def test_backoff_grows_with_full_jitter_up_to_five_minutes():
+    backoff = Backoff(base=2, cap=300, rng=random.Random(7))
+    ceilings, delays = [], []
+    for _ in range(15):
+        ceilings.append(backoff.ceiling())
+        delays.append(backoff.next_delay())
+    assert ceilings[:9] == [2, 4, 8, 16, 32, 64, 128, 256, 300] and set(ceilings[8:]) == {300}
+    assert all(0 <= delay <= ceiling for delay, ceiling in zip(delays, ceilings, strict=True))
+    assert len({round(delay, 3) for delay in delays}) == len(delays)  # jittered, not a fixed schedule
+    assert Backoff(base=2, cap=300, failures=3).next_delay(retry_after=120) >= 120
+    assert Backoff(base=2, cap=300).next_delay(retry_after=10_000) == 300
+    backoff.reset()
+    assert backoff.ceiling() == 2
+
+
+def test_the_loop_never_gives_up():
+    failures = [SyncError("offline", code="network")] * 30 + [RuntimeError("a bug")] * 5
+    rounds, sleeps = [], []
+
+    class Client:
+        def round(self):
+            rounds.append(1)
+            if failures:
+                raise failures.pop(0)
+            return "ok"
+
+    run_forever(Client, interval=30, backoff=Backoff(base=2, cap=300, rng=random.Random(1)), sleep=sleeps.append,
+                should_stop=lambda: len(rounds) >= 40)
+    assert len(rounds) == 40 and len(sleeps) == 40
+    assert all(0 <= delay <= 300 for delay in sleeps[:35]) and sleeps[35:] == [30] * 5
+    assert max(sleeps[:35]) > 100  # it did back off
+
+
+# --- a captive Wi-Fi page ---------------------------------------------------------------------
+
+class _Captive(BaseHTTPRequestHandler):
+    body = b"<html><body>Welcome to Station Wi-Fi. Please log in.</body></html>"
+    content_type = "text/html"
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(self.body)
+
+    do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def captive():
+    servers = []
+
+    def start(body: bytes, content_type: str) -> str:
+        handler = type("Handler", (_Captive,), {"body": body, "content_type": content_type})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (_Captive.body, "text/html"),
+    (json.dumps({"kiosk_id": "00000000-0000-0000-0000-000000000000", "server_time": "2026-12-02T00:00:00Z",
+                 "limits": {"max_envelopes": 100, "max_body_bytes": 1, "max_blob_bytes": 1}}).encode(),
+     "application/json"),
+], ids=["html-page", "another-kiosks-json"])
+def test_a_captive_portal_answering_200_is_not_a_sync(kiosk_app, kiosk_store, captive, body, content_type):
+    url = captive(body, content_type)
+    from tests.kiosk.conftest import private_pem
+    from tests.sync.conftest import new_private_key
+
+    key_file = kiosk_app.config["KEY_FILE"]
+    with open(key_file, "wb") as handle:
+        handle.write(private_pem(new_private_key()))
+    kiosk_store.put("central_url", url)
+    kiosk_store.put("kiosk_id", "7b0ad0a5-6b7a-4ad1-9d8e-3f4f2c4a1111")
+    receipt = queue_claim(kiosk_store, big_photo())
+    with pytest.raises(Unreachable) as refused:
+        client_for(kiosk_app).round()
+    assert refused.value.code == "untrusted"
+    assert kiosk_store.get("last_sync_at") is None and "无线网络" in kiosk_store.get("last_error")
+    envelope = envelope_of(kiosk_store, receipt)
+    assert envelope.state == OutboxState.QUEUED and envelope.payload is not None and envelope.attempts == 0
+    with kiosk_store.read() as session:
+        assert session.scalar(select(Blob.uploaded_at)) is None
+
+
+# --- against the central app ------------------------------------------------------------------
+
+def test_a_round_uploads_pushes_and_pulls(kiosk_app, kiosk_store, federation, central_server):
+    enrol(kiosk_app, central_server.url)
+    enterprise = create_enterprise()
+    create_position(enterprise, starts_on=date(2027, 7, 15), ends_on=date(2027, 8, 15), apply_by=date(2027, 7, 1))
+    photo = big_photo()
+    receipt = queue_claim(kiosk_store, photo)
+    report = client_for(kiosk_app).round()
+    assert report.pushed == 1 and report.blobs_uploaded == 1 and report.changes >= 1
+    envelope = envelope_of(kiosk_store, receipt)
+    # The central answer is final either way (applied with a claim number, or rejected with a reason).
+    assert envelope.state in (OutboxState.APPLIED, OutboxState.REJECTED) and envelope.payload is None
+    assert envelope.message or envelope.central_receipt
+    with kiosk_store.read() as session:
+        positions = list(session.scalars(select(Reference).where(Reference.entity == "position")))
+        assert [row.data["title"] for row in positions] == ["行政助理"]
+        assert kiosk_store.get("cursor")
+    assert kiosk_store.get("last_sync_at") and outbox.waiting_count(kiosk_store) == 0
+    again = client_for(kiosk_app).round()
+    assert again.pushed == 0 and again.blobs_uploaded == 0
+
+
+class CuttingProxy:
+    """A loopback TCP proxy that, when armed, cuts the connection carrying the next blob upload
+    after ``keep`` bytes of its body, as a dropped mobile link would."""
+
+    def __init__(self, upstream_port: int, keep: int = 4000):
+        self.upstream_port, self.keep = upstream_port, keep
+        self.armed = threading.Event()
+        self.cuts = 0
+        self.sockets: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self.sockets += [downstream, upstream]
+            threading.Thread(target=self._pump, args=(upstream, downstream), daemon=True).start()
+            threading.Thread(target=self._pump_up, args=(downstream, upstream), daemon=True).start()
+
+    def _pump(self, source, target):
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _close(source, target)
+
+    def _pump_up(self, source, target):
+        budget = None
+        try:
+            while chunk := source.recv(65536):
+                if budget is None and self.armed.is_set() and b"PUT /api/sync/v1/blobs/" in chunk:
+                    head, _, body = chunk.partition(b"\r\n\r\n")
+                    target.sendall(head + b"\r\n\r\n")
+                    budget, chunk = self.keep, body
+                if budget is not None:
+                    target.sendall(chunk[:budget])
+                    budget -= len(chunk[:budget])
+                    if budget <= 0:
+                        self.armed.clear()
+                        self.cuts += 1
+                        raise OSError("cut")
+                    continue
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _close(source, target)
+
+    def close(self):
+        self.listener.close()
+        _close(*self.sockets)
+
+
+def _close(*sockets):
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+def test_an_attachment_cut_off_halfway_is_sent_again_and_the_claim_goes_through(
+        kiosk_app, kiosk_store, federation, central_server):
+    proxy = CuttingProxy(central_server.port)
+    try:
+        enrol(kiosk_app, f"http://127.0.0.1:{proxy.port}")
+        photo = big_photo(seed=2)
+        assert len(photo) > 3 * proxy.keep
+        receipt = queue_claim(kiosk_store, photo)
+        proxy.armed.set()
+        client = client_for(kiosk_app, timeout=(5, 10))
+        with pytest.raises(Unreachable):
+            client.round()
+        assert proxy.cuts == 1
+        sha256 = envelope_of(kiosk_store, receipt).attachments[0]["sha256"]
+        from portal.models import SyncBlob
+
+        db.session.rollback()
+        assert db.session.get(SyncBlob, sha256) is None  # nothing half-stored centrally
+        envelope = envelope_of(kiosk_store, receipt)
+        assert envelope.state == OutboxState.QUEUED and envelope.attempts == 0
+        assert kiosk_store.blob_path(sha256).read_bytes() == photo
+        report = client_for(kiosk_app, timeout=(5, 10)).round()
+        assert report.blobs_uploaded == 1 and report.pushed == 1
+        db.session.rollback()
+        assert db.session.get(SyncBlob, sha256) is not None
+        assert envelope_of(kiosk_store, receipt).state != OutboxState.QUEUED
+    finally:
+        proxy.close()
+
+
+def test_a_kiosk_a_day_off_is_told_the_time_reports_its_skew_and_still_syncs(
+        kiosk_app, kiosk_store, federation, central_server):
+    kiosk_id = enrol(kiosk_app, central_server.url)
+    day_ahead = lambda: time.time() + 86_400  # noqa: E731
+    client = client_for(kiosk_app, clock=day_ahead)
+    report = client.round()
+    assert report.clock_refused and abs(report.skew_seconds - 86_400) < 60
+    assert abs(kiosk_store.get("clock_skew_seconds") - 86_400) < 60
+    db.session.rollback()
+    assert db.session.get(Kiosk, kiosk_id).last_contact_at is not None
+    # Station staff see it on the kiosk.
+    web = kiosk_app.test_client()
+    page = web.get("/staff")
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    web.post("/staff", data={"csrf_token": token, "pin": PIN})
+    staff = web.get("/staff/submissions").get_data(as_text=True)
+    assert "偏差过大" in staff and str(kiosk_store.get("clock_skew_seconds")) in staff
+
+
+def test_a_kiosk_that_is_not_enrolled_says_so(kiosk_app, kiosk_store):
+    with pytest.raises(SyncError) as error:
+        SyncClient.from_store(kiosk_store, kiosk_app.config["KEY_FILE"])
+    assert error.value.code == "not_enrolled"
