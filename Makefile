@@ -7,7 +7,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres lint bench translations messages browser-deps serve worker clean
+.PHONY: run kiosk test test-sqlite test-postgres lint bench translations messages browser-deps serve worker clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -38,6 +38,26 @@ run: setup
 	  $(BIN)/huey_consumer wsgi.huey --workers 2 --quiet & \
 	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# A demo kiosk (its own SQLite under instance/kiosk/) registered against `make run`'s database, with its
+# sync loop; start `make run` in another terminal for it to have a central portal to sync with.
+KIOSK_PORT ?= 5050
+KIOSK_DEMO_PIN ?= 246810
+KIOSK := $(BIN)/flask --app kiosk.wsgi kiosk
+kiosk: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data --if-empty
+	@if [ -z "$$($(KIOSK) status | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["kiosk_id"] or "")')" ]; then \
+	  public_key=$$($(KIOSK) keygen) && \
+	  kiosk_id=$$($(BIN)/flask kiosk register --station DEMO-KIOSK --name "演示终端" --public-key "$$public_key" --json \
+	    | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["kiosk_id"])') && \
+	  $(KIOSK) configure --central http://127.0.0.1:$(PORT) --kiosk-id "$$kiosk_id"; fi
+	@test -f instance/kiosk/config.py || $(KIOSK) pin-hash --pin $(KIOSK_DEMO_PIN) > instance/kiosk/config.py
+	@echo "Demo kiosk on http://127.0.0.1:$(KIOSK_PORT) (station staff PIN $(KIOSK_DEMO_PIN)); it syncs with" \
+	  "http://127.0.0.1:$(PORT) — run \`make run\` in another terminal."
+	$(KIOSK) sync --forever & \
+	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/flask --app kiosk.wsgi run --host 127.0.0.1 --port $(KIOSK_PORT)
 
 # Debian's chromium drives the browser tests; Playwright's own browser downloads do not work here.
 browser-deps:

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, object] = {
     "BACKOFF_BASE_SECONDS": 2,
     "BACKOFF_CAP_SECONDS": 300,  # SYNC.md: full jitter, cap 5 minutes
     "STATUS_POLL_SECONDS": 10,
+    "RECEIPT_POLL_SECONDS": 3,  # a receipt waiting for the central answer looks again this often
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 45 * 1024 * 1024,  # a claim with a few phone photos
     "BABEL_DEFAULT_LOCALE": "zh_CN",

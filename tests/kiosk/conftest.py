@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,73 @@ def big_photo(seed: int = 1) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=95)
     return buffer.getvalue()
+
+
+class CuttingProxy:
+    """A loopback TCP proxy to the central server that, when armed, cuts the connection carrying
+    the next blob upload after ``keep`` bytes of its body, as a dropped mobile link would. Until
+    it is made, nothing listens on its port: the central server is "down" for the kiosk."""
+
+    def __init__(self, upstream_port: int, keep: int = 4000, port: int = 0):
+        self.upstream_port, self.keep = upstream_port, keep
+        self.armed = threading.Event()
+        self.cuts = 0
+        self.sockets: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self.sockets += [downstream, upstream]
+            threading.Thread(target=self._pump, args=(upstream, downstream), daemon=True).start()
+            threading.Thread(target=self._pump_up, args=(downstream, upstream), daemon=True).start()
+
+    def _pump(self, source, target):
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _close(source, target)
+
+    def _pump_up(self, source, target):
+        budget = None
+        try:
+            while chunk := source.recv(65536):
+                if budget is None and self.armed.is_set() and b"PUT /api/sync/v1/blobs/" in chunk:
+                    head, _, body = chunk.partition(b"\r\n\r\n")
+                    target.sendall(head + b"\r\n\r\n")
+                    budget, chunk = self.keep, body
+                if budget is not None:
+                    target.sendall(chunk[:budget])
+                    budget -= len(chunk[:budget])
+                    if budget <= 0:
+                        self.armed.clear()
+                        self.cuts += 1
+                        raise OSError("cut")
+                    continue
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _close(source, target)
+
+    def close(self):
+        self.listener.close()
+        _close(*self.sockets)
+
+
+def _close(*sockets):
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()

@@ -55,7 +55,7 @@ def test_every_page_is_light_uncached_and_has_the_status_line(web, url):
 
 def test_a_claim_with_a_typo_keeps_the_photo_and_then_gives_a_receipt(web, kiosk_store):
     form = {**MEMBER, "admission_date": "2026-11-01", "discharge_date": "2026-11-06", "hospital": "无锡市人民医院",
-            "bank_card": "6222 0000 0000 0000 001"}
+            "diagnosis": "肺炎", "bank_card": "6222 0000 0000 0000 001"}
     first = post(web, "/claims/new/hospital", {**form, "doc_discharge_summary": (io.BytesIO(jpeg_bytes()), "p.jpg")},
                  content_type="multipart/form-data")
     html = first.get_data(as_text=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -19,14 +18,33 @@ from kiosk.domain import Backoff, OutboxState
 from kiosk.models import Blob, Envelope, Reference
 from kiosk.outbox import Upload
 from kiosk.sync import SyncClient, SyncError, Unreachable, run_forever
+from portal import clock
 from portal.extensions import db
-from portal.models import Kiosk
-from tests.factories import create_enterprise, create_position
-from tests.kiosk.conftest import PIN, big_photo, claim_payload, client_for, enrol
+from portal.models import Claim, Kiosk
+from tests.factories import (
+    create_enrollment,
+    create_enterprise,
+    create_member,
+    create_plan,
+    create_position,
+    create_union,
+)
+from tests.kiosk.conftest import PIN, CuttingProxy, big_photo, claim_payload, client_for, enrol
 
 
-def queue_claim(store, photo: bytes):
-    payload = claim_payload("虞建国", "320213198805200012", "13861800001")
+def covered():
+    """A member with a year's cover that started 300 days ago, so the claim is applied centrally."""
+    member = create_member(union=create_union(), name="虞建国")
+    create_enrollment(member, create_plan(), starts_on=clock.today() - timedelta(days=300), is_renewal=True)
+    return member
+
+
+def queue_claim(store, photo: bytes, member=None):
+    identity = (member.name, member.id_number, member.mobile) if member else ("虞建国", "320213198805200012",
+                                                                               "13861800001")
+    payload = claim_payload(*identity)
+    payload["event"]["admission_date"] = (clock.today() - timedelta(days=20)).isoformat()
+    payload["event"]["discharge_date"] = (clock.today() - timedelta(days=15)).isoformat()
     return outbox.submit(store, "claim.submit", payload, [("姓名", "虞*国")],
                          uploads=[Upload(photo, "image/jpeg", "discharge_summary", "出院小结.jpg")])
 
@@ -145,13 +163,20 @@ def test_a_round_uploads_pushes_and_pulls(kiosk_app, kiosk_store, federation, ce
     enterprise = create_enterprise()
     create_position(enterprise, starts_on=date(2027, 7, 15), ends_on=date(2027, 8, 15), apply_by=date(2027, 7, 1))
     photo = big_photo()
-    receipt = queue_claim(kiosk_store, photo)
+    member = covered()
+    receipt = queue_claim(kiosk_store, photo, member)
+    impostor = type("Person", (), {"name": "王五", "id_number": member.id_number, "mobile": member.mobile})
+    refused = queue_claim(kiosk_store, big_photo(seed=3), impostor)  # the name does not match the record
     report = client_for(kiosk_app).round()
-    assert report.pushed == 1 and report.blobs_uploaded == 1 and report.changes >= 1
+    assert report.pushed == 2 and report.blobs_uploaded == 2 and report.changes >= 1
+    assert report.answered == {"applied": 1, "rejected": 1}
     envelope = envelope_of(kiosk_store, receipt)
-    # The central answer is final either way (applied with a claim number, or rejected with a reason).
-    assert envelope.state in (OutboxState.APPLIED, OutboxState.REJECTED) and envelope.payload is None
-    assert envelope.message or envelope.central_receipt
+    db.session.rollback()
+    claim = db.session.scalar(select(Claim))
+    assert envelope.state == OutboxState.APPLIED and envelope.central_receipt == claim.reference
+    assert envelope.payload is None and claim.reference in envelope.message
+    rejected = envelope_of(kiosk_store, refused)
+    assert rejected.state == OutboxState.REJECTED and rejected.message and rejected.payload is None
     with kiosk_store.read() as session:
         positions = list(session.scalars(select(Reference).where(Reference.entity == "position")))
         assert [row.data["title"] for row in positions] == ["行政助理"]
@@ -161,75 +186,6 @@ def test_a_round_uploads_pushes_and_pulls(kiosk_app, kiosk_store, federation, ce
     assert again.pushed == 0 and again.blobs_uploaded == 0
 
 
-class CuttingProxy:
-    """A loopback TCP proxy that, when armed, cuts the connection carrying the next blob upload
-    after ``keep`` bytes of its body, as a dropped mobile link would."""
-
-    def __init__(self, upstream_port: int, keep: int = 4000):
-        self.upstream_port, self.keep = upstream_port, keep
-        self.armed = threading.Event()
-        self.cuts = 0
-        self.sockets: list[socket.socket] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                downstream, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            self.sockets += [downstream, upstream]
-            threading.Thread(target=self._pump, args=(upstream, downstream), daemon=True).start()
-            threading.Thread(target=self._pump_up, args=(downstream, upstream), daemon=True).start()
-
-    def _pump(self, source, target):
-        try:
-            while chunk := source.recv(65536):
-                target.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            _close(source, target)
-
-    def _pump_up(self, source, target):
-        budget = None
-        try:
-            while chunk := source.recv(65536):
-                if budget is None and self.armed.is_set() and b"PUT /api/sync/v1/blobs/" in chunk:
-                    head, _, body = chunk.partition(b"\r\n\r\n")
-                    target.sendall(head + b"\r\n\r\n")
-                    budget, chunk = self.keep, body
-                if budget is not None:
-                    target.sendall(chunk[:budget])
-                    budget -= len(chunk[:budget])
-                    if budget <= 0:
-                        self.armed.clear()
-                        self.cuts += 1
-                        raise OSError("cut")
-                    continue
-                target.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            _close(source, target)
-
-    def close(self):
-        self.listener.close()
-        _close(*self.sockets)
-
-
-def _close(*sockets):
-    for sock in sockets:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
-
-
 def test_an_attachment_cut_off_halfway_is_sent_again_and_the_claim_goes_through(
         kiosk_app, kiosk_store, federation, central_server):
     proxy = CuttingProxy(central_server.port)
@@ -237,7 +193,7 @@ def test_an_attachment_cut_off_halfway_is_sent_again_and_the_claim_goes_through(
         enrol(kiosk_app, f"http://127.0.0.1:{proxy.port}")
         photo = big_photo(seed=2)
         assert len(photo) > 3 * proxy.keep
-        receipt = queue_claim(kiosk_store, photo)
+        receipt = queue_claim(kiosk_store, photo, covered())
         proxy.armed.set()
         client = client_for(kiosk_app, timeout=(5, 10))
         with pytest.raises(Unreachable):
@@ -255,7 +211,7 @@ def test_an_attachment_cut_off_halfway_is_sent_again_and_the_claim_goes_through(
         assert report.blobs_uploaded == 1 and report.pushed == 1
         db.session.rollback()
         assert db.session.get(SyncBlob, sha256) is not None
-        assert envelope_of(kiosk_store, receipt).state != OutboxState.QUEUED
+        assert envelope_of(kiosk_store, receipt).state == OutboxState.APPLIED
     finally:
         proxy.close()
 
