@@ -111,3 +111,25 @@ def test_a_claim_filed_offline_gets_its_number_after_sync_and_the_screen_forgets
         assert claim_number not in content and "虞*国" not in content and "无锡市人民医院" not in content
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, {"width": 1920, "height": 1080}], ids=["portrait", "landscape"])
+def test_every_touch_target_is_at_least_64_px_and_nothing_scrolls_sideways(browser, kiosk_screen, viewport):
+    _, url = kiosk_screen
+    context = browser.new_context(viewport=viewport, base_url=url, locale="zh-CN", has_touch=True)
+    page = context.new_page()
+    try:
+        for path in ("/", "/claims/new", "/claims/new/accident", "/cover/apply", "/receipts/find"):
+            page.goto(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], path
+            if page.locator("input[data-keypad]").count():
+                page.locator("input[data-keypad]").first.click()  # the keypad's keys count too
+            small = page.evaluate("""() => [...document.querySelectorAll(
+                    'main a, main button, main label.choice, #keypad button, ' +
+                    'main input:not([type=hidden]):not([type=radio]):not([type=checkbox])')]
+                .filter(el => el.offsetParent !== null)
+                .map(el => [el.outerHTML.slice(0, 80), el.getBoundingClientRect().height])
+                .filter(([, height]) => height < 64)""")
+            assert not small, (path, small)
+    finally:
+        context.close()

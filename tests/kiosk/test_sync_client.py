@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk import outbox
-from kiosk.domain import Backoff, OutboxState
+from kiosk.domain import Backoff, OutboxState, spaced_receipt_number
 from kiosk.models import Blob, Envelope, Reference
 from kiosk.outbox import Upload
 from kiosk.sync import SyncClient, SyncError, Unreachable, run_forever
@@ -53,6 +53,14 @@ def envelope_of(store, receipt) -> Envelope:
     with store.read() as session:
         return session.get(Envelope, receipt.envelope_id)
 
+
+
+def staff_page(kiosk_app) -> str:
+    """The station staff page, signed in with the PIN."""
+    web = kiosk_app.test_client()
+    token = web.get("/staff").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    web.post("/staff", data={"csrf_token": token, "pin": PIN})
+    return web.get("/staff/submissions").get_data(as_text=True)
 
 
 # --- back-off ---------------------------------------------------------------------------------
@@ -177,6 +185,9 @@ def test_a_round_uploads_pushes_and_pulls(kiosk_app, kiosk_store, federation, ce
     assert envelope.payload is None and claim.reference in envelope.message
     rejected = envelope_of(kiosk_store, refused)
     assert rejected.state == OutboxState.REJECTED and rejected.message and rejected.payload is None
+    staff = staff_page(kiosk_app)
+    assert rejected.message in staff and spaced_receipt_number(refused.number) in staff
+    assert spaced_receipt_number(receipt.number) not in staff
     with kiosk_store.read() as session:
         positions = list(session.scalars(select(Reference).where(Reference.entity == "position")))
         assert [row.data["title"] for row in positions] == ["行政助理"]
@@ -226,12 +237,7 @@ def test_a_kiosk_a_day_off_is_told_the_time_reports_its_skew_and_still_syncs(
     assert abs(kiosk_store.get("clock_skew_seconds") - 86_400) < 60
     db.session.rollback()
     assert db.session.get(Kiosk, kiosk_id).last_contact_at is not None
-    # Station staff see it on the kiosk.
-    web = kiosk_app.test_client()
-    page = web.get("/staff")
-    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    web.post("/staff", data={"csrf_token": token, "pin": PIN})
-    staff = web.get("/staff/submissions").get_data(as_text=True)
+    staff = staff_page(kiosk_app)  # station staff see it on the kiosk
     assert "偏差过大" in staff and str(kiosk_store.get("clock_skew_seconds")) in staff
 
 
