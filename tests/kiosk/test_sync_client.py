@@ -245,3 +245,26 @@ def test_a_kiosk_that_is_not_enrolled_says_so(kiosk_app, kiosk_store):
     with pytest.raises(SyncError) as error:
         SyncClient.from_store(kiosk_store, kiosk_app.config["KEY_FILE"])
     assert error.value.code == "not_enrolled"
+
+
+def test_my_cover_and_claims_are_looked_up_live_with_a_texted_code(kiosk_app, kiosk_store, federation,
+                                                                  central_server):
+    from tests.conftest import sent_code
+
+    enrol(kiosk_app, central_server.url)
+    member = covered()
+    web = kiosk_app.test_client()
+
+    def post(url, data):
+        token = web.get(url).get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+        return web.post(url, data={"csrf_token": token, **data})
+
+    asked = post("/cover/check", {"member_id_number": member.id_number, "member_mobile": member.mobile})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/cover/code")
+    code = sent_code(member, "kiosk_lookup_code")
+    wrong = post("/cover/code", {"code": "000000" if code != "000000" else "111111"})
+    assert "验证码不正确" in wrong.get_data(as_text=True)
+    shown = post("/cover/code", {"code": code}).get_data(as_text=True)
+    assert "虞*国 的保障和理赔" in shown and "职工住院+重疾+意外三合一互助保障" in shown
+    assert member.id_number not in shown and member.mobile not in shown
+    assert web.get("/cover/code").status_code == 302  # used up: back to the start
