@@ -4,6 +4,7 @@ from portal.blueprints.auth import bp as auth_bp
 from portal.blueprints.childcare import bp as childcare_bp
 from portal.blueprints.claims import bp as claims_bp
 from portal.blueprints.enrollment import bp as enrollment_bp
+from portal.blueprints.evaluation import bp as evaluation_bp
 from portal.blueprints.events import bp as events_bp
 from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.main import bp as main_bp
@@ -26,4 +27,5 @@ BLUEPRINTS = [
     sync_bp,
     stations_bp,
     events_bp,
+    evaluation_bp,
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portal.demo import childcare as childcare_demo
 from portal.demo import claims as claims_demo
 from portal.demo import enrollment as enrollment_demo
+from portal.demo import evaluation as evaluation_demo
 from portal.demo import events as events_demo
 from portal.demo import jobs as jobs_demo
 from portal.extensions import db
@@ -50,4 +51,5 @@ def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoCont
 
 
 # Areas append their loaders here (each takes the DemoContext).
-STEPS: list = [enrollment_demo.load, claims_demo.load, jobs_demo.load, childcare_demo.load, events_demo.load]
+STEPS: list = [enrollment_demo.load, claims_demo.load, jobs_demo.load, childcare_demo.load, events_demo.load,
+               evaluation_demo.load]

@@ -29,6 +29,15 @@ from portal.models.enrollment import (
     RosterImport,
     RosterImportStatus,
 )
+from portal.models.evaluation import (
+    EvaluationCriterion,
+    EvaluationEntry,
+    EvaluationPhoto,
+    EvaluationRound,
+    EvaluationScore,
+    EvaluationSheet,
+    StationPlanItem,
+)
 from portal.models.events import (
     SinglesChoice,
     SinglesEvent,
@@ -99,6 +108,13 @@ __all__ = [
     "SmsStatus",
     "StaffUser",
     "Station",
+    "EvaluationCriterion",
+    "EvaluationEntry",
+    "EvaluationPhoto",
+    "EvaluationRound",
+    "EvaluationScore",
+    "EvaluationSheet",
+    "StationPlanItem",
     "SinglesChoice",
     "SinglesEvent",
     "SinglesParticipant",
