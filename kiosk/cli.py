@@ -124,6 +124,34 @@ def _sleeper(stopping: list):
     return sleep
 
 
+@kiosk_group.command("rotate-key")
+def rotate_key_command():
+    """Make a new key pair and register it with the central portal (signed with the current key);
+    the old key stays valid there for the overlap and is kept here as kiosk_key.old.pem."""
+    from kiosk.keys import new_key_path, promote_new_key, public_of, write_private_key
+
+    store, key_file = _store(), current_app.config["KEY_FILE"]
+    pending = new_key_path(key_file)
+    if pending.exists():
+        # A rotation that stopped halfway: the server may hold the new key already.
+        try:
+            SyncClient(store, central_url=store.get("central_url"), kiosk_id=store.get("kiosk_id"),
+                       key_pem=pending.read_bytes()).session()
+        except SyncError:
+            pass
+        else:
+            promote_new_key(key_file)
+            click.echo("the new key was already registered; it is now in use")
+            return
+    private = pending.read_bytes() if pending.exists() else write_private_key(pending)
+    try:
+        SyncClient.from_store(store, key_file).add_key(public_of(private))
+    except SyncError as error:
+        raise click.ClickException(f"更换密钥未完成（{error.code}）：{error}（可以再次运行）") from None
+    promote_new_key(key_file)
+    click.echo("new key registered and in use; the old key stays valid centrally for the overlap")
+
+
 @kiosk_group.command("status")
 def status_command():
     """What the screen shows staff: identity, waiting submissions, last sync, clock skew (JSON)."""

@@ -374,6 +374,14 @@ class SyncClient:
         else:
             row.data, row.refreshed_at = data, now
 
+    # --- key rotation ------------------------------------------------------------------------
+
+    def add_key(self, public_pem: bytes) -> None:
+        """``POST /keys`` signed with the current key: the new key is valid at once, the old one
+        for the overlap."""
+        response = self._send("POST", "/keys", json_body={"public_key": public_pem.decode()})
+        self._json(response, expect=(201,))
+
     # --- live look-ups (online only; a person is waiting, so short timeouts) -----------------
 
     def start_lookup(self, id_number: str, mobile: str) -> str:

@@ -68,3 +68,21 @@ def test_the_pin_hash_line(kiosk_app):
     line = result.output.strip()
     assert line.startswith("STAFF_PIN_HASH = ") and check_password_hash(eval(line.split(" = ", 1)[1]), "135790")
     assert Runner(kiosk_app).invoke(args=["kiosk", "pin-hash", "--pin", "12"]).exit_code != 0
+
+
+def test_the_kiosk_rotates_its_key_and_keeps_syncing(kiosk_app, kiosk_store, federation, central_server):
+    from portal.models import KioskKey
+    from tests.kiosk.conftest import enrol
+
+    kiosk_id = enrol(kiosk_app, central_server.url)
+    key_file = Path(kiosk_app.config["KEY_FILE"])
+    before = key_file.read_bytes()
+    runner = Runner(kiosk_app)
+    rotated = runner.invoke(args=["kiosk", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    assert key_file.read_bytes() != before and key_file.with_name("kiosk_key.old.pem").read_bytes() == before
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    db.session.rollback()
+    assert db.session.query(KioskKey).filter_by(kiosk_id=kiosk_id).count() == 2
+    synced = runner.invoke(args=["kiosk", "sync"])
+    assert synced.exit_code == 0, synced.output
