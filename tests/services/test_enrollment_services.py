@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal.domain.errors import Conflict, InvalidInput, PermissionDenied
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import Campaign, Enrollment, EnrollmentStatus, Plan
+from portal.models import Campaign, Enrollment, EnrollmentChannel, EnrollmentStatus, Plan
 from portal.services.enrollment import campaigns, enrolments, plans, queries
 from tests.factories import TODAY, create_enrollment, create_member, create_plan, create_staff, create_union
 
@@ -67,6 +67,17 @@ def test_a_member_applies_once_and_the_union_confirms_from_tomorrow():
         enrolments.confirm_application(officer, first.id, today=TODAY)
     with pytest.raises(Conflict, match="已参保"):
         enrolments.apply_for_cover(member, today=TODAY)
+
+
+def test_an_application_at_a_kiosk_and_again_in_the_browser_is_one_application():
+    create_plan()
+    member = create_member(union=create_union())
+    at_kiosk = enrolments.apply_for_cover(member, channel=EnrollmentChannel.KIOSK, today=TODAY)
+    in_browser = enrolments.apply_for_cover(member, today=TODAY)
+    assert (in_browser.id, in_browser.channel) == (at_kiosk.id, "kiosk")
+    with pytest.raises(ValueError):
+        enrolments.apply_for_cover(member, channel=EnrollmentChannel.ROSTER, today=TODAY)
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 1
 
 
 def test_the_answer_to_an_application_is_texted_even_without_reminder_consent():

@@ -36,6 +36,7 @@ CONFIRMERS = (Role.ADMIN, Role.UNION_OFFICER)
 LIVE_STATUSES = (EnrollmentStatus.PENDING, EnrollmentStatus.ACTIVE)
 CERTIFICATE_SALT = "enrollment-certificate"
 ALREADY_DECIDED = N_("该申请已处理过，无需重复操作。")
+APPLY_CHANNELS = (EnrollmentChannel.SELF_SERVICE, EnrollmentChannel.KIOSK)  # where a member applies
 
 
 # --- Who already covers a person --------------------------------------------------------------
@@ -120,13 +121,17 @@ def _notify(member: Member, enrollment: Enrollment, kind: str, **params) -> None
 # --- Self-service -----------------------------------------------------------------------------
 
 @unit_of_work
-def apply_for_cover(member: Member, *, today: date | None = None) -> Enrollment:
-    """A member asks their union to enrol them for the coming year; a repeat gives the same application."""
+def apply_for_cover(member: Member, *, channel: str = EnrollmentChannel.SELF_SERVICE,
+                    today: date | None = None) -> Enrollment:
+    """A member asks their union to enrol them for the coming year, in the browser or at a kiosk
+    (``channel``); a repeat, from either, gives the same application."""
+    if channel not in APPLY_CHANNELS:
+        raise ValueError(f"apply_for_cover: {channel!r} is not a channel a member applies through")
     today = today or clock.today()
     start, _ = cover_period(today)
     existing = blocking_enrollment(member.id, start)
     if existing is not None:
-        if existing.status == EnrollmentStatus.PENDING and existing.channel == EnrollmentChannel.SELF_SERVICE:
+        if existing.status == EnrollmentStatus.PENDING and existing.channel in APPLY_CHANNELS:
             return existing  # a double submit: the first application stands
         raise covered_conflict(existing)
     if member.union_id is None:
@@ -136,7 +141,7 @@ def apply_for_cover(member: Member, *, today: date | None = None) -> Enrollment:
     plan = current_plan()
     enrollment = Enrollment(
         member_id=member.id, plan_id=plan.id, union_id=member.union_id, plan_year=rules.plan_year_for(today),
-        status=ENROLMENT.initial, channel=EnrollmentChannel.SELF_SERVICE, payer=Payer.MEMBER,
+        status=ENROLMENT.initial, channel=channel, payer=Payer.MEMBER,
         contribution_fen=plan.contribution_fen, applied_at=utcnow(),
     )
     try:
@@ -149,7 +154,7 @@ def apply_for_cover(member: Member, *, today: date | None = None) -> Enrollment:
         if existing is not None and existing.status == EnrollmentStatus.PENDING:
             return existing
         raise Conflict(N_("您本年度已有参保记录，无需重复申请。")) from None
-    audit.record(member, "enrollment.apply", "enrollment", enrollment.id)
+    audit.record(member, "enrollment.apply", "enrollment", enrollment.id, channel=channel)
     return enrollment
 
 
