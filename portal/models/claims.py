@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -165,7 +166,8 @@ class ClaimDocument(db.Model):
     """An uploaded file, stored outside ``static/`` under a random name; served only through a view."""
 
     __tablename__ = "claim_documents"
-    __table_args__ = (UniqueConstraint("claim_id", "sha256"),)  # the same file twice is one document
+    # The same file twice for one kind is one document; for two kinds, it counts for both.
+    __table_args__ = (UniqueConstraint("claim_id", "kind", "sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
@@ -214,7 +216,8 @@ class PayoutBatch(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(10), default=PayoutBatchStatus.OPEN, index=True)
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
-    total_fen: Mapped[int] = mapped_column(Integer, default=0)
+    # 64-bit: a backlog batch passes 21,474,836.47元, the most a 32-bit INTEGER holds on PostgreSQL.
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     export_count: Mapped[int] = mapped_column(Integer, default=0)

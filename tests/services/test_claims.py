@@ -245,3 +245,22 @@ def test_submitted_claims_can_no_longer_be_edited_by_the_claimant():
     claim = file_claim(member)
     with pytest.raises(Conflict, match="不能再修改"):
         filing.save_claim(member, claim.id, {"hospital": "别的医院"})
+
+
+def test_one_file_may_count_for_two_document_kinds():
+    """Issue 11: the same scan uploaded as 出院小结 after 身份证 used to say "uploaded" and stay missing."""
+    member = covered_member()
+    claim = file_claim(member, documents=False, submit=False)
+    scan = png_bytes((90, 90, 90))
+    documents.upload_document(member, claim.id, kind="id_card", filename="scan.png", data=scan)
+    documents.upload_document(member, claim.id, kind="discharge_summary", filename="scan.png", data=scan)
+    documents.upload_document(member, claim.id, kind="discharge_summary", filename="scan.png", data=scan)  # again
+    kinds = sorted(document.kind for document in claim.documents)
+    assert kinds == ["discharge_summary", "id_card"]
+    missing = queries.missing_document_kinds(claim)
+    assert "discharge_summary" not in missing and "id_card" not in missing
+    # Each kind has its own file: taking one off leaves the other readable.
+    id_card = next(document for document in claim.documents if document.kind == "id_card")
+    documents.remove_document(member, id_card.id)
+    [summary] = claim.documents
+    assert documents.document_path(summary).exists()

@@ -360,3 +360,14 @@ def test_a_held_invitation_is_not_sent_once_the_member_has_withdrawn_consent(rev
     [text] = texts(member, "claim_invitation")
     db.session.refresh(text)
     assert text.status == SmsStatus.FAILED and text.sent_at is None and "退订" in text.error
+
+
+def test_a_payout_batch_total_above_21_million_yuan_is_stored():
+    """Issue 11: ``payout_batches.total_fen`` was 32-bit, so a backlog batch answered 500 on PostgreSQL."""
+    from portal.models.claims import PayoutBatch
+
+    batch = PayoutBatch(status="open", claim_count=30_000, total_fen=30_000 * 1_210_000)  # 363,000,000元
+    db.session.add(batch)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(PayoutBatch, batch.id).total_fen == 36_300_000_000

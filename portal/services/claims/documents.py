@@ -123,10 +123,14 @@ def store_document(claim: Claim, kind: str, filename: str | None, stored: Stored
                    uploaded_by: str) -> tuple[ClaimDocument, bool]:
     """Write a checked file under a random name and add its row; ``False`` when it is a repeat.
 
+    A repeat is the same file for the same kind (a double click). The same file for another kind
+    is a document of its own: one scan may be both the discharge summary and the invoice, and
+    matching on the content alone left the second kind missing while saying it was uploaded. Each
+    row gets its own copy, so removing one never takes the other's file away.
     The file is deleted again if the transaction that should record it rolls back.
     """
     digest = hashlib.sha256(stored.content).hexdigest()
-    existing = next((doc for doc in claim.documents if doc.sha256 == digest), None)
+    existing = next((doc for doc in claim.documents if doc.sha256 == digest and doc.kind == kind), None)
     if existing is not None:
         return existing, False
     token = secrets.token_hex(16)
