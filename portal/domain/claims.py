@@ -18,7 +18,7 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 
 from portal.domain.errors import Conflict, InvalidInput
-from portal.domain.i18n import N_
+from portal.domain.i18n import N_, interpolate
 from portal.domain.money import format_yuan
 from portal.domain.plans import BenefitSchedule
 from portal.domain.states import StateMachine
@@ -159,11 +159,14 @@ def next_status(current: str, action: ClaimAction) -> ClaimStatus:
     return CLAIM_MACHINE.next(current, action)
 
 
-def approval_action(amount_fen: int, *, is_second: bool) -> ClaimAction:
-    """Approve outright, or record a first approval that a second reviewer must confirm."""
-    if is_second or amount_fen <= FOUR_EYES_THRESHOLD_FEN:
+def approval_action(amount_fen: int, *, is_second: bool, overridden: bool = False) -> ClaimAction:
+    """Approve outright, or record a first approval that a second reviewer must confirm: above
+    the four-eyes threshold, and for any override of a blocking finding whatever the amount."""
+    if is_second:
         return ClaimAction.APPROVE
-    return ClaimAction.APPROVE_FIRST
+    if overridden or amount_fen > FOUR_EYES_THRESHOLD_FEN:
+        return ClaimAction.APPROVE_FIRST
+    return ClaimAction.APPROVE
 
 
 # --- the facts of one claim -------------------------------------------------------------------
@@ -309,26 +312,157 @@ def _grade_label(grade: int) -> str:
 # --- automatic checks -------------------------------------------------------------------------
 
 
+class Severity(StrEnum):
+    """How much a finding weighs: a blocking one stops the money, an advisory one asks for a look."""
+
+    BLOCKING = "blocking"
+    ADVISORY = "advisory"
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    """What a check's finding means for the decision: its severity, and whether a reviewer may
+    override it (with a written justification and a second reviewer) or must reject."""
+
+    label: str
+    severity: Severity
+    overridable: bool = False
+
+
+CHECK_RULES: dict[str, CheckRule] = {
+    "date_conflict": CheckRule(N_("日期前后矛盾"), Severity.BLOCKING),
+    "no_cover": CheckRule(N_("事件发生日无有效保障"), Severity.BLOCKING),
+    "not_eligible": CheckRule(N_("不符合保障项目的参保条件"), Severity.BLOCKING, overridable=True),
+    "waiting_period": CheckRule(N_("首次参保等待期内患病"), Severity.BLOCKING, overridable=True),
+    "late_filing": CheckRule(N_("超过申请期限"), Severity.BLOCKING, overridable=True),
+    "duplicate_stay": CheckRule(N_("同一次住院已核准或已发放"), Severity.BLOCKING),
+    "disease_not_listed": CheckRule(N_("所患疾病不在重疾目录内"), Severity.BLOCKING, overridable=True),
+    "duplicate_open": CheckRule(N_("同一次住院另有申请在审"), Severity.ADVISORY),
+    "missing_documents": CheckRule(N_("材料不全"), Severity.ADVISORY),
+    "unusual_amount": CheckRule(N_("金额异常偏高"), Severity.ADVISORY),
+}
+FLAG_LABELS = {code: rule.label for code, rule in CHECK_RULES.items()}
+
+# A stay this long is unusual enough for a reviewer's look (the plan year pays at most 180 days).
+UNUSUAL_STAY_DAYS = 90
+# Accident medical costs this far above the plan's cap are worth a look at the invoices.
+UNUSUAL_COSTS_FACTOR = 4
+
+
 @dataclass(frozen=True)
 class Flag:
-    """A reason a reviewer must look at the claim; the member sees the same words."""
+    """A finding of the automatic checks: a stable code, its words as a msgid with parameters
+    (so the reviewer and the member read it in their language), and what it weighs."""
 
     code: str
-    message: str
+    msgid: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def rule(self) -> CheckRule:
+        return CHECK_RULES[self.code]
+
+    @property
+    def blocking(self) -> bool:
+        return self.rule.severity is Severity.BLOCKING
+
+    @property
+    def overridable(self) -> bool:
+        return self.rule.overridable
+
+    @property
+    def message(self) -> str:
+        return interpolate(self.msgid, self.params)
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
+        return {"code": self.code, "severity": self.rule.severity.value, "overridable": self.overridable,
+                "msgid": str(self.msgid), "params": dict(self.params), "message": self.message}
 
 
-FLAG_LABELS = {
-    "no_cover": N_("事件发生日无有效保障"),
-    "waiting_period": N_("首次参保等待期内患病"),
-    "late_filing": N_("超过申请期限"),
-    "duplicate_stay": N_("同一次住院已申请过"),
-    "date_conflict": N_("日期前后矛盾"),
-    "missing_documents": N_("材料不全"),
-    "disease_not_listed": N_("所患疾病不在重疾目录内"),
-}
+def blocking_codes(flags: Iterable[dict]) -> list[str]:
+    """The codes of the blocking findings among stored flags (``Flag.as_dict()``), in order."""
+    return [flag["code"] for flag in flags if CHECK_RULES.get(flag["code"], _UNKNOWN).severity is Severity.BLOCKING]
+
+
+_UNKNOWN = CheckRule("", Severity.BLOCKING)  # a code no longer known is treated as blocking, never waved through
+
+
+def check_override(flags: Iterable[dict], override_codes: Iterable[str], justification: str | None) -> list[str]:
+    """Whether a reviewer may approve a claim with these stored flags, overriding ``override_codes``.
+
+    Every blocking finding must be overridden, each one must allow an override, and the
+    justification must say why in words (at least ``MIN_JUSTIFICATION`` characters). Returns the
+    codes overridden (empty when there is nothing to override); raises ``Conflict`` otherwise.
+    """
+    blocking = blocking_codes(flags)
+    chosen = set(override_codes or ())
+    if not blocking:
+        return []
+    refused = [code for code in blocking if not CHECK_RULES.get(code, _UNKNOWN).overridable]
+    if refused:
+        raise Conflict(BLOCKED_NOT_OVERRIDABLE, code="blocked",
+                       findings="、".join(CHECK_RULES.get(code, _UNKNOWN).label or code for code in refused))
+    unanswered = [code for code in blocking if code not in chosen]
+    if unanswered:
+        raise Conflict(BLOCKED_NEEDS_OVERRIDE, code="blocked",
+                       findings="、".join(CHECK_RULES[code].label for code in unanswered))
+    if len((justification or "").strip()) < MIN_JUSTIFICATION:
+        raise InvalidInput(OVERRIDE_NEEDS_JUSTIFICATION, code="override_justification", field="justification",
+                           length=MIN_JUSTIFICATION)
+    return blocking
+
+
+MIN_JUSTIFICATION = 10
+BLOCKED_NOT_OVERRIDABLE = N_("自动检查发现“%(findings)s”，该申请不能核准，请选择驳回原因驳回，或要求补充材料。")
+BLOCKED_NEEDS_OVERRIDE = N_("自动检查发现“%(findings)s”，不能直接核准：请驳回，或逐项勾选例外核准并写明理由"
+                            "（例外核准须由另一位审核员复核）。")
+OVERRIDE_NEEDS_JUSTIFICATION = N_("例外核准须写明理由（至少%(length)s个字），复核人和审计记录都会看到。")
+
+
+@dataclass(frozen=True)
+class RejectionReason:
+    """A coded reason to reject a claim: the plan's exclusions and the checks' blocking findings,
+    in the words the member reads (in the timeline and the text message)."""
+
+    code: str
+    label: str  # what the reviewer picks
+    member_text: str  # what the member reads: plain Chinese, no codes
+
+
+REJECTION_REASONS: dict[str, RejectionReason] = {reason.code: reason for reason in (
+    RejectionReason("no_cover", N_("事件发生日无有效保障"),
+                    N_("事件发生时您没有有效的互助保障，不在保障范围内")),
+    RejectionReason("not_eligible", N_("不符合参保条件"),
+                    N_("您不符合本保障项目的参保条件")),
+    RejectionReason("waiting_period", N_("等待期内患病"),
+                    N_("疾病发生在首次参保的等待期内，按规定不予给付（意外伤害除外）")),
+    RejectionReason("late_filing", N_("超过申请期限"),
+                    N_("申请超过了规定的申请期限")),
+    RejectionReason("duplicate_stay", N_("同一次住院重复申请"),
+                    N_("同一次住院已经申请并核准过，不能重复给付")),
+    RejectionReason("disease_not_listed", N_("不在重疾目录内"),
+                    N_("所患疾病不在本保障项目的重大疾病目录内")),
+    RejectionReason("pre_existing", N_("参保前已患疾病"),
+                    N_("属于参保前已患有的疾病或其并发症（续保除外），在免责范围内")),
+    RejectionReason("intentional", N_("故意行为或违法"),
+                    N_("属于故意自伤、斗殴、醉酒、吸毒、酒驾、无证驾驶或违法犯罪等免责情形")),
+    RejectionReason("not_medical", N_("非治疗性项目"),
+                    N_("属于美容、整形、矫形、康复、体检、生育等不在保障范围内的项目")),
+    RejectionReason("war_nuclear", N_("战争、核辐射"),
+                    N_("属于战争、军事行动或核辐射等免责情形")),
+    RejectionReason("non_designated_hospital", N_("非医保定点医院"),
+                    N_("住院的医疗机构不是医保定点医疗机构")),
+    RejectionReason("documents_invalid", N_("材料不实或无法核实"),
+                    N_("提交的材料无法核实或与实际情况不符")),
+)}
+
+
+def rejection_reason(code: str | None) -> RejectionReason:
+    """The coded reason a reviewer picked; ``InvalidInput`` when none or an unknown one was sent."""
+    reason = REJECTION_REASONS.get(code or "")
+    if reason is None:
+        raise InvalidInput(N_("请选择驳回原因，会员会看到对应的说明。"), code="rejection_reason", field="reason_code")
+    return reason
 
 
 @dataclass(frozen=True)
@@ -340,36 +474,76 @@ class CoverFacts:
     is_renewal: bool
 
 
+NO_COVER = N_("%(day)s（事件发生日）没有有效的互助保障。")
+WAITING_PERIOD = N_("首次参保后%(days)s天内（至%(ends)s）为疾病等待期，本次疾病发生在%(day)s，在等待期内。"
+                    "意外伤害不受等待期限制。")
+LATE_FILING = N_("应在%(last_day)s前提出申请（出院或事故后%(days)s天内），本次在%(filed_on)s提出。")
+DUPLICATE_STAY = N_("同一次住院已有核准或已发放的申请（编号%(reference)s），不能重复给付。")
+DUPLICATE_OPEN = N_("同一次住院另有申请正在审核（编号%(reference)s），请勿重复申请。")
+DISEASE_NOT_LISTED = N_("“%(disease)s”不在本保障项目的重大疾病目录内。")
+MISSING_DOCUMENTS = N_("还缺少：%(names)s。")
+NOT_ELIGIBLE = N_("不符合参保条件：%(reasons)s")
+UNUSUAL_STAY = N_("住院%(days)s天，明显长于一般住院，请核对出院小结。")
+UNUSUAL_COSTS = N_("医疗费用%(costs)s，远高于本项目意外医疗限额%(cap)s，请核对发票。")
+DATE_CONFLICT = N_("%(problems)s，请核对。")
+
+
+def _reference(claim_id: int) -> str:
+    return f"LP{claim_id:07d}"
+
+
 def check_claim(schedule: BenefitSchedule | None, facts: ClaimFacts, cover: CoverFacts | None, *, filed_on: date,
-                missing_documents: Sequence[str] = (), duplicate_of: int | None = None) -> list[Flag]:
-    """Every automatic flag of a claim, in a stable order; an empty list lets bulk approval take it."""
+                missing_documents: Sequence[str] = (), duplicate_of: int | None = None,
+                open_duplicate_of: int | None = None, ineligible: Sequence[str] = ()) -> list[Flag]:
+    """Every automatic finding of a claim, in a stable order; an empty list lets bulk approval take it.
+
+    ``duplicate_of`` is another claim of the same stay already approved or paid (blocking);
+    ``open_duplicate_of`` one still being reviewed (advisory: the first decided blocks the other);
+    ``ineligible`` the plan's eligibility refusals of the member, in their words.
+    """
     flags: list[Flag] = []
     flags.extend(_date_flags(facts, filed_on))
     event = facts.event_date
     if event is not None:
         if cover is None or not cover.starts_on <= event <= cover.ends_on:
-            flags.append(Flag("no_cover", f"{event:%Y-%m-%d}（事件发生日）没有有效的互助保障。"))
+            flags.append(Flag("no_cover", NO_COVER, {"day": event.isoformat()}))
         elif (facts.claim_type is not ClaimType.ACCIDENT and not cover.is_renewal and schedule is not None
               and event < cover.starts_on + timedelta(days=schedule.illness_waiting_days)):
             ends = cover.starts_on + timedelta(days=schedule.illness_waiting_days - 1)
-            flags.append(Flag(
-                "waiting_period",
-                f"首次参保后{schedule.illness_waiting_days}天内（至{ends:%Y-%m-%d}）为疾病等待期，"
-                f"本次疾病发生在{event:%Y-%m-%d}，在等待期内。意外伤害不受等待期限制。"))
+            flags.append(Flag("waiting_period", WAITING_PERIOD, {
+                "days": schedule.illness_waiting_days, "ends": ends.isoformat(), "day": event.isoformat()}))
+    if ineligible:
+        flags.append(Flag("not_eligible", NOT_ELIGIBLE, {"reasons": "".join(ineligible)}))
     if schedule is not None and facts.deadline_from is not None:
         last_day = facts.deadline_from + timedelta(days=schedule.claim_deadline_days)
         if filed_on > last_day:
-            flags.append(Flag("late_filing", f"应在{last_day:%Y-%m-%d}前提出申请（出院或事故后"
-                                             f"{schedule.claim_deadline_days}天内），本次在{filed_on:%Y-%m-%d}提出。"))
+            flags.append(Flag("late_filing", LATE_FILING, {"last_day": last_day.isoformat(),
+                                                           "days": schedule.claim_deadline_days,
+                                                           "filed_on": filed_on.isoformat()}))
     if duplicate_of is not None:
-        flags.append(Flag("duplicate_stay", f"同一次住院已有申请（编号{duplicate_of}），请勿重复申请。"))
+        flags.append(Flag("duplicate_stay", DUPLICATE_STAY, {"reference": _reference(duplicate_of)}))
+    elif open_duplicate_of is not None:
+        flags.append(Flag("duplicate_open", DUPLICATE_OPEN, {"reference": _reference(open_duplicate_of)}))
     if (facts.claim_type is ClaimType.CRITICAL_ILLNESS and schedule is not None and facts.disease
             and facts.disease not in schedule.critical_diseases):
-        flags.append(Flag("disease_not_listed", f"“{facts.disease}”不在本保障项目的重大疾病目录内。"))
+        flags.append(Flag("disease_not_listed", DISEASE_NOT_LISTED, {"disease": facts.disease}))
     if missing_documents:
         names = "、".join(document_label(kind) for kind in missing_documents)
-        flags.append(Flag("missing_documents", f"还缺少：{names}。"))
+        flags.append(Flag("missing_documents", MISSING_DOCUMENTS, {"names": names}))
+    flags.extend(_amount_flags(schedule, facts))
     return flags
+
+
+def _amount_flags(schedule: BenefitSchedule | None, facts: ClaimFacts) -> list[Flag]:
+    if facts.has_stay and hospital_days(facts.admission_date, facts.discharge_date) > UNUSUAL_STAY_DAYS:
+        return [Flag("unusual_amount", UNUSUAL_STAY,
+                     {"days": hospital_days(facts.admission_date, facts.discharge_date)})]
+    costs = facts.medical_costs_fen or 0
+    if (schedule is not None and facts.claim_type is ClaimType.ACCIDENT
+            and costs > schedule.accident_medical_cap_fen * UNUSUAL_COSTS_FACTOR):
+        return [Flag("unusual_amount", UNUSUAL_COSTS,
+                     {"costs": format_yuan(costs), "cap": format_yuan(schedule.accident_medical_cap_fen)})]
+    return []
 
 
 def _date_flags(facts: ClaimFacts, filed_on: date) -> list[Flag]:
@@ -385,7 +559,7 @@ def _date_flags(facts: ClaimFacts, filed_on: date) -> list[Flag]:
         problems.append("入院日期早于事故日期")
     if not problems:
         return []
-    return [Flag("date_conflict", "；".join(problems) + "，请核对。")]
+    return [Flag("date_conflict", DATE_CONFLICT, {"problems": "；".join(problems)})]
 
 
 def missing_documents(required: Iterable[str], present: Iterable[str]) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +24,7 @@ from portal.domain.claims import (
     CLAIM_STATUS_LABELS,
     CLAIM_TYPE_LABELS,
     PAYOUT_BATCH_STATUS_LABELS,
+    REJECTION_REASONS,
     ClaimFacts,
     ClaimStatus,
     ClaimType,
@@ -36,6 +38,9 @@ from portal.models.members import Member
 from portal.models.unions import Union
 from portal.pii import EncryptedText
 
+PAID_STAY_WHERE = ("admission_date IS NOT NULL AND status IN "
+                   "('awaiting_second', 'approved', 'payout_pending', 'paid')")
+
 
 class Claim(TimestampMixin, db.Model):
     """One insured event of one member: a hospital stay, a critical illness or an accident."""
@@ -47,6 +52,10 @@ class Claim(TimestampMixin, db.Model):
         Index("ix_claims_status_submitted", "status", "submitted_at", "id"),
         Index("ix_claims_union_status", "union_id", "status"),
         Index("ix_claims_stay", "member_id", "admission_date"),
+        # A stay is paid once: two claims of one member's admission can never both be approved,
+        # waiting for payout or paid, whatever a reviewer does (a lost race is a ``Conflict``).
+        Index("uq_claims_paid_stay", "member_id", "admission_date", unique=True,
+              sqlite_where=text(PAID_STAY_WHERE), postgresql_where=text(PAID_STAY_WHERE)),
         status_check(ClaimStatus),
     )
 
@@ -96,6 +105,11 @@ class Claim(TimestampMixin, db.Model):
     approved_fen: Mapped[int | None] = mapped_column(Integer)
     adjustment_reason: Mapped[str | None] = mapped_column(String(300))
     decision_reason: Mapped[str | None] = mapped_column(String(500))  # rejection, or what is missing
+    # The coded reason of a rejection (``REJECTION_REASONS``): the member reads its plain words.
+    rejection_code: Mapped[str | None] = mapped_column(String(40))
+    # Blocking findings a first reviewer overrode, and why; a second reviewer must confirm.
+    override_codes: Mapped[list | None] = mapped_column(JSON)
+    override_justification: Mapped[str | None] = mapped_column(String(500))
     documents_requested: Mapped[list | None] = mapped_column(JSON)
     # Bulk approval held this claim back for a full review (the 5% sample).
     sample_hold: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -144,6 +158,12 @@ class Claim(TimestampMixin, db.Model):
     @property
     def masked_bank_card(self) -> str:
         return mask_bank_card(self.bank_card) if self.bank_card else ""
+
+    @property
+    def rejection_text(self) -> str | None:
+        """The member's words for the coded reason of a rejection (a msgid), if it has one."""
+        reason = REJECTION_REASONS.get(self.rejection_code or "")
+        return reason.member_text if reason else None
 
     @property
     def payable_fen(self) -> int | None:

@@ -24,6 +24,7 @@ from portal.services.claims import documents, filing, timeline
 from portal.services.review import decisions, discharges, payouts, queries
 from tests.factories import (
     CLAIM_NOON,
+    HOSPITAL_FACTS,
     approved_claims,
     covered_member,
     create_member,
@@ -62,15 +63,22 @@ def test_reviewer_approves_and_the_member_is_texted(reviewers):
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "claim.approve")) is not None
 
 
-def test_rejection_needs_a_reason_the_member_reads(reviewers):
+def test_rejection_needs_a_coded_reason_the_member_reads_in_plain_words(reviewers):
     member = covered_member()
     claim = file_claim(member)
-    with pytest.raises(InvalidInput, match="原因"):
-        decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, now=NOON)
-    decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason="美容手术不在保障范围",
-                        now=NOON)
-    assert claim.status == ClaimStatus.REJECTED
-    assert "美容手术不在保障范围" in claim.events[-1].message and texts(member, "claim_rejected")
+    with pytest.raises(InvalidInput, match="驳回原因"):
+        decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason="美容手术", now=NOON)
+    with pytest.raises(InvalidInput, match="驳回原因"):
+        decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason_code="made_up",
+                               now=NOON)
+    decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason_code="not_medical",
+                           reason="双眼皮手术属美容项目", now=NOON)
+    assert claim.status == ClaimStatus.REJECTED and claim.rejection_code == "not_medical"
+    [event] = [event for event in claim.events if event.kind == "rejected"]
+    assert "美容、整形" in event.message and "双眼皮手术属美容项目" in event.message
+    [text] = texts(member, "claim_rejected")
+    # The text carries the plan's words for the reason, never what the reviewer typed.
+    assert "美容、整形" in text.body and "双眼皮" not in text.body
 
 
 def test_more_documents_needed_then_resubmitted(reviewers):
@@ -126,7 +134,8 @@ def test_a_decision_on_a_stale_page_is_refused(reviewers):
     seen = claim.version_id
     decisions.decide_claim(reviewers[0], claim.id, "approve", version=seen, now=NOON)
     with pytest.raises(Conflict, match="已被他人处理"):
-        decisions.decide_claim(reviewers[1], claim.id, "reject", version=seen, reason="重复", now=NOON)
+        decisions.decide_claim(reviewers[1], claim.id, "reject", version=seen, reason_code="duplicate_stay",
+                               now=NOON)
     assert db.session.get(Claim, claim.id).status == ClaimStatus.APPROVED
 
 
@@ -144,7 +153,8 @@ def test_two_sessions_acting_on_one_claim_one_wins_the_other_is_told(app, review
         with app.app_context():  # … reviewer 1 decides in another session and commits
             decisions.decide_claim(db.session.get(StaffUser, first_id), claim_id, "approve", version=seen, now=NOON)
         with pytest.raises(Conflict, match="已被他人处理"):
-            decisions.decide_claim(stale_reviewer, claim_id, "reject", version=seen, reason="重复申请", now=NOON)
+            decisions.decide_claim(stale_reviewer, claim_id, "reject", version=seen, reason_code="duplicate_stay",
+                                   now=NOON)
     assert db.session.get(Claim, claim_id).status == ClaimStatus.APPROVED
 
 
@@ -164,7 +174,8 @@ def test_two_reviewers_at_the_same_moment_exactly_one_wins(app, reviewers):
             db.session.get(Claim, claim_id)  # both read before either writes
             barrier.wait()
             try:
-                decisions.decide_claim(actor, claim_id, decision, version=version, reason="不符合条件", now=NOON)
+                decisions.decide_claim(actor, claim_id, decision, version=version, reason_code="not_eligible",
+                                       now=NOON)
                 outcomes.append("won")
             except Conflict:
                 outcomes.append("told")
@@ -371,3 +382,89 @@ def test_a_payout_batch_total_above_21_million_yuan_is_stored():
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(PayoutBatch, batch.id).total_fen == 36_300_000_000
+
+
+# --- checks that hold (issue 11: a reviewer approved an uncovered, a waiting-period and a duplicate claim) ---
+
+STAY_22_DAYS = {"admission_date": date(2026, 5, 4), "discharge_date": date(2026, 5, 26),
+                "hospital": "无锡市第二人民医院", "diagnosis": "腰椎间盘突出"}
+
+
+def test_an_uncovered_late_claim_cannot_be_approved_only_rejected_with_a_coded_reason(reviewers):
+    member = covered_member()  # covered from 2026-01-01: a 2024 stay has no cover, and is filed late
+    claim = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2024, 3, 1),
+                                      "discharge_date": date(2024, 3, 10)})
+    assert {"no_cover", "late_filing"} <= set(claim.flag_codes.strip(",").split(","))
+    with pytest.raises(Conflict, match="不能核准") as refused:
+        decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, now=NOON)
+    assert refused.value.code == "blocked"
+    # No override either: there is no cover to pay from.
+    with pytest.raises(Conflict, match="事件发生日无有效保障"):
+        decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id,
+                               override=["no_cover", "late_filing"], justification="会员说当时已经参保了的", now=NOON)
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.SUBMITTED
+    decisions.decide_claim(reviewers[0], claim.id, "reject", version=claim.version_id, reason_code="no_cover",
+                           now=NOON)
+    assert "没有有效的互助保障" in texts(member, "claim_rejected")[0].body
+    with pytest.raises(InvalidInput, match="没有已核准"):
+        payouts.create_batch(reviewers[0], now=NOON)
+
+
+def test_a_waiting_period_illness_needs_a_justified_override_and_a_second_reviewer(reviewers):
+    first, second = reviewers
+    member = covered_member(starts_on=date(2026, 6, 1), is_renewal=False)
+    claim = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2026, 6, 11),
+                                      "discharge_date": date(2026, 6, 14)})
+    assert claim.calculated_fen == 35_000 and "waiting_period" in claim.flag_codes
+    with pytest.raises(Conflict, match="例外核准"):
+        decisions.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
+    with pytest.raises(InvalidInput, match="写明理由"):
+        decisions.decide_claim(first, claim.id, "approve", version=claim.version_id, override=["waiting_period"],
+                               justification="有道理", now=NOON)
+    decisions.decide_claim(first, claim.id, "approve", version=claim.version_id, override=["waiting_period"],
+                           justification="急诊记录显示系工作中受伤入院，按意外处理，不受等待期限制", now=NOON)
+    # 350元 is far below 10,000元, yet an override always waits for a second reviewer.
+    assert claim.status == ClaimStatus.AWAITING_SECOND and claim.override_codes == ["waiting_period"]
+    assert not texts(member, "claim_approved")
+    assert not [event for event in claim.events if event.kind == "override" and event.visible_to_member]
+    with pytest.raises(PermissionDenied, match="另一位审核员"):
+        decisions.decide_claim(first, claim.id, "approve", version=claim.version_id, now=NOON)
+    decisions.decide_claim(second, claim.id, "approve", version=claim.version_id, now=NOON)
+    assert claim.status == ClaimStatus.APPROVED and claim.approved_fen == 35_000
+    logged = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "claim.approve")
+                               .order_by(AuditEvent.id))
+    assert "急诊记录" in str(logged.details)
+
+
+def test_a_second_claim_for_a_stay_already_approved_is_blocked_and_the_database_refuses_it_too(reviewers):
+    member = covered_member()
+    first = file_claim(member, facts=STAY_22_DAYS)
+    second = file_claim(member, facts=STAY_22_DAYS)
+    assert first.calculated_fen == 130_000  # 22 days × 50元 + 200元
+    decisions.decide_claim(reviewers[0], first.id, "approve", version=first.version_id, now=NOON)
+    with pytest.raises(Conflict, match="同一次住院已核准或已发放"):
+        decisions.decide_claim(reviewers[1], second.id, "approve", version=second.version_id, now=NOON)
+    with pytest.raises(Conflict, match="同一次住院"):
+        decisions.decide_claim(reviewers[1], second.id, "approve", version=second.version_id,
+                               override=["duplicate_stay"], justification="会员说这是另一次住院，日期相同", now=NOON)
+    assert db.session.get(Claim, second.id).status == ClaimStatus.SUBMITTED
+    # Whatever a service does, the database holds one approved or paid claim per stay.
+    with pytest.raises(IntegrityError):
+        db.session.execute(Claim.__table__.update().where(Claim.id == second.id).values(status="paid"))
+    db.session.rollback()
+
+
+def test_bulk_approval_skips_blocked_claims_and_says_how_many_and_why(reviewers):
+    union = create_union()
+    fine = [file_claim(covered_member(union)) for _ in range(3)]
+    waiting = file_claim(covered_member(union, starts_on=date(2026, 6, 1), is_renewal=False),
+                         facts={**HOSPITAL_FACTS, "admission_date": date(2026, 6, 11),
+                                "discharge_date": date(2026, 6, 14)})
+    uncovered = file_claim(covered_member(union), facts={**HOSPITAL_FACTS, "admission_date": date(2025, 11, 1),
+                                                         "discharge_date": date(2025, 11, 5)})
+    ids = [claim.id for claim in fine] + [waiting.id, uncovered.id]
+    result = decisions.bulk_approve(reviewers[0], ids, rng=random.Random(7), now=NOON)
+    assert sorted(result.skipped) == sorted([waiting.id, uncovered.id])
+    assert result.skipped_reasons == {"waiting_period": 1, "no_cover": 1}
+    assert len(result.approved) + len(result.held_for_review) == 3
+    assert db.session.get(Claim, waiting.id).status == ClaimStatus.SUBMITTED

@@ -207,3 +207,27 @@ def test_texts_wait_for_the_morning_outside_08_to_20(clock, expected):
     moment = datetime.strptime(clock, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
     answer = text_send_after(moment)
     assert (answer.strftime("%Y-%m-%d %H:%M") if answer else None) == expected
+
+
+def test_each_check_has_a_severity_and_overrides_need_every_blocking_finding_and_words():
+    from portal.domain.claims import CHECK_RULES, Severity, approval_action, check_override
+    from portal.domain.errors import Conflict, InvalidInput
+
+    assert {code for code, rule in CHECK_RULES.items() if rule.severity is Severity.BLOCKING} >= {
+        "no_cover", "duplicate_stay", "waiting_period", "late_filing", "not_eligible"}
+    assert CHECK_RULES["missing_documents"].severity is Severity.ADVISORY
+    facts = stay(admitted=START + timedelta(days=10), days=3)
+    flags = [flag.as_dict() for flag in check_claim(PLAN, facts, FIRST_COVER, filed_on=START + timedelta(days=20),
+                                                    missing_documents=["invoice"])]
+    assert [flag["severity"] for flag in flags] == ["blocking", "advisory"]
+    with pytest.raises(Conflict):
+        check_override(flags, [], None)
+    with pytest.raises(InvalidInput):
+        check_override(flags, ["waiting_period"], "短")
+    assert check_override(flags, ["waiting_period"], "急诊记录显示系意外受伤入院") == ["waiting_period"]
+    uncovered = [flag.as_dict() for flag in check_claim(PLAN, facts, None, filed_on=START + timedelta(days=20))]
+    with pytest.raises(Conflict):
+        check_override(uncovered, ["no_cover"], "会员坚持说当时已经参保了")
+    # An override waits for a second reviewer whatever the amount.
+    assert approval_action(35_000, is_second=False, overridden=True).value == "approve_first"
+    assert approval_action(35_000, is_second=False).value == "approve"

@@ -274,3 +274,26 @@ def test_an_english_page_tells_why_a_claim_cannot_be_submitted_in_english(client
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Cannot submit yet" in page and "还不能提交" not in page
     assert db.session.get(Claim, claim_id).status == "draft"
+
+
+def test_a_blocked_claim_shows_its_findings_and_is_overridden_or_rejected_on_the_page(app, client, auth):
+    from datetime import date
+
+    from tests.factories import HOSPITAL_FACTS, covered_member, file_claim
+
+    member = covered_member(starts_on=date(2026, 6, 1), is_renewal=False)
+    claim = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2026, 6, 11),
+                                      "discharge_date": date(2026, 6, 14)})
+    create_staff("rev1", Role.REVIEWER)
+    auth.staff("rev1")
+    url = f"/review/claims/{claim.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "须处理" in page and 'name="override" value="waiting_period"' in page and 'name="reason_code"' in page
+    answer = post_form(client, url, {"decision": "approve", "version": str(claim.version_id)})
+    assert answer.status_code == 422 and "例外核准" in answer.get_data(as_text=True)
+    answer = post_form(client, url, {"decision": "approve", "version": str(claim.version_id),
+                                     "override": "waiting_period",
+                                     "justification": "急诊记录显示系工作中受伤入院，按意外处理"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).status == "awaiting_second"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.domain.claims import DOCUMENT_LABELS
+from portal.domain.claims import CHECK_RULES, DOCUMENT_LABELS, REJECTION_REASONS
 from portal.domain.money import yuan_to_fen
 
 
@@ -19,11 +19,20 @@ class DecisionForm(FlaskForm):
     reason = TextAreaField(_l("原因或说明（驳回、调整金额、补充材料时必填）"), validators=[Optional(), Length(max=500)])
     documents = SelectMultipleField(_l("需要补充的材料"), choices=[], validate_choice=False,
                                     option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+    # Rejection: a coded reason (the plan's exclusions, the checks' findings); the member reads its words.
+    reason_code = SelectField(_l("驳回原因（会员会看到对应说明）"), choices=[], validate_choice=False)
+    # Approval despite blocking findings: which ones, and why (a second reviewer must confirm).
+    override = SelectMultipleField(_l("例外核准的检查项"), choices=[], validate_choice=False,
+                                   option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+    justification = TextAreaField(_l("例外核准理由（复核人和审计记录可见）"), validators=[Optional(), Length(max=500)])
     version = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.documents.choices = list(DOCUMENT_LABELS.items())
+        self.reason_code.choices = [("", _l("请选择"))] + [(code, reason.label)
+                                                          for code, reason in REJECTION_REASONS.items()]
+        self.override.choices = [(code, rule.label) for code, rule in CHECK_RULES.items() if rule.overridable]
 
     def amount_fen(self) -> int | None:
         """The typed amount in fen; empty means the calculated one. A bad amount raises ``InvalidInput``."""

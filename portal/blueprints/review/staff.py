@@ -65,7 +65,9 @@ def decide(claim_id: int):
         return _claim_page(claim, form, status=400)
     try:
         decisions.decide_claim(current_user, claim.id, form.decision.data, version=form.version.data,
-                               amount_fen=form.amount_fen(), reason=form.reason.data, documents=form.documents.data)
+                               amount_fen=form.amount_fen(), reason=form.reason.data, documents=form.documents.data,
+                               reason_code=form.reason_code.data, override=form.override.data,
+                               justification=form.justification.data)
     except DomainError as error:
         flash_error(error)
         if error.code in ("stale", "claim_state"):
@@ -96,6 +98,10 @@ def bulk():
                 "随机抽取%(held)s件转人工逐项审核，%(skipped)s件不符合批量条件未处理。",
                 approved=len(result.approved), second=len(result.awaiting_second),
                 held=len(result.held_for_review), skipped=len(result.skipped)), "success")
+        if result.skipped_reasons:
+            why = "；".join(_("%(reason)s %(count)s件", reason=_(label), count=count)
+                           for label, count in result.skipped_summary())
+            flash(_("未处理的原因：%(why)s。这些申请须逐件审核。", why=why), "warning")
     return redirect(url_for("review.queue"))
 
 

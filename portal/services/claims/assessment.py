@@ -21,6 +21,7 @@ from portal.domain.claims import (
     missing_documents,
     required_documents,
 )
+from portal.domain.eligibility import eligibility_refusals, person_facts
 from portal.domain.plans import BenefitSchedule
 from portal.extensions import db
 from portal.models import Enrollment, Plan
@@ -56,9 +57,11 @@ def _record_flags(claim: Claim, schedule: BenefitSchedule | None, enrollment: En
     cover = (CoverFacts(enrollment.starts_on, enrollment.ends_on, enrollment.is_renewal)
              if enrollment is not None else None)
     filed_on = claim.submitted_at.astimezone(clock.CHINA).date() if claim.submitted_at else today
+    paid_twin, open_twin = _same_stay(claim)
     flags = check_claim(schedule, claim.facts(), cover, filed_on=filed_on,
                         missing_documents=missing_document_kinds(claim, schedule),
-                        duplicate_of=_duplicate_of(claim))
+                        duplicate_of=paid_twin, open_duplicate_of=open_twin,
+                        ineligible=_ineligible(claim, schedule))
     claim.flags = [flag.as_dict() for flag in flags]
     claim.flag_codes = "".join(f",{flag.code}" for flag in flags) + ("," if flags else "")
     claim.is_flagged = bool(flags)
@@ -95,15 +98,32 @@ def plan_year_history(claim: Claim) -> PlanYearHistory:
     return PlanYearHistory(allowance_days_paid=int(days or 0), critical_illness_paid=critical is not None)
 
 
-def _duplicate_of(claim: Claim) -> int | None:
+def _same_stay(claim: Claim) -> tuple[int | None, int | None]:
+    """Other claims of the same stay: the first one approved or paid (blocks this one), else the
+    first one still open (told to the reviewer; whichever is approved first blocks the other)."""
     if claim.admission_date is None:
-        return None
-    return db.session.scalar(
-        select(Claim.id).where(
+        return None, None
+    rows = db.session.execute(
+        select(Claim.id, Claim.status).where(
             Claim.member_id == claim.member_id, Claim.admission_date == claim.admission_date,
             Claim.id != claim.id, Claim.status.notin_((ClaimStatus.DRAFT, ClaimStatus.REJECTED)),
-        ).order_by(Claim.id).limit(1)
-    )
+        ).order_by(Claim.id)
+    ).all()
+    paid = next((row.id for row in rows if row.status in COUNTING_STATUSES), None)
+    return paid, (None if paid is not None else next((row.id for row in rows), None))
+
+
+def _ineligible(claim: Claim, schedule: BenefitSchedule | None) -> list[str]:
+    """The plan's eligibility refusals of the member on the event date, in their words.
+
+    The rules belong to the plan version (``BenefitSchedule.eligibility``, set with the plan's
+    figures); a plan version without rules refuses nobody.
+    """
+    rules = getattr(schedule, "eligibility", None)
+    event = claim.event_date
+    if rules is None or event is None or claim.member is None:
+        return []
+    return [refusal.message for refusal in eligibility_refusals(rules, person_facts(claim.member), on=event)]
 
 
 def document_kinds(claim: Claim, schedule: BenefitSchedule | None = None) -> list[str]:
