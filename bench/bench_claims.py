@@ -98,12 +98,15 @@ def build_database(url: str, instance: Path, members: int, claims: int) -> dict:
             db.session.execute(insert(Member), rows)
         db.session.commit()
         member_ids = list(range(1, members + 1))
-        claim_rows, event_rows = [], []
+        claim_rows, event_rows, stays = [], [], set()
         statuses = ["paid"] * 50 + ["approved"] * 10 + ["rejected"] * 10 + ["submitted"] * 15 + ["in_review"] * 5 \
             + ["awaiting_second"] * 2 + ["needs_documents"] * 8
         for number in range(1, claims + 1):
             member_id = 1 if number <= 3 else rng.choice(member_ids)  # the signed-in member has three
             admitted = date(2026, 1, 1) + timedelta(days=rng.randint(0, 300))
+            while (member_id, admitted) in stays:  # one claim per stay: the database pays a stay once
+                admitted += timedelta(days=1)
+            stays.add((member_id, admitted))
             days = rng.randint(1, 30)
             status = rng.choice(statuses)
             submitted = datetime.combine(admitted + timedelta(days=days + 3), datetime.min.time(), tzinfo=UTC)

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, object] = {
     "HUEY_IMMEDIATE": False,
     "UPLOAD_FOLDER": None,  # None: instance/uploads
     "PAGE_SIZE": 50,
+    "PAYOUT_BATCH_MAX_CLAIMS": 5000,  # claims per payout batch (one bank file); a backlog makes several
     # Kiosk sync (SYNC.md); the limits are announced to kiosks by POST /api/sync/v1/session.
     "SYNC_MAX_ENVELOPES": 100,  # per push
     "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,  # a push or other JSON request

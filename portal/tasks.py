@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         "deliver_text": deliver_text,
         "check_roster": check_roster,
         "import_roster": import_roster,
+        "settle_payout_batch": settle_payout_batch,
     })
 
 
@@ -101,6 +102,26 @@ def import_roster(import_id: int) -> None:
 
     with app_context():
         rosters.run_import(import_id)
+
+
+# --- Payouts -----------------------------------------------------------------------------------
+
+@huey.task(retries=3, retry_delay=60)
+def settle_payout_batch(batch_id: int) -> int:
+    """The claims of a batch the bank paid become paid, a chunk at a time, each member texted."""
+    from portal.services.review import payouts
+
+    with app_context():
+        return payouts.settle_batch(batch_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def resume_payout_settlements() -> int:
+    """Finish a settlement a crash or a restart cut short (it only takes claims still pending)."""
+    from portal.services.review import payouts
+
+    with app_context():
+        return payouts.resume_settlements()
 
 
 # --- Nightly sweeps (huey schedules in UTC: 16:xx UTC is just after midnight in China) ---------

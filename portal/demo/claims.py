@@ -15,7 +15,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from portal.demo.core import DEMO_PASSWORD
-from portal.domain.claims import FOUR_EYES_THRESHOLD_FEN, ClaimStatus, ClaimType, PayoutBatchStatus
+from portal.domain.claims import (
+    FOUR_EYES_THRESHOLD_FEN,
+    REJECTION_REASONS,
+    ClaimStatus,
+    ClaimType,
+    PayoutBatchStatus,
+)
 from portal.domain.money import format_yuan
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -87,7 +93,7 @@ class _Builder:
         return claim
 
     def decide(self, claim: Claim, status: ClaimStatus, reviewer: StaffUser, *, days_later: int = 2,
-               second: StaffUser | None = None, reason: str | None = None) -> None:
+               second: StaffUser | None = None, reason: str | None = None, reason_code: str | None = None) -> None:
         when = claim.submitted_at + timedelta(days=days_later)
         if status is ClaimStatus.NEEDS_DOCUMENTS:
             claim.status, claim.decision_reason = status, reason
@@ -96,9 +102,10 @@ class _Builder:
                                {"detail": f"医疗费用发票；{reason}"}, at=when)
             return
         if status is ClaimStatus.REJECTED:
-            claim.status, claim.decision_reason = status, reason
+            claim.status, claim.decision_reason, claim.rejection_code = status, reason, reason_code
             claim.decided_by_id, claim.decided_at = reviewer.id, when
-            timeline.add_event(claim, "rejected", reviewer, timeline.REJECTED, {"reason": reason}, at=when)
+            timeline.add_event(claim, "rejected", reviewer, timeline.REJECTED_NOTE,
+                               {"reason": REJECTION_REASONS[reason_code].member_text, "note": reason}, at=when)
             return
         claim.approved_fen = claim.calculated_fen
         if second is not None:
@@ -172,8 +179,9 @@ def load(context) -> None:
                         disability_grade=8)
     build.decide(claim, ClaimStatus.AWAITING_SECOND, reviewer, second=second)
     # Submitted and unflagged: bulk approval material.
+    # (The first also typed its out-of-pocket costs: the medical-cost part shows above the deductible.)
     for index, cover in enumerate(others[5:10]):
-        build.claim(cover, ClaimType.HOSPITAL, days_ago=3 + index,
+        build.claim(cover, ClaimType.HOSPITAL, days_ago=3 + index, medical_costs_fen=None if index else 860_000,
                     diagnosis=("急性阑尾炎", "腰椎间盘突出症")[index % 2], **stay(8 + index, 5 + index, index))
     # Submitted with a flag: a document missing.
     build.claim(others[10], ClaimType.HOSPITAL, days_ago=2, with_documents=False, diagnosis="2型糖尿病",
@@ -182,7 +190,18 @@ def load(context) -> None:
     claim = build.claim(others[11], ClaimType.HOSPITAL, days_ago=9, diagnosis="冠心病", **stay(15, 9, 2))
     build.decide(claim, ClaimStatus.NEEDS_DOCUMENTS, reviewer, reason="发票照片不清晰，请重新拍摄上传。")
     claim = build.claim(others[12], ClaimType.HOSPITAL, days_ago=20, diagnosis="双眼皮整形术后", **stay(25, 3, 3))
-    build.decide(claim, ClaimStatus.REJECTED, reviewer, reason="美容、整形不属于互助保障范围（免责条款第5条）。")
+    build.decide(claim, ClaimStatus.REJECTED, reviewer, reason="双眼皮整形术属免责条款第5条。",
+                 reason_code="not_medical")
+    # Blocked: a second claim for a stay already paid (the reviewer can only reject it), and an
+    # illness inside a first enrolment's waiting period (reject, or override with a second reviewer).
+    build.claim(others[0], ClaimType.HOSPITAL, days_ago=1, diagnosis="社区获得性肺炎", **stay(45, 12, 0))
+    first_year = next((cover for cover in _covered(today, renewal=False, min_days=0)
+                       if today - timedelta(days=25) <= cover.starts_on <= today - timedelta(days=5)), None)
+    if first_year is not None:
+        build.claim(first_year, ClaimType.HOSPITAL, days_ago=0, diagnosis="急性胃肠炎",
+                    admission_date=first_year.starts_on + timedelta(days=1),
+                    discharge_date=first_year.starts_on + timedelta(days=4), hospital=HOSPITALS[1],
+                    medical_costs_fen=320_000)
     # Drafts: one the member started, one 虞建国 has begun.
     build.claim(others[13], ClaimType.HOSPITAL, days_ago=1, with_documents=False, status=ClaimStatus.DRAFT,
                 diagnosis="肺炎", **stay(4, 6, 0))

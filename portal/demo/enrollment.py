@@ -37,8 +37,13 @@ def _cover(member, plan, confirmed_on, *, channel, payer, is_renewal=False, camp
 
 def load(context) -> None:
     today, rng = context.today, context.rng
-    plan = Plan.from_schedule(PLAN_CODE, PLAN_NAME, BenefitSchedule())
-    db.session.add(plan)
+    # The plan's history: the first version had a 1,000元 deductible (起付线) on the medical-cost
+    # part; the federation lowered it to zero (零起付线) and added the condolence payment.
+    earlier = Plan.from_schedule(PLAN_CODE, PLAN_NAME, BenefitSchedule(medical_deductible_fen=100_000,
+                                                                       condolence_fen=0), version=1)
+    earlier.is_current = False
+    plan = Plan.from_schedule(PLAN_CODE, PLAN_NAME, BenefitSchedule(), version=2)
+    db.session.add_all([earlier, plan])
     campaign = Campaign(
         name="“锡新保”新就业形态劳动者专项互助保障", sponsor="无锡市总工会", plan=plan,
         union=context.unions["WX"], opens_on=today - timedelta(days=60), closes_on=today + timedelta(days=120),

@@ -56,7 +56,18 @@ DOCUMENT_LABELS = {
     "disability_appraisal": N_("伤残鉴定书"),
     "death_certificate": N_("死亡证明"),
     "bank_card": N_("收款银行卡"),
+    "beneficiary_proof": N_("受益人关系证明（户口簿、结婚证、出生证明或监护证明）"),
 }
+
+# Who may receive a claim's money besides the member: the heirs of a member who died, or the
+# guardian of a member who cannot act for themself. Anyone else is refused: the payee is the member.
+BENEFICIARY_RELATIONSHIPS = {
+    "spouse": N_("配偶"),
+    "child": N_("子女"),
+    "parent": N_("父母"),
+    "guardian": N_("监护人"),
+}
+HEIRS = ("spouse", "child", "parent")
 
 
 def document_label(kind: str) -> str:
@@ -188,6 +199,7 @@ class ClaimFacts:
     medical_costs_fen: int | None = None
     disability_grade: int | None = None  # 1 (most severe) .. 10
     is_death: bool = False
+    beneficiary_relationship: str | None = None  # someone else receives the money (see ``check_payee``)
 
     @property
     def has_stay(self) -> bool:
@@ -219,17 +231,27 @@ class PlanYearHistory:
 
     allowance_days_paid: int = 0
     critical_illness_paid: bool = False
+    medical_paid_fen: int = 0  # the medical-cost part already paid, against the plan's yearly cap
 
 
 @dataclass(frozen=True)
 class BenefitLine:
+    """One line of a benefit: a stable code, its label, the amount, and the rule that gave it
+    (a msgid with its parameters, so it reads in the page's language; ``rule`` is the Chinese)."""
+
     code: str  # stable, e.g. "hospital_allowance"
     label: str
     amount_fen: int
-    rule: str  # how the amount was reached, in words a member understands
+    rule_msgid: str
+    rule_params: dict = field(default_factory=dict)
+
+    @property
+    def rule(self) -> str:
+        return interpolate(self.rule_msgid, self.rule_params)
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "label": self.label, "amount_fen": self.amount_fen, "rule": self.rule}
+        return {"code": self.code, "label": self.label, "amount_fen": self.amount_fen, "rule": self.rule,
+                "rule_msgid": str(self.rule_msgid), "rule_params": dict(self.rule_params)}
 
 
 @dataclass(frozen=True)
@@ -241,43 +263,94 @@ class Benefit:
     def total_fen(self) -> int:
         return sum(line.amount_fen for line in self.lines)
 
+    @property
+    def medical_fen(self) -> int:
+        """What the medical-cost part pays (counted against the plan year's cap by later claims)."""
+        return sum(line.amount_fen for line in self.lines if line.code == "hospital_medical")
+
     def as_dict(self) -> dict:
         return {"total_fen": self.total_fen, "allowance_days": self.allowance_days,
                 "lines": [line.as_dict() for line in self.lines]}
 
 
+RULE_STAY = N_("住院%(days)s天 × %(daily)s/天")
+RULE_STAY_CAPPED = N_("住院%(days)s天，本保障年度已给付%(paid_before)s天，年度上限%(cap)s天，"
+                      "可给付%(paid_days)s天 × %(daily)s/天")
+RULE_CONDOLENCE = N_("每次住院一次性给付")
+RULE_MEDICAL = N_("可报医疗费用%(costs)s，超过起付线%(deductible)s的部分%(above)s × %(ratio)s%%")
+RULE_MEDICAL_CAPPED = N_("可报医疗费用%(costs)s，超过起付线%(deductible)s的部分%(above)s × %(ratio)s%%"
+                         "＝%(amount)s；本保障年度已给付%(paid_before)s，年度限额%(cap)s，可给付%(paid)s")
+RULE_MEDICAL_BELOW = N_("可报医疗费用%(costs)s，未超过起付线%(deductible)s")
+RULE_CRITICAL = N_("确诊%(disease)s，一次性给付")
+RULE_CRITICAL_AGAIN = N_("本保障年度已给付过一次重大疾病互助金，每个保障年度限给付一次")
+RULE_ACCIDENT_MEDICAL = N_("医疗费用%(costs)s，零起付线")
+RULE_ACCIDENT_MEDICAL_CAPPED = N_("医疗费用%(costs)s，零起付线，超过限额按%(cap)s给付")
+RULE_DEATH = N_("意外身故全额给付")
+RULE_DISABILITY = N_("%(grade)s伤残：%(amount)s × %(percent)s%%")
+
+
 def _stay_lines(schedule: BenefitSchedule, facts: ClaimFacts, history: PlanYearHistory) -> tuple[list, int]:
+    """The plan's optional parts of a stay: the medical-cost part, the daily allowance and the
+    condolence payment; a part the plan version does not have (zero) gives no line."""
+    lines = []
+    medical = _medical_line(schedule, facts, history)
+    if medical is not None:
+        lines.append(medical)
     days = hospital_days(facts.admission_date, facts.discharge_date)
-    remaining = max(schedule.hospital_days_cap - history.allowance_days_paid, 0)
-    paid_days = min(days, remaining)
+    paid_days = 0
     daily = schedule.hospital_daily_fen
-    rule = f"住院{days}天 × {format_yuan(daily)}/天"
-    if paid_days < days:
-        rule = (f"住院{days}天，本保障年度已给付{history.allowance_days_paid}天，"
-                f"年度上限{schedule.hospital_days_cap}天，可给付{paid_days}天 × {format_yuan(daily)}/天")
-    lines = [
-        BenefitLine("hospital_allowance", N_("住院津贴"), paid_days * daily, rule),
-        BenefitLine("condolence", N_("住院慰问金"), schedule.condolence_fen, N_("每次住院一次性给付")),
-    ]
+    if daily:
+        paid_days = min(days, max(schedule.hospital_days_cap - history.allowance_days_paid, 0))
+        params = {"days": days, "daily": format_yuan(daily)}
+        if paid_days < days:
+            lines.append(BenefitLine("hospital_allowance", N_("住院津贴"), paid_days * daily, RULE_STAY_CAPPED, {
+                **params, "paid_before": history.allowance_days_paid, "cap": schedule.hospital_days_cap,
+                "paid_days": paid_days}))
+        else:
+            lines.append(BenefitLine("hospital_allowance", N_("住院津贴"), paid_days * daily, RULE_STAY, params))
+    if schedule.condolence_fen:
+        lines.append(BenefitLine("condolence", N_("住院慰问金"), schedule.condolence_fen, RULE_CONDOLENCE))
     return lines, paid_days
+
+
+def _medical_line(schedule: BenefitSchedule, facts: ClaimFacts, history: PlanYearHistory) -> BenefitLine | None:
+    """Eligible out-of-pocket costs above the deductible (起付线), at the plan's ratio, within what
+    is left of the yearly cap; rounded half up to the fen."""
+    costs = facts.medical_costs_fen or 0
+    if not schedule.medical_ratio_percent or not costs:
+        return None
+    deductible, ratio = schedule.medical_deductible_fen, schedule.medical_ratio_percent
+    params = {"costs": format_yuan(costs), "deductible": format_yuan(deductible)}
+    above = costs - deductible
+    if above <= 0:
+        return BenefitLine("hospital_medical", N_("住院医疗费用"), 0, RULE_MEDICAL_BELOW, params)
+    amount = (above * ratio + 50) // 100
+    params.update(above=format_yuan(above), ratio=ratio)
+    left = max(schedule.medical_annual_cap_fen - history.medical_paid_fen, 0)
+    if schedule.medical_annual_cap_fen and amount > left:
+        return BenefitLine("hospital_medical", N_("住院医疗费用"), left, RULE_MEDICAL_CAPPED, {
+            **params, "amount": format_yuan(amount), "paid_before": format_yuan(history.medical_paid_fen),
+            "cap": format_yuan(schedule.medical_annual_cap_fen), "paid": format_yuan(left)})
+    return BenefitLine("hospital_medical", N_("住院医疗费用"), amount, RULE_MEDICAL, params)
 
 
 def calculate_benefit(schedule: BenefitSchedule, facts: ClaimFacts,
                       history: PlanYearHistory = PlanYearHistory()) -> Benefit:  # noqa: B008 - frozen
     """The benefit of one claim under ``schedule``, line by line, in integer fen.
 
-    Zero deductible (零起付线): every line starts from the first fen. Waiting periods, cover and
-    deadlines are judged by ``check_claim``: a flagged claim still shows what it would pay.
+    A stay pays the plan version's medical-cost part (above its deductible, at its ratio, within
+    its yearly cap), daily allowance and condolence payment, each when the version has it.
+    Waiting periods, cover and deadlines are judged by ``check_claim``: a flagged claim still
+    shows what it would pay.
     """
     lines: list[BenefitLine] = []
     days = 0
     if facts.claim_type is ClaimType.CRITICAL_ILLNESS:
         if history.critical_illness_paid:
-            lines.append(BenefitLine("critical_illness", N_("重大疾病互助金"), 0,
-                                     N_("本保障年度已给付过一次重大疾病互助金，每个保障年度限给付一次")))
+            lines.append(BenefitLine("critical_illness", N_("重大疾病互助金"), 0, RULE_CRITICAL_AGAIN))
         else:
             lines.append(BenefitLine("critical_illness", N_("重大疾病互助金"), schedule.critical_illness_fen,
-                                     f"确诊{facts.disease or '重大疾病'}，一次性给付"))
+                                     RULE_CRITICAL, {"disease": facts.disease or "重大疾病"}))
     if facts.claim_type in (ClaimType.HOSPITAL, ClaimType.CRITICAL_ILLNESS) and facts.has_stay:
         stay, days = _stay_lines(schedule, facts, history)
         lines.extend(stay)
@@ -286,19 +359,20 @@ def calculate_benefit(schedule: BenefitSchedule, facts: ClaimFacts,
         if costs:
             cap = schedule.accident_medical_cap_fen
             paid = min(costs, cap)
-            rule = f"医疗费用{format_yuan(costs)}，零起付线"
             if paid < costs:
-                rule += f"，超过限额按{format_yuan(cap)}给付"
-            lines.append(BenefitLine("accident_medical", N_("意外医疗"), paid, rule))
+                lines.append(BenefitLine("accident_medical", N_("意外医疗"), paid, RULE_ACCIDENT_MEDICAL_CAPPED,
+                                         {"costs": format_yuan(costs), "cap": format_yuan(cap)}))
+            else:
+                lines.append(BenefitLine("accident_medical", N_("意外医疗"), paid, RULE_ACCIDENT_MEDICAL,
+                                         {"costs": format_yuan(costs)}))
         if facts.is_death:
-            lines.append(BenefitLine("accident_death", N_("意外身故"), schedule.accident_death_fen,
-                                     N_("意外身故全额给付")))
+            lines.append(BenefitLine("accident_death", N_("意外身故"), schedule.accident_death_fen, RULE_DEATH))
         elif facts.disability_grade:
             percent = schedule.disability_percentages[facts.disability_grade - 1]
             amount = schedule.accident_death_fen * percent // 100
-            lines.append(BenefitLine(
-                "accident_disability", N_("意外伤残"), amount,
-                f"{_grade_label(facts.disability_grade)}伤残：{format_yuan(schedule.accident_death_fen)} × {percent}%"))
+            lines.append(BenefitLine("accident_disability", N_("意外伤残"), amount, RULE_DISABILITY, {
+                "grade": _grade_label(facts.disability_grade), "amount": format_yuan(schedule.accident_death_fen),
+                "percent": percent}))
     return Benefit(lines=tuple(lines), allowance_days=days)
 
 
@@ -340,6 +414,7 @@ CHECK_RULES: dict[str, CheckRule] = {
     "duplicate_open": CheckRule(N_("同一次住院另有申请在审"), Severity.ADVISORY),
     "missing_documents": CheckRule(N_("材料不全"), Severity.ADVISORY),
     "unusual_amount": CheckRule(N_("金额异常偏高"), Severity.ADVISORY),
+    "beneficiary": CheckRule(N_("非会员本人收款"), Severity.ADVISORY),
 }
 FLAG_LABELS = {code: rule.label for code, rule in CHECK_RULES.items()}
 
@@ -486,6 +561,7 @@ NOT_ELIGIBLE = N_("不符合参保条件：%(reasons)s")
 UNUSUAL_STAY = N_("住院%(days)s天，明显长于一般住院，请核对出院小结。")
 UNUSUAL_COSTS = N_("医疗费用%(costs)s，远高于本项目意外医疗限额%(cap)s，请核对发票。")
 DATE_CONFLICT = N_("%(problems)s，请核对。")
+BENEFICIARY = N_("收款人不是会员本人，而是受益人（%(relationship)s），请核对关系证明与银行卡户名。")
 
 
 def _reference(claim_id: int) -> str:
@@ -531,6 +607,10 @@ def check_claim(schedule: BenefitSchedule | None, facts: ClaimFacts, cover: Cove
         names = "、".join(document_label(kind) for kind in missing_documents)
         flags.append(Flag("missing_documents", MISSING_DOCUMENTS, {"names": names}))
     flags.extend(_amount_flags(schedule, facts))
+    if facts.beneficiary_relationship:
+        flags.append(Flag("beneficiary", BENEFICIARY, {
+            "relationship": BENEFICIARY_RELATIONSHIPS.get(facts.beneficiary_relationship,
+                                                          facts.beneficiary_relationship)}))
     return flags
 
 
@@ -576,7 +656,25 @@ def required_documents(schedule: BenefitSchedule, facts: ClaimFacts) -> list[str
             kinds.append("disability_appraisal")
         if facts.is_death and "death_certificate" not in kinds:
             kinds.append("death_certificate")
+    if facts.beneficiary_relationship and "beneficiary_proof" not in kinds:
+        kinds.append("beneficiary_proof")
     return kinds
+
+
+def check_payee(facts: ClaimFacts, beneficiary_name: str | None, relationship: str | None) -> None:
+    """The payee is the member. Someone else is a beneficiary, recorded with their relationship
+    (and a document proving it, on the checklist): an heir of a member who died, or a guardian."""
+    if not beneficiary_name and not relationship:
+        return
+    if not beneficiary_name:
+        raise InvalidInput(N_("请填写受益人姓名。"), code="beneficiary_name", field="beneficiary_name")
+    if relationship not in BENEFICIARY_RELATIONSHIPS:
+        raise InvalidInput(N_("请选择受益人与会员的关系。"), code="beneficiary_relationship",
+                           field="beneficiary_relationship")
+    if relationship in HEIRS and not facts.is_death:
+        raise InvalidInput(N_("保障金应支付给会员本人。只有会员身故时才由配偶、子女或父母领取，"
+                              "会员本人无法办理时可由监护人领取。"), code="payee_not_member",
+                           field="beneficiary_relationship")
 
 
 def required_fields(facts: ClaimFacts, schedule: BenefitSchedule | None = None) -> list[tuple[str, str]]:

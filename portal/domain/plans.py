@@ -40,6 +40,12 @@ class BenefitSchedule:
     """One plan version's figures, money in integer fen."""
 
     contribution_fen: int = 6_000
+    # The hospital benefit's three parts, each optional (zero: the version does not have it):
+    # eligible out-of-pocket costs above the deductible (起付线) at a ratio, capped per plan year;
+    # a daily allowance; a condolence payment per stay. The demo plan has a zero deductible (零起付线).
+    medical_deductible_fen: int = 0
+    medical_ratio_percent: int = 50
+    medical_annual_cap_fen: int = 2_000_000
     hospital_daily_fen: int = 5_000
     hospital_days_cap: int = 180
     condolence_fen: int = 20_000

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.claims import (
+    BENEFICIARY_RELATIONSHIPS,
     CLAIM_STATUS_LABELS,
     CLAIM_TYPE_LABELS,
     PAYOUT_BATCH_STATUS_LABELS,
@@ -88,7 +89,12 @@ class Claim(TimestampMixin, db.Model):
     is_death: Mapped[bool] = mapped_column(Boolean, default=False)
     event_date: Mapped[date | None] = mapped_column(Date)  # derived from the facts, for filters
 
+    # The bank file's name: the member's, or the beneficiary's when one is recorded (never typed freely).
     payee_name: Mapped[str | None] = mapped_column(String(60))
+    # Someone other than the member who receives the money (an heir of a member who died, a
+    # guardian), with the relationship (``BENEFICIARY_RELATIONSHIPS``) and a proof on the checklist.
+    beneficiary_name: Mapped[str | None] = mapped_column(String(60))
+    beneficiary_relationship: Mapped[str | None] = mapped_column(String(20))
     bank_name: Mapped[str | None] = mapped_column(String(60))
     bank_card: Mapped[str | None] = mapped_column(EncryptedText)  # full number only in the payout export
     bank_card_last4: Mapped[str | None] = mapped_column(String(4))
@@ -101,6 +107,8 @@ class Claim(TimestampMixin, db.Model):
     breakdown: Mapped[dict | None] = mapped_column(JSON)  # Benefit.as_dict()
     # What this claim uses of the plan year's limits, summed for the member's later claims.
     allowance_days: Mapped[int] = mapped_column(Integer, default=0)
+    # The medical-cost part this claim pays, summed against the plan year's cap by later claims.
+    medical_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pays_critical_illness: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_fen: Mapped[int | None] = mapped_column(Integer)
     adjustment_reason: Mapped[str | None] = mapped_column(String(300))
@@ -160,6 +168,10 @@ class Claim(TimestampMixin, db.Model):
         return mask_bank_card(self.bank_card) if self.bank_card else ""
 
     @property
+    def beneficiary_relationship_label(self) -> str | None:
+        return BENEFICIARY_RELATIONSHIPS.get(self.beneficiary_relationship or "")
+
+    @property
     def rejection_text(self) -> str | None:
         """The member's words for the coded reason of a rejection (a msgid), if it has one."""
         reason = REJECTION_REASONS.get(self.rejection_code or "")
@@ -176,6 +188,7 @@ class Claim(TimestampMixin, db.Model):
             diagnosis_date=self.diagnosis_date, accident_date=self.accident_date,
             accident_description=self.accident_description, medical_costs_fen=self.medical_costs_fen,
             disability_grade=self.disability_grade, is_death=bool(self.is_death),
+            beneficiary_relationship=self.beneficiary_relationship,
         )
 
     def __repr__(self) -> str:

@@ -42,6 +42,10 @@ class Plan(TimestampMixin, db.Model):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)  # the version new enrolments get
     name: Mapped[str] = mapped_column(String(120))
     contribution_fen: Mapped[int] = mapped_column(Integer)
+    # The hospital benefit's medical-cost part (see ``BenefitSchedule``); zero ratio: none.
+    medical_deductible_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    medical_ratio_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    medical_annual_cap_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     hospital_daily_fen: Mapped[int] = mapped_column(Integer)
     hospital_days_cap: Mapped[int] = mapped_column(Integer)
     condolence_fen: Mapped[int] = mapped_column(Integer)

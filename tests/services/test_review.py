@@ -468,3 +468,123 @@ def test_bulk_approval_skips_blocked_claims_and_says_how_many_and_why(reviewers)
     assert result.skipped_reasons == {"waiting_period": 1, "no_cover": 1}
     assert len(result.approved) + len(result.held_for_review) == 3
     assert db.session.get(Claim, waiting.id).status == ClaimStatus.SUBMITTED
+
+
+# --- payouts at any size (issue 11: a backlog blocked all payouts; "mark paid" never finished) ---
+
+
+def test_a_backlog_goes_out_in_batches_of_the_configured_size_and_a_batch_can_be_split(app, reviewers):
+    claims = approved_claims(reviewers[0], 5)
+    app.config["PAYOUT_BATCH_MAX_CLAIMS"] = 3
+    try:
+        first = payouts.create_batch(reviewers[0], now=NOON)
+        second = payouts.create_batch(reviewers[0], now=NOON)
+    finally:
+        app.config["PAYOUT_BATCH_MAX_CLAIMS"] = 5000
+    assert (first.claim_count, second.claim_count) == (3, 2)
+    assert [item.claim_id for item in first.items] == [claim.id for claim in claims[:3]]
+    other = payouts.split_batch(reviewers[0], first.id, keep=1)
+    assert (first.claim_count, first.total_fen, other.claim_count, other.total_fen) == (1, 80_000, 2, 160_000)
+    with pytest.raises(InvalidInput, match="笔数"):
+        payouts.split_batch(reviewers[0], first.id, keep=1)
+    payouts.export_batch(reviewers[0], other.id, now=NOON)
+    with pytest.raises(Conflict, match="不能再拆分"):
+        payouts.split_batch(reviewers[0], other.id, keep=1)
+
+
+def test_a_settlement_cut_short_by_a_crash_is_finished_once_by_the_next_run(reviewers):
+    claims = approved_claims(reviewers[0], 3)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    payouts.mark_batch_paid(reviewers[1], batch.id, bank_reference="ICBC-CRASH", now=NOON)
+    assert payouts.paid_count(batch.id) == 3
+    # As if the consumer died after the first chunk: two claims still wait for their payment.
+    db.session.execute(Claim.__table__.update().where(Claim.id.in_([claims[1].id, claims[2].id]))
+                       .values(status="payout_pending"))
+    db.session.commit()
+    assert payouts.resume_settlements() == 2
+    assert payouts.resume_settlements() == 0
+    db.session.expire_all()
+    assert all(db.session.get(Claim, claim.id).status == ClaimStatus.PAID for claim in claims)
+    assert len(texts(claims[0].member, "claim_paid")) == 1
+
+
+@pytest.mark.postgres_only
+def test_six_simultaneous_mark_paid_requests_get_one_payment_and_five_already_done(app, reviewers):
+    claims = approved_claims(reviewers[0], 3)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    batch_id, staff_id, member_ids = batch.id, reviewers[1].id, [claim.member_id for claim in claims]
+    db.session.remove()
+    barrier = threading.Barrier(6)
+    outcomes = []
+
+    def mark(number):
+        from portal.models import StaffUser
+
+        with app.app_context():
+            try:
+                actor = db.session.get(StaffUser, staff_id)
+                db.session.get(payouts.PayoutBatch, batch_id)  # every request has read the open batch
+                barrier.wait()
+                payouts.mark_batch_paid(actor, batch_id, bank_reference=f"ICBC-{number}", now=NOON)
+                outcomes.append("paid")
+            except Conflict as error:
+                outcomes.append(error.code)
+            except Exception as error:  # noqa: BLE001 - a 500 in the view: the test must name it
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=mark, args=(number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already_paid"] * 5 + ["paid"]
+    assert payouts.paid_count(batch_id) == 3
+    for member_id in member_ids:
+        assert len(db.session.scalars(select(SmsMessage).where(SmsMessage.member_id == member_id,
+                                                               SmsMessage.kind == "claim_paid")).all()) == 1
+
+
+# --- payees (issue 11: a payee named "X" on a member's card went into the bank file) -------------
+
+
+def test_the_payee_is_the_member_and_the_bank_file_carries_their_name(reviewers):
+    member = covered_member(name="方敏")
+    claim = file_claim(member, submit=False)
+    filing.save_claim(member, claim.id, {"payee_name": "X"}, bank_card="6222021234567890128")
+    assert claim.payee_name == "方敏"  # a free-typed payee is not taken
+    with pytest.raises(InvalidInput, match="会员本人"):
+        filing.save_claim(member, claim.id, {"beneficiary_name": "X", "beneficiary_relationship": "spouse"})
+    with pytest.raises(InvalidInput, match="校验不通过"):
+        filing.save_claim(member, claim.id, {}, bank_card="6222021234567890127")
+    filing.submit_claim(member, claim.id, now=NOON)
+    decisions.decide_claim(reviewers[0], claim.id, "approve", version=claim.version_id, now=NOON)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    _, content = payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
+    assert rows[1][1] == "方敏"
+
+
+def test_a_death_claim_is_paid_to_a_beneficiary_recorded_with_relationship_and_proof(reviewers):
+    member = covered_member(name="王建华")
+    facts = {"accident_date": date(2026, 6, 1), "accident_description": "送件途中遭遇车祸", "is_death": True}
+    claim = file_claim(member, claim_type="accident", facts=facts, documents=False, submit=False)
+    filing.save_claim(member, claim.id, {"beneficiary_name": "李秀英", "beneficiary_relationship": "spouse"})
+    assert claim.payee_name == "李秀英" and claim.beneficiary_relationship == "spouse"
+    assert "beneficiary_proof" in queries_kinds(claim)
+    assert "beneficiary" in claim.flag_codes and "配偶" in str(claim.flags)
+    # A guardian may receive any claim; nobody else but the member.
+    other = file_claim(covered_member(), submit=False)
+    filing.save_claim(other.member, other.id, {"beneficiary_name": "赵刚", "beneficiary_relationship": "guardian"})
+    assert other.payee_name == "赵刚"
+    filing.save_claim(other.member, other.id, {"beneficiary_name": "", "beneficiary_relationship": ""})
+    assert other.payee_name == other.member.name and other.beneficiary_name is None
+
+
+def queries_kinds(claim):
+    from portal.services.claims import queries as claim_queries
+
+    return [kind for kind, _ in claim_queries.document_choices(claim)]

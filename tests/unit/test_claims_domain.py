@@ -231,3 +231,45 @@ def test_each_check_has_a_severity_and_overrides_need_every_blocking_finding_and
     # An override waits for a second reviewer whatever the amount.
     assert approval_action(35_000, is_second=False, overridden=True).value == "approve_first"
     assert approval_action(35_000, is_second=False).value == "approve"
+
+
+# --- the medical-cost part: costs above the deductible (起付线) at a ratio, capped per plan year ---
+
+
+def test_zero_deductible_pays_half_of_8000_yuan_costs_on_top_of_allowance_and_condolence():
+    benefit = calculate_benefit(PLAN, stay(days=12, medical_costs_fen=800_000))
+    assert [line.code for line in benefit.lines] == ["hospital_medical", "hospital_allowance", "condolence"]
+    assert benefit.lines[0].amount_fen == 400_000  # 8,000元 × 50%
+    assert benefit.total_fen == 400_000 + 60_000 + 20_000
+    assert "起付线0.00元" in benefit.lines[0].rule and "50%" in benefit.lines[0].rule
+
+
+def test_the_earlier_version_with_a_1000_yuan_deductible_pays_half_of_what_is_above_it():
+    earlier = BenefitSchedule(medical_deductible_fen=100_000)
+    benefit = calculate_benefit(earlier, stay(days=12, medical_costs_fen=800_000))
+    assert benefit.lines[0].amount_fen == 350_000  # (8,000 − 1,000) × 50%
+    below = calculate_benefit(earlier, stay(days=12, medical_costs_fen=60_000))
+    assert below.lines[0].amount_fen == 0 and "未超过起付线" in below.lines[0].rule
+
+
+def test_the_yearly_cap_leaves_what_earlier_claims_did_not_use_and_rounds_half_up():
+    benefit = calculate_benefit(PLAN, stay(days=12, medical_costs_fen=800_000),
+                                PlanYearHistory(medical_paid_fen=1_800_000))
+    assert benefit.lines[0].amount_fen == 200_000  # 20,000元 cap − 18,000元 paid
+    assert "年度限额20,000.00元" in benefit.lines[0].rule
+    odd = calculate_benefit(BenefitSchedule(medical_ratio_percent=35), stay(days=1, medical_costs_fen=1_001))
+    assert odd.lines[0].amount_fen == 350  # 10.01元 × 35% = 3.5035元 → 3.50元
+
+
+def test_each_part_of_the_hospital_benefit_is_optional_per_plan_version():
+    allowance_only = BenefitSchedule(medical_ratio_percent=0, condolence_fen=0)
+    benefit = calculate_benefit(allowance_only, stay(days=12, medical_costs_fen=800_000))
+    assert [line.code for line in benefit.lines] == ["hospital_allowance"] and benefit.total_fen == 60_000
+    costs_only = BenefitSchedule(hospital_daily_fen=0, condolence_fen=0)
+    assert calculate_benefit(costs_only, stay(days=12, medical_costs_fen=800_000)).total_fen == 400_000
+
+
+def test_the_article_worked_case_stays_12100_yuan_with_the_cost_part_in_the_plan():
+    facts = ClaimFacts(claim_type=ClaimType.CRITICAL_ILLNESS, admission_date=date(2026, 5, 1),
+                       discharge_date=date(2026, 6, 8), disease="恶性肿瘤", diagnosis_date=date(2026, 5, 3))
+    assert calculate_benefit(PLAN, facts).total_fen == 1_210_000  # 虞师傅: 10,000 + 38 × 50 + 200

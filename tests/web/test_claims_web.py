@@ -297,3 +297,39 @@ def test_a_blocked_claim_shows_its_findings_and_is_overridden_or_rejected_on_the
     assert answer.status_code == 302
     db.session.expire_all()
     assert db.session.get(Claim, claim.id).status == "awaiting_second"
+
+
+def test_a_reviewer_splits_a_batch_on_its_page_and_a_paid_batch_shows_its_progress(app, client, auth):
+    from tests.factories import approved_claims
+
+    reviewer = create_staff("rev1", Role.REVIEWER)
+    approved_claims(reviewer, 3)
+    auth.staff("rev1")
+    batch_url = post_form(client, "/review/payouts", {}).headers["Location"]
+    page = client.get(batch_url).get_data(as_text=True)
+    assert "拆分批次" in page
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    answer = post_form(client, batch_url + "/split", {"keep": "1", "version": version}, form_page=batch_url)
+    assert answer.status_code == 302 and answer.headers["Location"] != batch_url
+    moved = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "2" in moved and "已拆分" in moved
+    post_form(client, batch_url + "/export", {}, form_page=batch_url)
+    page = client.get(batch_url).get_data(as_text=True)
+    assert "拆分批次" not in page  # the bank may hold the file now
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    post_form(client, batch_url + "/paid", {"bank_reference": "ICBC-9", "version": version}, form_page=batch_url)
+    assert "已全部登记（1笔）" in client.get(batch_url).get_data(as_text=True)
+
+
+def test_the_member_reads_why_a_claim_was_rejected_in_plain_words(app, client, auth):
+    from portal.services.review import decisions
+    from tests.factories import covered_member, file_claim
+
+    member = covered_member()
+    claim = file_claim(member)
+    reviewer = create_staff("rev1", Role.REVIEWER)
+    decisions.decide_claim(reviewer, claim.id, "reject", version=claim.version_id,
+                           reason_code="non_designated_hospital")
+    auth.member(member)
+    page = client.get(f"/claims/{claim.id}").get_data(as_text=True)
+    assert "未予核准的原因：住院的医疗机构不是医保定点医疗机构" in page and "non_designated" not in page

@@ -8,15 +8,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.domain.claims import CLAIM_TYPE_LABELS
+from portal.domain.claims import BENEFICIARY_RELATIONSHIPS, CLAIM_TYPE_LABELS
 from portal.domain.errors import DomainError
 from portal.domain.money import fen_to_yuan, yuan_to_fen
 
+BENEFICIARY_CHOICES = [("", _l("本人收款"))] + [(code, _l(label)) for code, label in BENEFICIARY_RELATIONSHIPS.items()]
 CLAIM_TYPE_CHOICES = [(kind.value, _l(label)) for kind, label in CLAIM_TYPE_LABELS.items()]
 GRADE_CHOICES = [("", _l("无伤残"))] + [(str(grade), _l("%(grade)s级", grade=grade)) for grade in range(1, 11)]
 # Typed facts saved as they are; costs and the disability grade are converted first.
 FACT_FIELDS = ("admission_date", "discharge_date", "hospital", "diagnosis", "diagnosis_date", "accident_date",
-               "accident_description", "payee_name", "bank_name")
+               "accident_description", "bank_name", "beneficiary_name", "beneficiary_relationship")
 
 
 class StartClaimForm(FlaskForm):
@@ -41,7 +42,10 @@ class ClaimForm(FlaskForm):
     # Not every claim type shows it; the service checks the range.
     disability_grade = SelectField(_l("伤残等级（经鉴定）"), choices=GRADE_CHOICES, validate_choice=False)
     is_death = BooleanField(_l("因意外身故"))
-    payee_name = StringField(_l("收款人姓名"), validators=[Optional(), Length(max=60)])
+    # The payee is the member; someone else only as a beneficiary with the relationship and a proof.
+    beneficiary_name = StringField(_l("受益人姓名（会员本人收款请留空）"), validators=[Optional(), Length(max=60)])
+    beneficiary_relationship = SelectField(_l("受益人与会员的关系"), choices=BENEFICIARY_CHOICES,
+                                           validate_choice=False)
     bank_name = StringField(_l("开户银行"), validators=[Optional(), Length(max=60)])
     bank_card = StringField(_l("收款银行卡号"), validators=[Optional(), Length(max=30)])
     version = HiddenField()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -43,6 +43,11 @@ class DecisionForm(FlaskForm):
 class PaidForm(FlaskForm):
     bank_reference = StringField(_l("银行回单号（交易流水号）"),
                                  validators=[DataRequired(_l("请填写银行回单号。")), Length(max=60)])
+    version = HiddenField()
+
+
+class SplitForm(FlaskForm):
+    keep = IntegerField(_l("留在本批次的笔数"), validators=[DataRequired(_l("请填写留在本批次的笔数。"))])
     version = HiddenField()
 
 

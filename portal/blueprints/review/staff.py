@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.review import bp
-from portal.blueprints.review.forms import DecisionForm, DischargeListForm, PaidForm
+from portal.blueprints.review.forms import DecisionForm, DischargeListForm, PaidForm, SplitForm
 from portal.domain.claims import DISCHARGE_OUTCOME_LABELS
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
@@ -20,6 +20,7 @@ federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
 reviewers_only = roles_required(Role.REVIEWER)
 MAX_AGE_DAYS = 36_600  # the "waiting at least N days" filter: a century covers every claim
 PER_PAGE = 50
+BATCH_PAGE_ITEMS = 200  # a batch page lists this many lines; the bank file has them all
 
 
 def _filters() -> queries.QueueFilters:
@@ -129,7 +130,28 @@ def batch(batch_id: int):
     """A batch: its claims (cards masked), the export and the "paid" form."""
     batch = queries.get_batch(current_user, batch_id)
     return render("review/batch.html", batch=batch, export_form=EmptyForm(),
-                  paid_form=PaidForm(version=batch.version_id))
+                  paid_form=PaidForm(version=batch.version_id), split_form=SplitForm(version=batch.version_id),
+                  items=queries.batch_items(batch, limit=BATCH_PAGE_ITEMS),
+                  paid=payouts.paid_count(batch.id) if batch.status == "paid" else 0)
+
+
+@bp.post("/payouts/<int:batch_id>/split")
+@federation_staff
+def split(batch_id: int):
+    """Move the claims beyond the first N of an open, not yet exported batch into a new batch."""
+    form = SplitForm()
+    if not form.validate_on_submit():
+        for messages in form.errors.values():
+            flash(messages[0], "error")
+        return redirect(url_for("review.batch", batch_id=batch_id))
+    try:
+        other = payouts.split_batch(current_user, batch_id, keep=form.keep.data, version=form.version.data)
+    except DomainError as error:
+        flash_error(error)
+        return redirect(url_for("review.batch", batch_id=batch_id))
+    flash(_("已拆分：%(count)s笔移入新批次%(reference)s。", count=other.claim_count, reference=other.reference),
+          "success")
+    return redirect(url_for("review.batch", batch_id=other.id))
 
 
 @bp.post("/payouts/<int:batch_id>/export")
@@ -155,7 +177,7 @@ def mark_paid(batch_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash(_("已登记付款，会员将收到到账短信。"), "success")
+            flash(_("已登记付款；各笔申请正在逐笔登记为已发放，会员将收到到账短信。"), "success")
     else:
         for messages in form.errors.values():
             flash(messages[0], "error")

@@ -71,11 +71,13 @@ def _record_benefit(claim: Claim, schedule: BenefitSchedule | None) -> None:
     facts = claim.facts()
     if schedule is None or facts.event_date is None:
         claim.breakdown, claim.calculated_fen, claim.allowance_days, claim.pays_critical_illness = None, None, 0, False
+        claim.medical_fen = 0
         return
     benefit = calculate_benefit(schedule, facts, plan_year_history(claim))
     claim.breakdown = benefit.as_dict()
     claim.calculated_fen = benefit.total_fen
     claim.allowance_days = benefit.allowance_days
+    claim.medical_fen = benefit.medical_fen
     claim.pays_critical_illness = any(line.code == "critical_illness" and line.amount_fen for line in benefit.lines)
 
 
@@ -93,9 +95,11 @@ def plan_year_history(claim: Claim) -> PlanYearHistory:
         return PlanYearHistory()
     others = (Claim.member_id == claim.member_id, Claim.plan_year == claim.plan_year,
               Claim.status.in_(COUNTING_STATUSES), Claim.id != claim.id)
-    days = db.session.scalar(select(func.coalesce(func.sum(Claim.allowance_days), 0)).where(*others))
+    days, medical = db.session.execute(select(func.coalesce(func.sum(Claim.allowance_days), 0),
+                                              func.coalesce(func.sum(Claim.medical_fen), 0)).where(*others)).one()
     critical = db.session.scalar(select(Claim.id).where(*others, Claim.pays_critical_illness.is_(True)).limit(1))
-    return PlanYearHistory(allowance_days_paid=int(days or 0), critical_illness_paid=critical is not None)
+    return PlanYearHistory(allowance_days_paid=int(days or 0), critical_illness_paid=critical is not None,
+                           medical_paid_fen=int(medical or 0))
 
 
 def _same_stay(claim: Claim) -> tuple[int | None, int | None]:

@@ -20,6 +20,7 @@ from portal.domain.claims import (
     ClaimAction,
     ClaimStatus,
     ClaimType,
+    check_payee,
     parse_bank_card,
     required_fields,
 )
@@ -39,7 +40,7 @@ from portal.services.unit_of_work import savepoint, unit_of_work
 REQUEST_KEY_LENGTH = 64  # claims.request_key
 EDITABLE_FIELDS = (
     "admission_date", "discharge_date", "hospital", "diagnosis", "disease", "diagnosis_date", "accident_date",
-    "accident_description", "medical_costs_fen", "disability_grade", "is_death", "payee_name", "bank_name",
+    "accident_description", "medical_costs_fen", "disability_grade", "is_death", "bank_name",
 )
 
 
@@ -145,9 +146,22 @@ def save_claim(actor, claim_id: int, data: dict, *, version: int | None = None, 
             setattr(claim, name, (value.strip() or None) if isinstance(value, str) else value)
     if card:
         claim.bank_card, claim.bank_card_last4 = card, card[-4:]
+    if "beneficiary_name" in data or "beneficiary_relationship" in data:
+        _set_payee(claim, data.get("beneficiary_name"), data.get("beneficiary_relationship"))
     assessment.refresh_assessment(claim, today=today or clock.today())
     audit.record(actor, "claim.save", "claim", claim.id)
     return claim
+
+
+def _set_payee(claim: Claim, name: str | None, relationship: str | None) -> None:
+    """The payee is the member, by name, always; a beneficiary (an heir of a member who died, a
+    guardian) is recorded with the relationship, and their name goes on the bank file instead."""
+    name = (name or "").strip() or None
+    relationship = (relationship or "").strip() or None
+    check_payee(claim.facts(), name, relationship)
+    claim.beneficiary_name = name
+    claim.beneficiary_relationship = relationship if name else None
+    claim.payee_name = name or claim.member.name
 
 
 def _check_figures(data: dict) -> None:

@@ -51,7 +51,7 @@ TEXTED = N_("已发送短信提醒：%(body)s")
 def add_event(claim: Claim, kind: str, actor, message: str, params: dict | None = None, *, visible: bool = True,
               at: datetime | None = None) -> ClaimEvent:
     """Add a step to the claim's timeline: ``message`` is one of the templates above, filled in."""
-    event = ClaimEvent(claim=claim, kind=kind, actor_label=_public_actor(actor),
+    event = ClaimEvent(claim=claim, kind=kind, actor_label=public_actor(actor),
                        message=interpolate(message, params or {})[:500], visible_to_member=visible)
     if at is not None:
         event.at = at
@@ -59,7 +59,7 @@ def add_event(claim: Claim, kind: str, actor, message: str, params: dict | None 
     return event
 
 
-def _public_actor(actor) -> str:
+def public_actor(actor) -> str:
     """How the member reads who acted: their own name, "工会经办人", "审核员", never a username."""
     role = role_of(actor)
     if role is Role.MEMBER:
@@ -71,8 +71,12 @@ def _public_actor(actor) -> str:
     return N_("系统")
 
 
-def text_claimant(claim: Claim, kind: str, params: dict, *, now: datetime | None = None):
+def text_claimant(claim: Claim, kind: str, params: dict, *, now: datetime | None = None, bulk: bool = False):
     """Text the claimant about their claim, never in quiet hours.
+
+    ``bulk`` (a payout batch's thousands of texts): the text is held for the minute's delivery
+    sweep (``deliver_due_texts``) rather than handed to the queue one task each, which paces
+    the provider and keeps the settlement's transactions short.
 
     Texts answering the member's own claim (documents needed, decision, payment) are service
     messages and go whatever the marketing consent (invitations, which need it, are sent by the
@@ -82,7 +86,8 @@ def text_claimant(claim: Claim, kind: str, params: dict, *, now: datetime | None
     if not member.mobile:
         return None
     now = (now or clock.now()).astimezone(clock.CHINA)
+    send_after = text_send_after(now) or (now if bulk else None)
     message = queue_text(member.mobile, kind=kind, params={"reference": claim.reference, **params}, member=member,
-                         subject=("claim", claim.id), send_after=text_send_after(now))
+                         subject=("claim", claim.id), send_after=send_after)
     add_event(claim, "texted", None, TEXTED, {"body": message.body}, at=now)
     return message

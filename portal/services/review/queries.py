@@ -15,7 +15,7 @@ from portal.domain.identity import compose_id_number
 from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
 from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage, Union
-from portal.models.claims import Claim, DischargeImport, PayoutBatch
+from portal.models.claims import Claim, DischargeImport, PayoutBatch, PayoutItem
 from portal.services.access import require_role
 from portal.services.claims.access import REVIEW_ROLES
 from portal.services.records import get_or_not_found
@@ -107,6 +107,12 @@ def approved_waiting(actor) -> list[Claim]:
 def get_batch(actor, batch_id: int) -> PayoutBatch:
     require_role(actor, *PAYOUT_ROLES)
     return get_or_not_found(PayoutBatch, batch_id, N_("找不到该发放批次。"))
+
+
+def batch_items(batch: PayoutBatch, *, limit: int) -> list[PayoutItem]:
+    """The first ``limit`` lines of a batch, for its page (a batch may hold thousands)."""
+    return list(db.session.scalars(select(PayoutItem).where(PayoutItem.batch_id == batch.id)
+                                   .order_by(PayoutItem.id).limit(limit)))
 
 
 # --- discharge lists --------------------------------------------------------------------------
