@@ -108,7 +108,7 @@ def _move_into_batch(actor, batch: PayoutBatch, ids: list[int], now: datetime, t
         ["batch_id", "claim_id", "amount_fen", "payee_name", "bank_name", "bank_card"],
         select(literal(batch.id), claims.c.id, claims.c.approved_fen, claims.c.payee_name, claims.c.bank_name,
                type_coerce(claims.c.bank_card, String))  # the ciphertext, copied as it is
-        .where(claims.c.id.in_(ids))))
+        .where(claims.c.id.in_(ids)).order_by(claims.c.decided_at, claims.c.id)))  # lines in the batch's order
     db.session.execute(insert(ClaimEvent.__table__).from_select(
         ["claim_id", "at", "kind", "actor_label", "message", "visible_to_member"],
         select(claims.c.id, literal(now, UtcDateTime), literal("batched"),
