@@ -253,6 +253,11 @@ def mutual_pairs(choices: Iterable[tuple[int, int]]) -> set[frozenset[int]]:
     return {frozenset((a, b)) for a, b in chosen if a != b and (b, a) in chosen}
 
 
+# A concurrent registration on SQLite, which cannot lock the event's row: the database's CHECK on
+# the counters or the UNIQUE participant number refused this one; nothing was taken.
+BUSY = N_("报名的人较多，刚才没有报上，请再试一次。")
+
+
 # --- the collective wedding ------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Member, SinglesEvent, SinglesParticipant, SmsMessage, Wedding
 from portal.services.events import queries, singles, weddings
+from tests.conftest import IS_POSTGRES
 from tests.factories import (
     EVENT_DAY,
     TODAY,
@@ -236,11 +237,13 @@ def test_a_partner_who_is_a_member_is_recognised(tree):
     assert couple.partner_member_id == bride.id and couple.both_workers
 
 
-# --- concurrency (PostgreSQL) ------------------------------------------------------------
+# --- concurrency ---------------------------------------------------------------------------
 
 
-@pytest.mark.postgres_only
 def test_concurrent_registrations_never_take_more_places_than_the_event_has(app, tree):
+    """PostgreSQL queues the registrations on the event's row lock and fills exactly the places;
+    SQLite cannot lock a row, so a registration that loses the race is answered "busy" (the
+    counters' CHECK refused it), and the counters still match the rows."""
     federation, a, _ = tree
     event = create_singles_event(federation, capacity=4, balanced=True)
     men = [create_single(a, gender="M").id for _ in range(5)]
@@ -266,7 +269,10 @@ def test_concurrent_registrations_never_take_more_places_than_the_event_has(app,
         thread.join(timeout=60)
     db.session.expire_all()
     fresh = db.session.get(SinglesEvent, event.id)
-    assert outcomes.count("ok") == 4 and set(outcomes) <= {"ok", "event_full", "event_sex_full"}
-    assert (fresh.places_taken, fresh.men_taken, fresh.women_taken) == (4, 2, 2)
     numbers = db.session.scalars(select(SinglesParticipant.number).where(SinglesParticipant.event_id == event.id)).all()
-    assert sorted(numbers) == [1, 2, 3, 4]
+    assert len(outcomes) == 7 and set(outcomes) <= {"ok", "event_full", "event_sex_full", "busy"}
+    assert fresh.places_taken == len(numbers) == outcomes.count("ok") == fresh.men_taken + fresh.women_taken
+    assert fresh.men_taken <= 2 and fresh.women_taken <= 2
+    assert len(set(numbers)) == len(numbers)  # one number each
+    if IS_POSTGRES:
+        assert (fresh.places_taken, fresh.men_taken, fresh.women_taken) == (4, 2, 2)

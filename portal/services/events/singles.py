@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal import clock
 from portal.domain import events as rules
@@ -39,7 +40,7 @@ from portal.services.events.permissions import (
 )
 from portal.services.records import get_or_not_found
 from portal.services.sms import queue_text
-from portal.services.unit_of_work import unit_of_work
+from portal.services.unit_of_work import savepoint, unit_of_work
 
 
 def today_in_china(now: datetime) -> date:
@@ -121,6 +122,17 @@ def _text(participant: SinglesParticipant, kind: str, **params) -> None:
                    params={"event": event.title, "held_on": event.held_on, **params})
 
 
+def write_counted(row) -> None:
+    """Write a new registration with its event's counters. PostgreSQL has the event's row locked
+    here; SQLite cannot lock a row, so a registration racing another one is refused by the
+    counters' CHECK (or the number's UNIQUE) and answered with a plain "try again"."""
+    try:
+        with savepoint():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(rules.BUSY, code="busy") from None
+
+
 def _release(event: SinglesEvent, participant: SinglesParticipant) -> None:
     event.places_taken -= 1
     if participant.gender == "M":
@@ -164,7 +176,7 @@ def register(member, event_id: int, *, declared_single: bool, accepted_privacy: 
     participant = SinglesParticipant(event=event, member=member, union_id=member.union_id, number=event.last_number,
                                      gender=member.gender, status=PARTICIPANT.initial, declared_single_at=now)
     db.session.add(participant)
-    db.session.flush()
+    write_counted(participant)
     _text(participant, "singles_registered")
     audit.record(member, "events.singles_register", "singles_participant", participant.id, event_id=event.id)
     return participant

@@ -29,7 +29,7 @@ from portal.services.events.permissions import (
     require_member_in,
     require_organiser_of,
 )
-from portal.services.events.singles import today_in_china
+from portal.services.events.singles import today_in_china, write_counted
 from portal.services.records import get_or_not_found
 from portal.services.sms import queue_text
 from portal.services.unit_of_work import unit_of_work
@@ -148,7 +148,7 @@ def register_couple(member, wedding_id: int, data: CoupleInput, *, now: datetime
                            certificate_on=data.certificate_on, names_in_programme=bool(data.names_in_programme),
                            status=COUPLE.initial)
     db.session.add(couple)
-    db.session.flush()
+    write_counted(couple)
     _text(couple, "wedding_registered")
     audit.record(member, "events.wedding_register", "wedding_couple", couple.id, wedding_id=wedding.id)
     return couple
