@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,  # generated into instance/kiosk/secret_key
     "KEY_FILE": None,  # None: instance/kiosk/kiosk_key.pem (Ed25519, 0600)
+    "PUBLIC_PORTAL_URL": None,  # the portal's address for people's phones (receipt QR codes); default: the sync URL
     "STAFF_PIN_HASH": None,  # werkzeug hash of the station staff PIN (flask --app kiosk.wsgi kiosk pin-hash)
     "IDLE_WARNING_SECONDS": 60,
     "IDLE_RESET_SECONDS": 90,

@@ -60,9 +60,22 @@ def _current_receipt() -> Receipt:
 @bp.get("/receipt")
 def receipt():
     receipt = _current_receipt()
-    qr = segno.make(f"回执 {receipt.number}", error="m").svg_inline(scale=4, border=2)
+    link = phone_link(receipt)
+    qr = segno.make(link or f"回执 {receipt.number}", error="m").svg_inline(scale=4, border=2)
     return render_template("kiosk/receipt.html", receipt=receipt, envelope=receipt.envelope, qr=qr,
-                           queued=OutboxState.QUEUED.value)
+                           phone=bool(link), queued=OutboxState.QUEUED.value)
+
+
+def phone_link(receipt: Receipt) -> str | None:
+    """The central portal's page for this submission, which the receipt's QR code opens on a
+    phone (kiosk id and envelope id, nothing personal); ``PUBLIC_PORTAL_URL`` when the address
+    people reach differs from the one the kiosk syncs with."""
+    store = store_of()
+    base = current_app.config.get("PUBLIC_PORTAL_URL") or store.get("central_url")
+    kiosk_id = store.get("kiosk_id")
+    if not base or not kiosk_id:
+        return None
+    return f"{base.rstrip('/')}/stations/receipts/{kiosk_id}/{receipt.envelope_id}"
 
 
 @bp.get("/receipt/state")

@@ -12,7 +12,7 @@ from portal.domain.i18n import N_
 from portal.domain.roles import Role
 from portal.domain.stations import STATION_CODE_MAX, StationKind
 from portal.extensions import db
-from portal.models import Station, Union, UnionKind
+from portal.models import Station, SyncEnvelope, Union, UnionKind
 from portal.services import audit
 from portal.services.access import require_role, union_scope
 from portal.services.unit_of_work import unit_of_work
@@ -112,3 +112,16 @@ def update_station(actor, station_id: int, data: StationInput) -> Station:
 def stations_in_scope(actor) -> list[Station]:
     stmt = union_scope(select(Station).order_by(Station.code), actor, Station.union_id)
     return list(db.session.scalars(stmt))
+
+
+def kiosk_submission(kiosk_id: str, envelope_id: str) -> SyncEnvelope | None:
+    """What the central side holds for one kiosk submission, for the phone page its receipt's QR
+    code opens (by the kiosk's id and its own envelope id: two UUIDs, not guessable); None while
+    the kiosk has not sent it yet."""
+    from portal.domain.sync import normal_envelope_id
+
+    kiosk_key, envelope_key = normal_envelope_id(kiosk_id), normal_envelope_id(envelope_id)
+    if kiosk_key is None or envelope_key is None:
+        return None
+    return db.session.scalar(select(SyncEnvelope).where(SyncEnvelope.kiosk_id == kiosk_key,
+                                                        SyncEnvelope.envelope_id == envelope_key))

@@ -7,10 +7,12 @@ import json
 import random
 import threading
 import time
+import uuid
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from kiosk import outbox
@@ -188,6 +190,17 @@ def test_a_round_uploads_pushes_and_pulls(kiosk_app, kiosk_store, federation, ce
     staff = staff_page(kiosk_app)
     assert rejected.message in staff and spaced_receipt_number(refused.number) in staff
     assert spaced_receipt_number(receipt.number) not in staff
+    # The receipt's QR code opens the central page on a phone: where it stands, nothing personal.
+    with kiosk_app.test_request_context():
+        from kiosk.blueprints.home import phone_link
+
+        link = phone_link(receipt)
+    phone = requests.get(link, timeout=10)
+    assert phone.status_code == 200 and claim.reference in phone.text and "已办理" in phone.text
+    assert member.id_number not in phone.text and "虞" not in phone.text
+    waiting = requests.get(link.replace(receipt.envelope_id, str(uuid.uuid4())), timeout=10)
+    assert waiting.status_code == 200 and "还没有收到" in waiting.text
+    assert requests.get(f"{central_server.url}/stations/receipts/x/y", timeout=10).status_code == 200
     with kiosk_store.read() as session:
         positions = list(session.scalars(select(Reference).where(Reference.entity == "position")))
         assert [row.data["title"] for row in positions] == ["行政助理"]

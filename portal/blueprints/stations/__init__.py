@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 
-from portal.blueprints.stations import admin, staff  # noqa: E402,F401 - the routes register on bp
+from portal.blueprints.stations import admin, public, staff  # noqa: E402,F401 - the routes register on bp
