@@ -351,6 +351,17 @@ def my_results(actor) -> list[EvaluationEntry]:
         .order_by(EvaluationRound.year.desc(), EvaluationEntry.id)))
 
 
+def result_for_station(actor, entry_id: int) -> StationResult:
+    """A station's published result for its own union (and the unions above): the combined score,
+    each criterion's mean and the panel's notes, without saying which unit wrote which note."""
+    require_role(actor, *VIEWER_ROLES)
+    entry = get_or_not_found(EvaluationEntry, entry_id, ROUND_NOT_FOUND)
+    require_union_in_scope(actor, entry.union)
+    if entry.round.status != RoundStatus.PUBLISHED:
+        raise NotFound(N_("评价结果尚未发布。"))
+    return next(row for row in results(entry.round) if row.entry.id == entry.id)
+
+
 @dataclass
 class StationResult:
     entry: EvaluationEntry

@@ -70,6 +70,10 @@ def test_a_round_runs_from_panels_to_published_results(district):
     # each station's officers read their own published result, not the others'
     own = evaluation.my_results(officers[units[0].id])
     assert [e.union_id for e in own] == [units[0].id]
+    result = evaluation.result_for_station(officers[units[0].id], own[0].id)
+    assert result.entry.total == own[0].total and set(result.by_criterion) == {c.id for c in criteria}
+    with pytest.raises(PermissionDenied):  # another unit does not read this station's result
+        evaluation.result_for_station(officers[units[1].id], own[0].id)
     headers, rows = evaluation.export_results(organiser, round_.id)
     assert headers[:2] == ["排名", "服务站"] and len(rows) == 6
     book = CalamineWorkbook.from_filelike(io.BytesIO(write_xlsx(headers, rows, sheet="评价结果")))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Station
-from portal.models.evaluation import EvaluationRound, EvaluationSheet
+from portal.models.evaluation import EvaluationEntry, EvaluationRound, EvaluationSheet
 from portal.services import evaluation
 from tests.conftest import Auth, post_form
 from tests.factories import create_member, create_staff, create_union
@@ -56,6 +56,13 @@ def test_a_round_from_the_form_to_the_export(app):
     post_form(organiser, f"/evaluation/rounds/{round_id}/publish", {}, form_page=f"/evaluation/rounds/{round_id}")
     page = organiser.get(f"/evaluation/rounds/{round_id}").get_data(as_text=True)
     assert "88.0" in page and "良好" in page
+    unit = _client(app, f"u{units[0].code}")
+    home = unit.get("/evaluation/").get_data(as_text=True)
+    entry_id = db.session.scalar(select(EvaluationEntry.id).where(EvaluationEntry.union_id == units[0].id))
+    assert f"/evaluation/results/{entry_id}" in home
+    result = unit.get(f"/evaluation/results/{entry_id}").get_data(as_text=True)
+    assert "88.0" in result and "好" in result  # the score and the panel's notes
+    assert unit.get(f"/evaluation/results/{entry_id + 1}").status_code == 403
     export = organiser.get(f"/evaluation/rounds/{round_id}/export.xlsx")
     rows = CalamineWorkbook.from_filelike(io.BytesIO(export.data)).get_sheet_by_index(0).to_python()
     assert rows[0][0] == "排名" and len(rows) == 5

@@ -163,6 +163,14 @@ def photo(photo_id: int):
     return response
 
 
+@bp.get("/results/<int:entry_id>")
+@viewer_required
+def result(entry_id: int):
+    """A station's published result: score, grade, each criterion and the panel's notes."""
+    row = evaluation.result_for_station(current_user, entry_id)
+    return render("evaluation/result.html", row=row, entry=row.entry, round=row.entry.round)
+
+
 @bp.route("/stations/<int:station_id>", methods=["GET", "POST"])
 @viewer_required
 def station(station_id: int):
