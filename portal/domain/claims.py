@@ -560,7 +560,6 @@ MISSING_DOCUMENTS = N_("还缺少：%(names)s。")
 NOT_ELIGIBLE = N_("不符合参保条件：%(reasons)s")
 UNUSUAL_STAY = N_("住院%(days)s天，明显长于一般住院，请核对出院小结。")
 UNUSUAL_COSTS = N_("医疗费用%(costs)s，远高于本项目意外医疗限额%(cap)s，请核对发票。")
-DATE_CONFLICT = N_("%(problems)s，请核对。")
 BENEFICIARY = N_("收款人不是会员本人，而是受益人（%(relationship)s），请核对关系证明与银行卡户名。")
 
 
@@ -626,20 +625,29 @@ def _amount_flags(schedule: BenefitSchedule | None, facts: ClaimFacts) -> list[F
     return []
 
 
+# Each contradiction in the dates is a finding of its own, in words of its own (so it translates).
+DATE_PROBLEMS = {
+    "discharge_before_admission": N_("出院日期早于入院日期，请核对。"),
+    "admission_after_filing": N_("入院日期晚于申请日期，请核对。"),
+    "discharge_after_filing": N_("出院日期晚于申请日期，请核对。"),
+    "diagnosis_after_filing": N_("确诊日期晚于申请日期，请核对。"),
+    "accident_after_filing": N_("事故日期晚于申请日期，请核对。"),
+    "admission_before_accident": N_("入院日期早于事故日期，请核对。"),
+}
+
+
 def _date_flags(facts: ClaimFacts, filed_on: date) -> list[Flag]:
     problems = []
     if facts.has_stay and facts.discharge_date < facts.admission_date:
-        problems.append("出院日期早于入院日期")
-    for label, day in (("入院日期", facts.admission_date), ("出院日期", facts.discharge_date),
-                       ("确诊日期", facts.diagnosis_date), ("事故日期", facts.accident_date)):
+        problems.append("discharge_before_admission")
+    for name, day in (("admission", facts.admission_date), ("discharge", facts.discharge_date),
+                      ("diagnosis", facts.diagnosis_date), ("accident", facts.accident_date)):
         if day is not None and day > filed_on:
-            problems.append(f"{label}晚于申请日期")
+            problems.append(f"{name}_after_filing")
     if facts.claim_type is ClaimType.ACCIDENT and facts.accident_date and facts.admission_date \
             and facts.admission_date < facts.accident_date:
-        problems.append("入院日期早于事故日期")
-    if not problems:
-        return []
-    return [Flag("date_conflict", DATE_CONFLICT, {"problems": "；".join(problems)})]
+        problems.append("admission_before_accident")
+    return [Flag("date_conflict", DATE_PROBLEMS[problem]) for problem in problems]
 
 
 def missing_documents(required: Iterable[str], present: Iterable[str]) -> list[str]:

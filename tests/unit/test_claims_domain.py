@@ -273,3 +273,12 @@ def test_the_article_worked_case_stays_12100_yuan_with_the_cost_part_in_the_plan
     facts = ClaimFacts(claim_type=ClaimType.CRITICAL_ILLNESS, admission_date=date(2026, 5, 1),
                        discharge_date=date(2026, 6, 8), disease="恶性肿瘤", diagnosis_date=date(2026, 5, 3))
     assert calculate_benefit(PLAN, facts).total_fen == 1_210_000  # 虞师傅: 10,000 + 38 × 50 + 200
+
+
+def test_each_contradiction_in_the_dates_is_its_own_finding_in_words_that_translate():
+    facts = ClaimFacts(claim_type=ClaimType.ACCIDENT, accident_date=date(2026, 6, 10),
+                       admission_date=date(2026, 6, 8), discharge_date=date(2026, 6, 12))
+    flags = check_claim(PLAN, facts, None, filed_on=date(2026, 6, 11))
+    dates = [flag for flag in flags if flag.code == "date_conflict"]
+    assert [flag.message for flag in dates] == ["出院日期晚于申请日期，请核对。", "入院日期早于事故日期，请核对。"]
+    assert all(flag.params == {} and flag.blocking for flag in dates)
