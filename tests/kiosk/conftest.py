@@ -53,6 +53,14 @@ def enrol(kiosk_app, central_url: str, station_code: str = "ST01") -> str:
     return kiosk.id
 
 
+def post_form(web, url: str, data: dict, **kwargs):
+    """POST like the touch screen: fetch the form for its CSRF token, then submit."""
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(url).get_data(as_text=True)).group(1)
+    return web.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
 def client_for(kiosk_app, **kwargs) -> SyncClient:
     return SyncClient.from_store(kiosk_app.extensions["kiosk_store"], kiosk_app.config["KEY_FILE"], **kwargs)
 

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from kiosk.models import Envelope, Receipt, Reference
 from tests.factories import jpeg_bytes
-from tests.kiosk.conftest import PIN, bank_card
+from tests.kiosk.conftest import PIN, bank_card, post_form
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MEMBER = {"member_name": "虞建国", "member_id_number": "320213198805200012", "member_mobile": "13861800001"}
 PARENT = {"parent_name": "虞建国", "parent_id_number": "320213198805200012", "parent_mobile": "13861800001"}
 
@@ -23,9 +22,7 @@ def web(kiosk_app):
     return kiosk_app.test_client()
 
 
-def post(web, url, data, **kwargs):
-    token = CSRF.search(web.get(url).get_data(as_text=True)).group(1)
-    return web.post(url, data={"csrf_token": token, **data}, **kwargs)
+post = post_form
 
 
 def envelopes(store) -> list[Envelope]:

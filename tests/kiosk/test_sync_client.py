@@ -281,3 +281,35 @@ def test_my_cover_and_claims_are_looked_up_live_with_a_texted_code(kiosk_app, ki
     assert "虞*国 的保障和理赔" in shown and "职工住院+重疾+意外三合一互助保障" in shown
     assert member.id_number not in shown and member.mobile not in shown
     assert web.get("/cover/code").status_code == 302  # used up: back to the start
+
+
+def test_a_child_registered_and_a_student_applying_at_the_kiosk_are_done_centrally(
+        kiosk_app, kiosk_store, federation, central_server):
+    from tests.factories import create_childcare_class, create_member
+    from tests.kiosk.conftest import post_form
+
+    enrol(kiosk_app, central_server.url)
+    cls = create_childcare_class(create_union(), today=clock.today(), seats=1)
+    enterprise = create_enterprise()
+    job = create_position(enterprise, starts_on=clock.today() + timedelta(days=40),
+                          ends_on=clock.today() + timedelta(days=70), apply_by=clock.today() + timedelta(days=20))
+    parent = create_member(union=create_union(), name="虞建国")
+    client_for(kiosk_app).round()  # the class and the position arrive by the feed
+    web = kiosk_app.test_client()
+    who = {"parent_name": parent.name, "parent_id_number": parent.id_number, "parent_mobile": parent.mobile}
+    for child, number in (("虞小明", "32021320180501015X"), ("虞小红", "320213201806010020")):
+        done = post_form(web, f"/childcare/{cls.id}", {**who, "child_name": child, "child_id_number": number,
+                                                       "pickup1_name": parent.name, "pickup1_mobile": parent.mobile,
+                                                       "accepted_rules": "yes"})
+        assert done.status_code == 302, done.get_data(as_text=True)[-3000:]
+    done = post_form(web, f"/jobs/{job.id}", {**who, "student_name": "虞明", "student_id_number": "32020620050301013X",
+                                              "student_mobile": "13861800002", "school": "江南大学",
+                                              "major": "机械", "year": "2"})
+    assert done.status_code == 302
+    report = client_for(kiosk_app).round()
+    assert report.answered == {"applied": 3}, report
+    with kiosk_store.read() as session:
+        answers = {envelope.seq: envelope.message for envelope in session.scalars(select(Envelope))}
+    # Within the registration window seats are drawn after it closes: both are requests for now.
+    assert "报名已收到（报名序号1）" in answers[1] and "报名已收到（报名序号2）" in answers[2]
+    assert "已报名“行政助理”" in answers[3]
