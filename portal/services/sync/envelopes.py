@@ -1,14 +1,15 @@
 """Applying pushed envelopes, each under the unique (kiosk, envelope id) guard, a batch per commit.
 
-A push runs as one transaction with a savepoint per envelope: the guard row is written first in
-the envelope's savepoint, the applier runs in a savepoint of its own after it, and the batch
-commits once. So each envelope is still all-or-nothing (a refusal keeps the guard with the
-reason, ``rejected``, final, the payload kept for staff, and undoes only the applier's writes;
-a lost guard race undoes the envelope's savepoint and answers ``duplicate``), and the answers
+A push runs as one transaction: per envelope, the guard row is inserted first (``ON CONFLICT DO
+NOTHING``: a key already taken is an answer, not an error), the applier runs in a savepoint
+after it, and the batch commits once. So each envelope is still all-or-nothing (a refusal
+keeps the guard with the reason, ``rejected``, final, the payload kept for staff, and undoes
+only the applier's writes; a taken key answers ``duplicate`` with the stored receipt), and the answers
 are sent only after the one commit that makes every one of them true: a server that dies before
 it has committed nothing, one that dies after it answers the same again when the kiosk retries.
 One commit per batch instead of one per envelope is what makes a push fast (one WAL flush, no
-re-reads of expired objects between envelopes).
+re-reads of expired objects between envelopes), with one statement for an envelope refused
+before anything runs and no savepoint but the applier's.
 
 A concurrent push of the same envelope blocks on its guard (PostgreSQL) or on the write lock
 (SQLite, taken up front with ``BEGIN IMMEDIATE``) and then loses the unique race, so the effect
@@ -29,6 +30,8 @@ from datetime import datetime
 from flask import current_app
 from jsonschema import Draft202012Validator
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from portal.domain.errors import Conflict, DomainError
@@ -171,7 +174,8 @@ def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = No
 
 def _stored(kiosk_id: str, envelope_id: str) -> SyncEnvelope | None:
     return db.session.scalar(select(SyncEnvelope).where(SyncEnvelope.kiosk_id == kiosk_id,
-                                                        SyncEnvelope.envelope_id == envelope_id))
+                                                        SyncEnvelope.envelope_id == envelope_id)
+                             .execution_options(populate_existing=True))
 
 
 def _answer_again(stored: SyncEnvelope, digest: str) -> EnvelopeResult:
@@ -184,49 +188,66 @@ def _answer_again(stored: SyncEnvelope, digest: str) -> EnvelopeResult:
                           message=stored.message)
 
 
-def _refuse(row: SyncEnvelope, raw: dict, refusal: tuple) -> None:
+def _refusal_values(raw: dict, refusal: tuple) -> dict:
+    """The columns of a rejected outcome: the reason, and the payload kept for staff."""
     code, message, msgid, params = (refusal + (None, None))[:4]
-    row.status, row.code, row.message = EnvelopeStatus.REJECTED, code[:64], message
-    row.msgid, row.message_params = msgid, params
-    row.payload = canonical_json({key: raw.get(key) for key in ("kind", "payload", "attachments", "seq", "created_at")})
+    return {"status": EnvelopeStatus.REJECTED, "code": code[:64], "message": message, "msgid": msgid,
+            "message_params": params,
+            "payload": canonical_json({key: raw.get(key) for key in ("kind", "payload", "attachments", "seq",
+                                                                     "created_at")})}
+
+
+def _guard(values: dict) -> int | None:
+    """Insert the guard row; its id, or None when (kiosk, envelope id) is taken already: by a
+    concurrent push (the insert waits for it to finish; if it rolls back, this one goes in) or by
+    an earlier envelope of this batch. No savepoint needed: a taken key is not an error."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return db.session.execute(
+        insert(SyncEnvelope).values(**values).on_conflict_do_nothing(index_elements=["kiosk_id", "envelope_id"])
+        .returning(SyncEnvelope.id)).scalar()
 
 
 def _decide(kiosk_id: str, raw: dict, envelope_id: str, digest: str, now: datetime, *,
             refusal: tuple[str, str] | None = None, decided: list[str] | None = None) -> EnvelopeResult:
+    values = {"kiosk_id": kiosk_id, "envelope_id": envelope_id, "seq": _seq(raw.get("seq")),
+              "kind": str(raw.get("kind"))[:32], "payload_hash": digest, "status": EnvelopeStatus.APPLIED,
+              "created_at_kiosk": str(raw.get("created_at") or "")[:40] or None, "received_at": now}
+    if refusal is not None:  # known before anything runs: one insert
+        values.update(_refusal_values(raw, refusal))
     with transaction():
-        try:
-            with savepoint():
-                # The guard comes first and outside the applier's savepoint: it is what a concurrent
-                # push of the same envelope waits on.
-                row = SyncEnvelope(kiosk_id=kiosk_id, envelope_id=envelope_id, seq=_seq(raw.get("seq")),
-                                   kind=str(raw.get("kind"))[:32], payload_hash=digest,
-                                   status=EnvelopeStatus.APPLIED,
-                                   created_at_kiosk=str(raw.get("created_at") or "")[:40] or None, received_at=now)
-                if refusal is not None:  # known before anything runs: one insert
-                    _refuse(row, raw, refusal)
-                db.session.add(row)
-                db.session.flush()
-                if refusal is None:
-                    refusal = _run(kiosk_id, raw, envelope_id, row, now)
-                    if refusal is not None:
-                        _refuse(row, raw, refusal)
-                if decided is None:
-                    feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk_id)
-                result = _result_of(row)
-        except Conflict as conflict:
-            if conflict.code != "duplicate":
-                raise
-            stored = _stored(kiosk_id, envelope_id)  # the concurrent push that won
-            if stored is None:
-                raise
+        # The guard comes first and outside the applier's savepoint: it is what a concurrent push
+        # of the same envelope waits on.
+        row_id = _guard(values)
+        if row_id is None:
+            stored = _stored(kiosk_id, envelope_id)
+            if stored is None:  # taken and gone again: cannot be (rows are never deleted)
+                raise Conflict(N_("同样的内容刚刚已经提交过了，请刷新页面查看。"), code="duplicate")
             return _answer_again(stored, digest)
-        if decided is not None:
+        if refusal is None:
+            outcome = _run(kiosk_id, raw, envelope_id, now)
+            if isinstance(outcome, Applied):
+                values.update(receipt=(outcome.receipt or "")[:64] or None, message=outcome.message)
+                db.session.execute(update(SyncEnvelope).where(SyncEnvelope.id == row_id)
+                                   .values(receipt=values["receipt"], message=values["message"])
+                                   .execution_options(synchronize_session=False))
+            else:
+                refused = _refusal_values(raw, outcome)
+                values.update(refused)
+                db.session.execute(update(SyncEnvelope).where(SyncEnvelope.id == row_id).values(**refused)
+                                   .execution_options(synchronize_session=False))
+        if decided is None:
+            feed.record_change(FeedEntity.SUBMISSION_STATUS, envelope_id, kiosk_id=kiosk_id)
+        else:
             decided.append(envelope_id)
-    return result
+    if values["status"] == EnvelopeStatus.REJECTED:
+        return EnvelopeResult(envelope_id, ResultStatus.REJECTED, code=values["code"], message=values["message"])
+    return EnvelopeResult(envelope_id, ResultStatus.APPLIED, receipt=values.get("receipt"),
+                          message=values.get("message"))
 
 
-def _run(kiosk_id: str, raw: dict, envelope_id: str, row: SyncEnvelope, now: datetime):
-    """Run the kind's applier in a savepoint; None when it applied, else the refusal."""
+def _run(kiosk_id: str, raw: dict, envelope_id: str, now: datetime) -> Applied | tuple:
+    """Run the kind's applier in a savepoint: what it returned, or the refusal."""
     handler = HANDLERS[raw["kind"]]
     kiosk = db.session.get(Kiosk, kiosk_id)
     attachments = [Attachment(blobs.held(item["sha256"]), str(item.get("name") or "")[:120], item.get("role"),
@@ -234,17 +255,14 @@ def _run(kiosk_id: str, raw: dict, envelope_id: str, row: SyncEnvelope, now: dat
     context = EnvelopeContext(kiosk, envelope_id, raw["kind"], raw["payload"], attachments, now)
     try:
         with savepoint():
-            applied: Applied = handler(context)
+            return handler(context)
     except DomainError as error:
         return error.code, error.message, str(error.msgid), _plain(error.params)
     except OperationalError:
         raise  # the database, not the envelope: the whole push is answered 503 and retried
     except Exception:
-        current_app.logger.exception("applying envelope %s of kiosk %s failed", envelope_id, kiosk.id)
+        current_app.logger.exception("applying envelope %s of kiosk %s failed", envelope_id, kiosk_id)
         return "internal_error", str(INTERNAL_ERROR), str(INTERNAL_ERROR), None
-    row.receipt = (applied.receipt or "")[:64] or None
-    row.message = applied.message
-    return None
 
 
 def _plain(params: dict) -> dict | None:
@@ -256,9 +274,3 @@ def _plain(params: dict) -> dict | None:
 
 def _seq(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62 else None
-
-
-def _result_of(row: SyncEnvelope) -> EnvelopeResult:
-    if row.status == EnvelopeStatus.REJECTED:
-        return EnvelopeResult(row.envelope_id, ResultStatus.REJECTED, code=row.code, message=row.message)
-    return EnvelopeResult(row.envelope_id, ResultStatus.APPLIED, receipt=row.receipt, message=row.message)
