@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.domain.identity import compose_id_number
 from portal.extensions import db
-from portal.models import Application, Member, Position, Student, SyncEnvelope
+from portal.models import Application, Enrollment, Member, Position, Student, SyncEnvelope
 from portal.models.childcare import Registration
 from portal.models.claims import Claim
 from tests.factories import (
@@ -25,6 +25,7 @@ from tests.factories import (
     create_childcare_class,
     create_enterprise,
     create_member,
+    create_plan,
     create_position,
     create_union,
     jpeg_bytes,
@@ -222,3 +223,83 @@ def test_an_application_to_a_filled_position_is_rejected_with_the_reason(kiosk_c
     assert answer["status"] == "rejected" and answer["code"] == "position_closed"
     assert answer["message"].startswith("该岗位已停止报名（") and count(Application) == 0
     assert count(Student) == 0  # the student registered for it went with the refusal
+
+
+# --- enrollment.apply and campaign.claim ------------------------------------------------------
+
+def cover_application(member: Member, union_code: str | None = None) -> dict:
+    return envelope("enrollment.apply", {"member": block(member), "union_code": union_code,
+                                         "occupation": "快递员", "is_gig_worker": True})
+
+
+def test_a_member_applies_for_cover_through_the_unions_queue(kiosk_client, federation):
+    create_plan()
+    member = create_member(union=create_union("CB", parent=federation))
+    sent = cover_application(member)
+    [answer] = results(kiosk_client.push(sent))
+    assert answer["status"] == "applied", answer
+    enrollment = db.session.scalar(select(Enrollment))
+    assert answer["receipt"] == f"CB{enrollment.id:07d}" and "工会确认" in answer["message"]
+    assert enrollment.member_id == member.id and enrollment.status == "pending"
+    [again] = results(kiosk_client.push(sent))
+    assert again == {**answer, "status": "duplicate"}
+
+
+def test_a_person_new_to_the_portal_cannot_start_cover_before_the_text_confirms(kiosk_client, federation):
+    create_plan()
+    union = create_union("CB", parent=federation)
+    newcomer = {"id_number": compose_id_number("320211", date(1991, 2, 3), 17), "name": "钱新",
+                "mobile": "13700002222"}
+    sent = envelope("enrollment.apply", {"member": newcomer, "union_code": union.code, "occupation": "快递员",
+                                         "is_gig_worker": True})
+    [answer] = results(kiosk_client.push(sent))
+    assert answer["status"] == "rejected" and "验证" in answer["message"]
+    assert count(Enrollment) == 0 and Member.by_id_number(newcomer["id_number"]) is None
+
+
+def test_an_unknown_union_code_is_rejected_by_name(kiosk_client, federation):
+    create_plan()
+    [answer] = results(kiosk_client.push(cover_application(create_member(), "NOPE")))
+    assert answer["status"] == "rejected" and answer["code"] == "union_unknown" and "NOPE" in answer["message"]
+
+
+def open_gift(federation, *, quota: int = 1):
+    """A gift for gig workers of the federation (by its code: the fixture's object is detached by now)."""
+    from portal.domain.roles import Role
+    from portal.services.enrollment import campaigns
+    from tests.factories import create_staff
+
+    create_plan()
+    today = clock.today()
+    draft = campaigns.CampaignDraft(name="锡新保", sponsor="市总工会", union_code="FED",
+                                    opens_on=today - timedelta(days=10), closes_on=today + timedelta(days=90),
+                                    quota=quota)
+    return campaigns.open_campaign(create_staff(role=Role.ADMIN), draft)
+
+
+def gift_claim(member: Member, campaign_id) -> dict:
+    return envelope("campaign.claim", {"member": block(member), "campaign_code": str(campaign_id),
+                                       "occupation": "快递员"})
+
+
+def test_a_gig_worker_claims_the_gift_and_the_quota_refuses_the_next(kiosk_client, federation):
+    campaign = open_gift(federation, quota=1)
+    union = create_union("XX", parent=federation)
+    rider = create_member(union=union, occupation="外卖配送员", is_gig_worker=True)
+    courier = create_member(union=union, occupation="快递员", is_gig_worker=True)
+    first, second = results(kiosk_client.push(gift_claim(rider, campaign.id), gift_claim(courier, campaign.id)))
+    assert first["status"] == "applied", first
+    enrollment = db.session.scalar(select(Enrollment))
+    assert first["receipt"] == f"CB{enrollment.id:07d}" and "锡新保" in first["message"]
+    assert enrollment.channel == "kiosk" and enrollment.status == "active" and enrollment.member_id == rider.id
+    assert second["status"] == "rejected" and second["code"] == "quota_full"
+    assert count(Enrollment) == 1
+
+
+def test_a_member_the_gift_is_not_for_is_told_why(kiosk_client, federation):
+    campaign = open_gift(federation)
+    clerk = create_member(union=create_union("XX", parent=federation), occupation="企业职工")
+    [answer] = results(kiosk_client.push(gift_claim(clerk, campaign.id)))
+    assert answer["status"] == "rejected" and answer["code"] == "not_eligible"
+    [unknown] = results(kiosk_client.push(gift_claim(clerk, "abc")))
+    assert unknown["status"] == "rejected" and unknown["code"] == "campaign_unknown"

@@ -20,16 +20,19 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.domain.childcare import RegistrationStatus
-from portal.domain.errors import Conflict, InvalidInput
+from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_, interpolate
 from portal.domain.identity import parse_id_number
 from portal.domain.sync import EnvelopeKind
 from portal.extensions import db
-from portal.models import Student
+from portal.models import Student, Union
+from portal.models.enrollment import EnrollmentChannel
+from portal.models.members import GIG_OCCUPATIONS
 from portal.pii import lookup_hash
 from portal.services.childcare import queries as childcare_queries
 from portal.services.childcare import registrations
 from portal.services.claims import documents, filing
+from portal.services.enrollment import campaigns, enrolments
 from portal.services.jobs import applications, students
 from portal.services.sync import blobs, members
 from portal.services.sync.handlers import Applied, EnvelopeContext, handles
@@ -45,6 +48,10 @@ CLAIM_DOCUMENT_KIND = N_("附件“%(name)s”的材料类型不适用于这类�
 SEAT_CONFIRMED = N_("报名成功，已获得名额（报名序号%(number)s）。开班前会短信通知。")
 SEAT_WAITLISTED = N_("名额已满，已进入候补名单，第%(place)s位（报名序号%(number)s）。有人退出时按顺序递补并短信通知。")
 SEAT_REQUESTED = N_("报名已收到（报名序号%(number)s）。报名截止后按优先顺序和抽签分配名额，结果以短信通知。")
+COVER_APPLIED = N_("参保申请已提交，编号%(reference)s。由所在工会确认后生效，结果以短信通知。")
+UNION_UNKNOWN = N_("找不到代码为“%(union_code)s”的工会，请核对后重新提交，或不填工会由工作人员确认。")
+CAMPAIGN_UNKNOWN = N_("找不到该赠送项目，可能已经结束。")
+GIFT_CLAIMED = N_("已领取“%(campaign)s”互助保障，%(starts_on)s起保障一年，编号%(reference)s。")
 JOB_APPLIED = N_("已报名“%(title)s”，编号%(reference)s。企业答复后会短信通知学生。")
 
 
@@ -164,3 +171,40 @@ def apply_job(context: EnvelopeContext) -> Applied:
     reference = f"QG{application.id:07d}"
     return Applied(receipt=reference, message=interpolate(JOB_APPLIED, {"title": application.position.title,
                                                                         "reference": reference}))
+
+
+# --- enrollment.apply and campaign.claim ------------------------------------------------------
+
+
+@handles(EnvelopeKind.ENROLLMENT_APPLY)
+def apply_enrollment(context: EnvelopeContext) -> Applied:
+    """Ask the member's union for a year's cover, as the member would on the web; the union's
+    confirmation (or refusal) comes later and reaches the person by text."""
+    payload, now, today = context.payload, _now(context), _today(context)
+    union = None
+    if payload.get("union_code"):
+        union = db.session.scalar(select(Union).where(Union.code == payload["union_code"]))
+        if union is None:
+            raise InvalidInput(UNION_UNKNOWN, code="union_unknown", field="union_code",
+                               union_code=payload["union_code"])
+    member = members.member_for(payload["member"], now=now, union=union, occupation=payload["occupation"],
+                                is_gig_worker=payload["is_gig_worker"])
+    enrollment = enrolments.apply_for_cover(member, today=today)
+    reference = f"CB{enrollment.id:07d}"
+    return Applied(receipt=reference, message=interpolate(COVER_APPLIED, {"reference": reference}))
+
+
+@handles(EnvelopeKind.CAMPAIGN_CLAIM)
+def apply_campaign(context: EnvelopeContext) -> Applied:
+    """Claim a gifted cover through the campaign's own rules (who qualifies, the quota)."""
+    payload, now, today = context.payload, _now(context), _today(context)
+    code = str(payload["campaign_code"])
+    if not code.isdigit() or len(code) > 9:
+        raise NotFound(CAMPAIGN_UNKNOWN, code="campaign_unknown")
+    occupation = payload["occupation"]
+    member = members.member_for(payload["member"], now=now, occupation=occupation,
+                                is_gig_worker=occupation in GIG_OCCUPATIONS)
+    enrollment = campaigns.claim_gift(member, int(code), channel=EnrollmentChannel.KIOSK, today=today)
+    reference = f"CB{enrollment.id:07d}"
+    return Applied(receipt=reference, message=interpolate(GIFT_CLAIMED, {
+        "campaign": enrollment.campaign.name, "starts_on": enrollment.starts_on, "reference": reference}))
