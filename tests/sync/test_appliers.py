@@ -240,7 +240,7 @@ def test_a_member_applies_for_cover_through_the_unions_queue(kiosk_client, feder
     assert answer["status"] == "applied", answer
     enrollment = db.session.scalar(select(Enrollment))
     assert answer["receipt"] == f"CB{enrollment.id:07d}" and "工会确认" in answer["message"]
-    assert enrollment.member_id == member.id and enrollment.status == "pending"
+    assert enrollment.member_id == member.id and enrollment.status == "pending" and enrollment.channel == "kiosk"
     [again] = results(kiosk_client.push(sent))
     assert again == {**answer, "status": "duplicate"}
 

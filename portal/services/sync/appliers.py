@@ -189,7 +189,7 @@ def apply_enrollment(context: EnvelopeContext) -> Applied:
                                union_code=payload["union_code"])
     member = members.member_for(payload["member"], now=now, union=union, occupation=payload["occupation"],
                                 is_gig_worker=payload["is_gig_worker"])
-    enrollment = enrolments.apply_for_cover(member, today=today)
+    enrollment = enrolments.apply_for_cover(member, channel=EnrollmentChannel.KIOSK, today=today)
     reference = f"CB{enrollment.id:07d}"
     return Applied(receipt=reference, message=interpolate(COVER_APPLIED, {"reference": reference}))
 
