@@ -104,6 +104,15 @@ def import_roster(import_id: int) -> None:
         rosters.run_import(import_id)
 
 
+@huey.periodic_task(crontab(minute="*/10"))
+def fail_stalled_rosters() -> int:
+    """Rosters a consumer crash left checking or importing are marked failed, to be checked again."""
+    from portal.services.enrollment import rosters
+
+    with app_context():
+        return rosters.fail_stalled()
+
+
 # --- Payouts -----------------------------------------------------------------------------------
 
 @huey.task(retries=3, retry_delay=60)

@@ -222,3 +222,25 @@ def test_each_new_member_gets_their_own_enrolment_in_a_bulk_import():
         assert (member.name, member.mobile) == (name, f"139000{n:05d}")
         assert Enrollment.covering(member.id, date(2026, 7, 2)) is not None
     assert Enrollment.covering(earlier.id, date(2026, 7, 2)) is None  # no cover slipped onto a neighbour
+
+
+def test_a_roster_a_crash_left_importing_is_failed_and_can_be_checked_again(app):
+    from datetime import timedelta
+
+    from portal.models.base import utcnow
+
+    union = create_union("LX01")
+    officer = create_staff("officer", Role.UNION_OFFICER, union=union)
+    _plan()
+    stuck, _ = rosters.upload_roster(officer, union, xlsx([["姓名", "身份证号"], ["张三", person(31)]]), "a.xlsx")
+    busy, _ = rosters.upload_roster(officer, union, xlsx([["姓名", "身份证号"], ["李四", person(32)]]), "b.xlsx")
+    db.session.execute(text("UPDATE roster_imports SET status = 'importing', updated_at = :at WHERE id = :id"),
+                       {"at": (utcnow() - timedelta(hours=1)).replace(tzinfo=None), "id": stuck.id})
+    db.session.execute(text("UPDATE roster_imports SET status = 'importing' WHERE id = :id"), {"id": busy.id})
+    db.session.commit()
+    assert rosters.fail_stalled() == 1
+    db.session.expire_all()
+    assert (stuck.status, busy.status) == (RosterImportStatus.FAILED, RosterImportStatus.IMPORTING)
+    assert "重新校验" in stuck.failure
+    assert rosters.recheck_roster(officer, stuck.id).status in (RosterImportStatus.QUEUED, RosterImportStatus.VALIDATED)
+    assert count(Enrollment) == 0

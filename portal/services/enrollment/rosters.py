@@ -10,7 +10,7 @@ nothing, and a failure is then recorded on the roster in a unit of its own.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -242,6 +242,27 @@ def _uploader(roster: RosterImport):
     from portal.models import StaffUser
 
     return db.session.get(StaffUser, roster.uploaded_by_id) if roster.uploaded_by_id else None
+
+
+STALLED_AFTER = timedelta(minutes=30)  # far longer than checking or importing the largest roster takes
+STALLED = "处理过程中断（例如服务器重启），未写入任何数据。请点击“重新校验”后再确认导入。"
+
+
+@unit_of_work
+def fail_stalled(*, now: datetime | None = None) -> int:
+    """Rosters a dead consumer left checking or importing say so, and can be checked again.
+
+    An import is one transaction, so one that died wrote nothing; without this sweep the page
+    would poll for ever and "重新校验" would refuse. Run every few minutes by the task queue.
+    """
+    now = now or utcnow()
+    sources = [status for status in (RosterImportStatus.VALIDATING, RosterImportStatus.IMPORTING)
+               if ROSTER_IMPORT.can(status, RosterImportAction.FAIL)]
+    return db.session.execute(
+        update(RosterImport).where(RosterImport.status.in_(sources), RosterImport.updated_at < now - STALLED_AFTER)
+        .values(status=RosterImportStatus.FAILED, failure=STALLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 @unit_of_work
