@@ -123,6 +123,8 @@ SIGNED_ERRORS = {
     "401": _problem_response("signature_missing", "signature_invalid", "digest_mismatch", "clock_skew",
                              "nonce_replayed", "kiosk_unknown"),
     "403": _problem_response("kiosk_revoked"),
+    # gunicorn (and any proxy) refuses a request line over ~4 KB before the app sees it, as plain text.
+    "414": {"description": "Request line too long: refused by the HTTP server in front of the app, not a problem"},
     "429": _problem_response("rate_limited"),
     "503": _problem_response("overloaded"),
 }
