@@ -469,3 +469,31 @@ def create_wedding(union: Union, *, capacity: int = 100, held_on: date = EVENT_D
     db.session.add(wedding)
     db.session.commit()
     return wedding
+
+
+# ---------------------------------------------------------------- stations (directory, kiosks)
+
+def create_station(union: Union, *, code: str | None = None, name: str | None = None, kind: str = "outdoor_workers",
+                   district: str | None = "梁溪区", services=("water", "rest"), **fields):
+    """A completed station offering ``services``; pass ``season_starts_on``/``season_ends_on`` for a seasonal one."""
+    from portal.models import Station, StationOffer
+
+    number = next(_sequence)
+    station = Station(code=code or f"ST{number:04d}", name=name or f"测试驿站{number}", kind=kind, union=union,
+                      district=district, address=f"测试路{number}号", opening_hours="每天 7:00—21:00", **fields)
+    station.offers = [StationOffer(service=service) for service in services]
+    db.session.add(station)
+    db.session.commit()
+    return station
+
+
+def create_kiosk(station, *, status: str = "active", name: str = "一号机"):
+    """A kiosk row at ``station`` (no keys: enough for what the directory derives from it)."""
+    import uuid
+
+    from portal.models import Kiosk
+
+    kiosk = Kiosk(id=str(uuid.uuid4()), station=station, name=name, status=status)
+    db.session.add(kiosk)
+    db.session.commit()
+    return kiosk

@@ -18,6 +18,7 @@ from portal.demo import enrollment as enrollment_demo
 from portal.demo import evaluation as evaluation_demo
 from portal.demo import events as events_demo
 from portal.demo import jobs as jobs_demo
+from portal.demo import stations as stations_demo
 from portal.extensions import db
 from portal.models import Member, StaffUser, Union
 from portal.services.unit_of_work import transaction
@@ -52,4 +53,4 @@ def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoCont
 
 # Areas append their loaders here (each takes the DemoContext).
 STEPS: list = [enrollment_demo.load, claims_demo.load, jobs_demo.load, childcare_demo.load, events_demo.load,
-               evaluation_demo.load]
+               evaluation_demo.load, stations_demo.load]

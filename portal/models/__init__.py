@@ -58,7 +58,7 @@ from portal.models.jobs import (
 from portal.models.members import Member
 from portal.models.sms import SmsMessage, SmsRequest, SmsStatus
 from portal.models.staff import StaffUser
-from portal.models.stations import Station
+from portal.models.stations import Station, StationOffer
 from portal.models.sync import (
     Kiosk,
     KioskEnrolmentToken,
@@ -120,6 +120,7 @@ __all__ = [
     "SinglesParticipant",
     "Wedding",
     "WeddingCouple",
+    "StationOffer",
     "Kiosk",
     "KioskEnrolmentToken",
     "KioskKey",

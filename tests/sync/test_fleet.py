@@ -129,7 +129,7 @@ def test_a_station_made_from_a_bare_code_is_completed_in_the_portal(client, auth
     runner.invoke(args=["kiosk", "register", "--station", "S9", "--name", "x", "--public-key", str(key_file)])
     station = db.session.scalar(select(Station).where(Station.code == "S9"))
     auth.staff("admin1")
-    assert "待补全" in client.get("/stations/").get_data(as_text=True)
+    assert "待补全" in client.get("/stations/manage").get_data(as_text=True)
     post_form(client, f"/stations/{station.id}/edit", {"code": "S9", "name": "南禅寺驿站", "kind": "cooling",
                                                       "union_code": "LX", "address": "南禅寺", "opening_hours": "7-21"})
     db.session.expire_all()

@@ -1,5 +1,6 @@
-"""Service stations and their kiosks in the staff portal: the fleet page for administrators and
-the station's union officers, and the administrator's kiosk and station actions."""
+"""Service stations: the public directory and QR posters (public), the stations and kiosks in the
+staff portal for administrators and the station's union officers (staff), and the administrator's
+station and kiosk actions (admin)."""
 
 from flask import Blueprint
 

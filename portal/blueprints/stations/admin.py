@@ -1,4 +1,4 @@
-"""Administrators: stations, and a kiosk's life (enrolment token, key rotation, revocation)."""
+"""Administrators: adding stations, and a kiosk's life (enrolment token, key rotation, revocation)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal.blueprints.stations import bp
 from portal.blueprints.stations.forms import NewKioskForm, PublicKeyForm, StationForm
+from portal.blueprints.stations.staff import manage_page, station_input
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.services import stations as station_service
@@ -17,45 +18,20 @@ from portal.web import EmptyForm, field_error, flash_error, render, roles_requir
 admin_required = roles_required(Role.ADMIN)
 
 
-def _station_input(form: StationForm) -> station_service.StationInput:
-    return station_service.StationInput(code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                        union_code=form.union_code.data, address=form.address.data or "",
-                                        opening_hours=form.opening_hours.data or "")
-
-
-@bp.route("/", methods=["GET", "POST"])
-@roles_required(Role.ADMIN, Role.UNION_OFFICER)
-def index():
-    """The stations in scope; administrators add one."""
-    form = StationForm() if current_user.role == Role.ADMIN else None
-    if form is not None and form.validate_on_submit():
+@bp.post("/manage")
+@admin_required
+def create():
+    """An administrator adds a station; a refused form comes back with its messages and nothing lost."""
+    form = StationForm()
+    if form.validate_on_submit():
         try:
-            station = station_service.create_station(current_user, _station_input(form))
+            station = station_service.create_station(current_user, station_input(form))
         except DomainError as error:
             field_error(form, error, "code")
         else:
             flash(_("已添加站点 %(name)s。", name=station.name), "success")
-            return redirect(url_for("stations.index"))
-    return render("stations/index.html", stations=station_service.stations_in_scope(current_user), form=form)
-
-
-@bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
-@admin_required
-def edit(station_id: int):
-    """Complete or edit a station (one created from a bare code on the command line, say)."""
-    station = next((s for s in station_service.stations_in_scope(current_user) if s.id == station_id), None)
-    if station is None:
-        abort(404)
-    form = StationForm(obj=station, union_code=station.union.code)
-    if form.validate_on_submit():
-        try:
-            station_service.update_station(current_user, station_id, _station_input(form))
-        except DomainError as error:
-            field_error(form, error, "name")
-        else:
-            flash(_("站点信息已保存。"), "success")
-            return redirect(url_for("stations.index"))
-    return render("stations/edit.html", station=station, form=form)
+            return redirect(url_for("stations.manage"))
+    return manage_page(form, status=422)
 
 
 def _token_page(kiosk, token: str):

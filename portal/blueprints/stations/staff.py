@@ -1,4 +1,5 @@
-"""The fleet page and a kiosk's page, for administrators and the station's union officers."""
+"""Staff pages: the stations in scope (administrators add them; union officers edit their union's),
+the fleet page and a kiosk's page, for administrators and the station's union officers."""
 
 from __future__ import annotations
 
@@ -7,13 +8,55 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.stations import bp
-from portal.blueprints.stations.forms import NewKioskForm, PublicKeyForm
+from portal.blueprints.stations.forms import NewKioskForm, PublicKeyForm, StationForm
+from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.services import stations as station_service
 from portal.services.sync import fleet
-from portal.web import EmptyForm, render, roles_required
+from portal.web import EmptyForm, field_error, render, roles_required
 
 FLEET_ROLES = (Role.ADMIN, Role.UNION_OFFICER)
+
+
+def station_input(form: StationForm) -> station_service.StationInput:
+    return station_service.StationInput(
+        code=form.code.data, name=form.name.data, kind=form.kind.data, union_code=form.union_code.data,
+        address=form.address.data or "", opening_hours=form.opening_hours.data or "",
+        district=form.district.data or "", season_starts_on=form.season_starts_on.data,
+        season_ends_on=form.season_ends_on.data, contact_name=form.contact_name.data or "",
+        contact_phone=form.contact_phone.data or "", services=list(form.services.data or []))
+
+
+def manage_page(form: StationForm | None, status: int = 200):
+    return render("stations/manage.html", status=status, stations=station_service.stations_in_scope(current_user),
+                  form=form)
+
+
+@bp.get("/manage")
+@roles_required(*FLEET_ROLES)
+def manage():
+    """The stations in scope, each with its edit link; administrators add one below."""
+    return manage_page(StationForm() if current_user.role == Role.ADMIN else None)
+
+
+@bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
+@roles_required(*FLEET_ROLES)
+def edit(station_id: int):
+    """Complete or edit a station: administrators any, officers their union's (the service checks)."""
+    try:
+        station = station_service.station_for_staff(current_user, station_id)
+    except DomainError:
+        abort(404)
+    form = StationForm(obj=station, union_code=station.union.code, services=station.ticked_services)
+    if form.validate_on_submit():
+        try:
+            station_service.update_station(current_user, station_id, station_input(form))
+        except DomainError as error:
+            field_error(form, error, "name")
+        else:
+            flash(_("站点信息已保存。"), "success")
+            return redirect(url_for("stations.manage"))
+    return render("stations/edit.html", station=station, form=form)
 
 
 @bp.get("/kiosks")
