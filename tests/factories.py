@@ -24,14 +24,32 @@ def create_union(code: str | None = None, name: str | None = None, parent: Union
 
 
 def create_member(*, union: Union | None = None, name: str = "张三", birth: date = date(1990, 3, 15),
-                  region: str = "320213", mobile: str | None = None, **fields) -> Member:
+                  region: str = "320213", mobile: str | None = None, is_hardship_family: bool = False,
+                  **fields) -> Member:
+    """A member; ``is_hardship_family`` puts the family on the hardship register (grassroots level)."""
     number = next(_sequence)
     member = Member(name=name, union=union, **fields)
     member.set_identity(parse_id_number(compose_id_number(region, birth, 100 + number), today=TODAY))
     member.set_mobile(mobile or f"138{number:08d}")
     db.session.add(member)
     db.session.commit()
+    if is_hardship_family:
+        create_hardship_family(member)
     return member
+
+
+def create_hardship_family(member: Member, *, level: str = "grassroots", status: str = "registered",
+                           union: Union | None = None, review_on: date = date(2027, 6, 1), reason: str = "因病致困"):
+    """``member``'s family on the hardship register, kept by ``union`` (the member's, or a test union)."""
+    from portal.models import HardshipEvent, HardshipFamily
+
+    union = union or member.union or create_union()
+    family = HardshipFamily(member=member, union=union, level=level, reason=reason, registered_on=date(2026, 1, 10),
+                            review_on=review_on, status=status)
+    family.events.append(HardshipEvent(action="register", status=status, level=level, note=reason, actor_label="test"))
+    db.session.add(family)
+    db.session.commit()
+    return family
 
 
 def create_staff(username: str | None = None, role: Role = Role.ADMIN, union: Union | None = None,

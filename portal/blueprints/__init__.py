@@ -6,6 +6,7 @@ from portal.blueprints.claims import bp as claims_bp
 from portal.blueprints.enrollment import bp as enrollment_bp
 from portal.blueprints.evaluation import bp as evaluation_bp
 from portal.blueprints.events import bp as events_bp
+from portal.blueprints.hardship import bp as hardship_bp
 from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.main import bp as main_bp
 from portal.blueprints.members import bp as members_bp
@@ -28,4 +29,5 @@ BLUEPRINTS = [
     stations_bp,
     events_bp,
     evaluation_bp,
+    hardship_bp,
 ]

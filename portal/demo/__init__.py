@@ -17,6 +17,7 @@ from portal.demo import claims as claims_demo
 from portal.demo import enrollment as enrollment_demo
 from portal.demo import evaluation as evaluation_demo
 from portal.demo import events as events_demo
+from portal.demo import hardship as hardship_demo
 from portal.demo import jobs as jobs_demo
 from portal.demo import stations as stations_demo
 from portal.extensions import db
@@ -32,6 +33,7 @@ class DemoContext:
     members: list[Member] = field(default_factory=list)
     staff: dict[str, StaffUser] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # printed after loading: how to sign in
+    hardship_candidates: list[Member] = field(default_factory=list)  # grassroots hardship families
 
 
 def database_is_empty() -> bool:
@@ -52,5 +54,5 @@ def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoCont
 
 
 # Areas append their loaders here (each takes the DemoContext).
-STEPS: list = [enrollment_demo.load, claims_demo.load, jobs_demo.load, childcare_demo.load, events_demo.load,
-               evaluation_demo.load, stations_demo.load]
+STEPS: list = [enrollment_demo.load, claims_demo.load, hardship_demo.load, jobs_demo.load, childcare_demo.load,
+               events_demo.load, evaluation_demo.load, stations_demo.load]

@@ -54,9 +54,11 @@ def _member(context, union, region: str, index: int, *, name=None, birth=None, m
         occupation=occupation,
         is_gig_worker=occupation in GIG_OCCUPATIONS,
         has_social_insurance=rng.random() < 0.9,
-        is_hardship_family=rng.random() < 0.05,
-        sms_consent=rng.random() < 0.95,
     )
+    # About one family in twenty is on its union's hardship register (registered by portal.demo.hardship).
+    if rng.random() < 0.05:
+        context.hardship_candidates.append(member)
+    member.sms_consent = rng.random() < 0.95
     member.set_identity(parsed)
     member.set_mobile(mobile or f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}")
     db.session.add(member)

@@ -12,6 +12,7 @@ import random
 import secrets
 from datetime import date, timedelta
 
+from portal.demo import hardship as hardship_demo
 from portal.domain.identity import compose_id_number, parse_id_number
 from portal.domain.jobs import (
     ApplicationStatus,
@@ -105,7 +106,8 @@ def _students(context, rng, count):
         db.session.add(student)
         students.append(student)
     if students:
-        students[0].parent.is_hardship_family = True  # one hardship family, shown with priority
+        # One hardship family, shown with priority (already on the register, or registered now).
+        hardship_demo.register(students[0].parent, "grassroots", "子女就学困难", context.today)
     db.session.flush()
     return students
 

@@ -45,6 +45,7 @@ from portal.models.events import (
     Wedding,
     WeddingCouple,
 )
+from portal.models.hardship import HardshipEvent, HardshipFamily
 from portal.models.jobs import (
     Application,
     AttendanceReport,
@@ -107,6 +108,8 @@ __all__ = [
     "SmsRequest",
     "SmsStatus",
     "StaffUser",
+    "HardshipEvent",
+    "HardshipFamily",
     "Station",
     "EvaluationCriterion",
     "EvaluationEntry",

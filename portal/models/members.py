@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, select
@@ -15,6 +16,9 @@ from portal.models.base import TimestampMixin, UtcDateTime
 from portal.models.people import PersonalDataMixin
 from portal.models.unions import Union
 from portal.pii import EncryptedText, lookup_hash
+
+if TYPE_CHECKING:
+    from portal.models.hardship import HardshipFamily
 
 # Occupations offered in forms; gig occupations set ``is_gig_worker`` by default.
 GIG_OCCUPATIONS = ("快递员", "外卖配送员", "网约车司机", "货车司机")
@@ -38,8 +42,6 @@ class Member(PersonalDataMixin, UserMixin, TimestampMixin, db.Model):
     occupation: Mapped[str | None] = mapped_column(String(40))
     is_gig_worker: Mapped[bool] = mapped_column(Boolean, default=False)
     has_social_insurance: Mapped[bool] = mapped_column(Boolean, default=True)
-    # 困难职工家庭, flagged by the union: priority for work-study and childcare.
-    is_hardship_family: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=True)
     # People first seen at a kiosk are confirmed by a text before any cover starts.
     is_verified: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -50,6 +52,8 @@ class Member(PersonalDataMixin, UserMixin, TimestampMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     union: Mapped[Union | None] = relationship()
+    # The family's record on the hardship register (建档困难职工家庭), if it ever had one.
+    hardship: Mapped[HardshipFamily | None] = relationship(back_populates="member", uselist=False)
 
     role = Role.MEMBER
     actor_type = "member"
@@ -65,6 +69,12 @@ class Member(PersonalDataMixin, UserMixin, TimestampMixin, db.Model):
         """Store a checked ID number with what it tells (gender, birth date, a region note)."""
         super().set_identity(id_number)
         self.region_note = id_number.region_note
+
+    @property
+    def is_hardship_family(self) -> bool:
+        """On the hardship register now (registered or reviewed, not removed): what work-study and
+        childcare priority read. Lists of members load ``hardship`` with the members."""
+        return self.hardship is not None and self.hardship.is_active
 
     @property
     def is_sanitation_worker(self) -> bool:

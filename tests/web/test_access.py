@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 
+from portal import clock
 from portal.domain.roles import Role
 from portal.models import Member
 from portal.services.access import union_scope
@@ -85,7 +88,7 @@ def test_admin_adds_a_union_and_officers_see_only_their_subtree(client, auth):
     assert "添加工会" not in page
 
 
-def test_an_officer_flags_a_hardship_family_of_its_own_union_only(client, auth):
+def test_an_officer_registers_a_hardship_family_of_its_own_union_only(client, auth):
     from portal.extensions import db
     from portal.models import AuditEvent
     from tests.conftest import post_form
@@ -96,15 +99,16 @@ def test_an_officer_flags_a_hardship_family_of_its_own_union_only(client, auth):
     create_staff("officer", Role.UNION_OFFICER, union=mine)
     auth.staff("officer")
     page = client.get("/enrollment/members").get_data(as_text=True)
-    assert "标记为困难家庭" in page
-    answer = post_form(client, f"/staff/members/{member.id}/hardship", {"flag": "1"}, form_page="/enrollment/members",
-                       headers={"HX-Request": "true"})
-    assert answer.status_code == 200 and "取消困难标记" in answer.get_data(as_text=True)
+    assert f"/hardship/new/{member.id}" in page and f"/hardship/new/{stranger.id}" not in page
+    form = {"level": "grassroots", "reason": "因病致困", "review_on": "2099-01-01"}
+    refused = post_form(client, f"/hardship/new/{member.id}", form)
+    assert refused.status_code == 200 and "一年以内" in refused.get_data(as_text=True)
+    review_on = (clock.today() + timedelta(days=200)).isoformat()
+    post_form(client, f"/hardship/new/{member.id}", {**form, "review_on": review_on})
     db.session.refresh(member)
-    assert member.is_hardship_family
-    assert db.session.query(AuditEvent).filter_by(action="member.hardship_family").count() == 1
-    refused = post_form(client, f"/staff/members/{stranger.id}/hardship", {"flag": "1"},
-                        form_page="/enrollment/members")
-    assert refused.status_code == 403
+    assert member.is_hardship_family and member.hardship.level == "grassroots"
+    assert db.session.query(AuditEvent).filter_by(action="hardship.register").count() == 1
+    assert "困难职工家庭 · 基层" in client.get("/enrollment/members").get_data(as_text=True)
+    assert client.get(f"/hardship/new/{stranger.id}").status_code == 403
     db.session.refresh(stranger)
     assert not stranger.is_hardship_family

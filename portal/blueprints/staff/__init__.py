@@ -1,5 +1,4 @@
-"""The staff portal under /staff: ``staff`` (every role's dashboard, the union tree, the hardship
-switch) and ``admin`` (accounts, the SMS outbox, the audit log)."""
+"""The staff portal under /staff: ``staff`` (every role's dashboard, the union tree) and ``admin`` (accounts, the SMS outbox, the audit log)."""
 
 from flask import Blueprint
 

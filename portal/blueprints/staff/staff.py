@@ -1,9 +1,9 @@
-"""Every staff member: the dashboard of their role, the union tree (administrators add unions),
-and the hardship-family switch of the member list."""
+"""Every staff member: the dashboard of their role, the union tree (administrators add unions).
+The hardship register has its own area (``portal.blueprints.hardship``)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,8 +11,8 @@ from portal.blueprints.staff import bp
 from portal.blueprints.staff.forms import UnionForm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
-from portal.services import members, unions
-from portal.web import EmptyForm, field_error, render, roles_required, staff_required
+from portal.services import unions
+from portal.web import field_error, render, roles_required, staff_required
 
 
 @bp.get("/")
@@ -38,12 +38,3 @@ def union_tree():
             return redirect(url_for("staff.unions"))
     return render("staff/unions.html", form=form, tree=unions.union_tree(current_user))
 
-
-@bp.post("/members/<int:member_id>/hardship")
-@roles_required(Role.UNION_OFFICER, Role.ADMIN)
-def hardship_family(member_id: int):
-    """Mark or clear a hardship family; htmx swaps just the switch in the member list."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    member = members.set_hardship_family(current_user, member_id, request.form.get("flag") == "1")
-    return render("staff/_hardship_toggle.html", m=member)

@@ -229,7 +229,8 @@ def list_members(actor, filters: MemberFilters, *, page: int = 1, per_page: int 
     stmt = members_stmt(actor, filters, today=today)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     members = list(db.session.scalars(
-        stmt.options(joinedload(Member.union)).order_by(Member.id).offset((page - 1) * per_page).limit(per_page)
+        stmt.options(joinedload(Member.union), joinedload(Member.hardship)).order_by(Member.id)
+        .offset((page - 1) * per_page).limit(per_page)
     ))
     covers = {}
     if members:

@@ -254,7 +254,7 @@ def _member_values(row: rules.RosterRow, digest: str, union_id: int, now) -> dic
         "gender": row.id_number.gender, "birth_date": row.id_number.birth_date,
         "mobile": row.mobile, "mobile_hash": lookup_hash(row.mobile) if row.mobile else None,
         "union_id": union_id, "occupation": row.occupation, "is_gig_worker": row.is_gig_worker,
-        "has_social_insurance": row.has_social_insurance, "is_hardship_family": False, "sms_consent": True,
+        "has_social_insurance": row.has_social_insurance, "sms_consent": True,
         "is_verified": True, "region_note": row.id_number.region_note, "created_at": now, "updated_at": now,
     }
 
