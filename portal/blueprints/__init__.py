@@ -10,6 +10,7 @@ from portal.blueprints.hardship import bp as hardship_bp
 from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.main import bp as main_bp
 from portal.blueprints.members import bp as members_bp
+from portal.blueprints.relief import bp as relief_bp
 from portal.blueprints.review import bp as review_bp
 from portal.blueprints.staff import bp as staff_bp
 from portal.blueprints.stations import bp as stations_bp
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     events_bp,
     evaluation_bp,
     hardship_bp,
+    relief_bp,
 ]

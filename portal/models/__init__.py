@@ -57,6 +57,7 @@ from portal.models.jobs import (
     StudentVerification,
 )
 from portal.models.members import Member
+from portal.models.relief import CoolingPackHandout, HeatSeason, HeatSubsidy
 from portal.models.sms import SmsMessage, SmsRequest, SmsStatus
 from portal.models.staff import StaffUser
 from portal.models.stations import Station, StationOffer
@@ -108,8 +109,11 @@ __all__ = [
     "SmsRequest",
     "SmsStatus",
     "StaffUser",
+    "CoolingPackHandout",
     "HardshipEvent",
     "HardshipFamily",
+    "HeatSeason",
+    "HeatSubsidy",
     "Station",
     "EvaluationCriterion",
     "EvaluationEntry",

@@ -159,6 +159,11 @@ def family_for_staff(actor, family_id: int) -> HardshipFamily:
     return _family_for_staff(actor, family_id)
 
 
+def can_change(actor, family: HardshipFamily) -> bool:
+    """Whether the actor may review or remove the record (its level is one the actor's union keeps)."""
+    return family.level in levels_for_actor(actor)
+
+
 def member_for_registration(actor, member_id: int) -> Member:
     """The member an officer is about to register (in scope), for the form's heading."""
     require_role(actor, *STAFF_ROLES)

@@ -58,6 +58,7 @@ def _family_page(family_id: int, review_form=None, remove_form=None, status: int
         review_form = ReviewForm(level=family.level, review_on=default_review_on(clock.today()))
     review_form.level.choices = level_choices(hardship.levels_for_actor(current_user))
     return render("hardship/family.html", status=status, family=family, review_form=review_form,
+                  can_change=hardship.can_change(current_user, family),
                   remove_form=remove_form or RemoveForm(), today=clock.today())
 
 
@@ -78,7 +79,7 @@ def review(family_id: int):
             hardship.review_family(current_user, family_id, review_on=form.review_on.data, level=form.level.data,
                                    note=form.note.data or "")
         except DomainError as error:
-            field_error(form, error, "review_on")
+            field_error(form, error)
         else:
             flash(_("已复核。"), "success")
             return redirect(url_for("hardship.family", family_id=family_id))
@@ -93,7 +94,7 @@ def remove(family_id: int):
         try:
             hardship.remove_family(current_user, family_id, note=form.note.data)
         except DomainError as error:
-            field_error(form, error, "note")
+            field_error(form, error)
         else:
             flash(_("已退出建档。"), "success")
             return redirect(url_for("hardship.family", family_id=family_id))
