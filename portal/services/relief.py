@@ -174,9 +174,14 @@ def confirm_families(actor, season_id: int, family_ids: list[int], *, today: dat
     paid = dict(db.session.execute(select(HeatSubsidy.family_id, HeatSubsidy.paying_level)
                                    .where(HeatSubsidy.year == season.year, HeatSubsidy.family_id.in_(ids))).all())
     label = audit.actor_label(actor)[:80]
+    families = {family.id: family for family in db.session.scalars(
+        select(HardshipFamily).where(HardshipFamily.id.in_(ids))
+        .options(joinedload(HardshipFamily.union), joinedload(HardshipFamily.member)))}
     created = []
     for family_id in ids:
-        family = get_or_not_found(HardshipFamily, family_id, N_("找不到该建档记录。"))
+        family = families.get(family_id)
+        if family is None:
+            raise NotFound(N_("找不到该建档记录。"))
         require_union_in_scope(actor, family.union)
         if not season.paying_union.contains(family.union):
             raise PermissionDenied(N_("该家庭不在本次补助的发放范围内。"))
