@@ -1,7 +1,7 @@
 """stations directory: district, season, contact and the services each offers
 
 Revision ID: 533ca5a5a252
-Revises: 44a8360ba253
+Revises: b5e2d7c41a93
 Create Date: 2026-12-02 06:44:32.480663
 
 Stations already registered take their union's district, so the public directory lists them
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '533ca5a5a252'
-down_revision = '44a8360ba253'
+down_revision = 'b5e2d7c41a93'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-"""The staff portal under /staff: ``staff`` (every role's dashboard, the union tree) and ``admin`` (accounts, the SMS outbox, the audit log)."""
+"""The staff portal under /staff: ``staff`` (every role's dashboard, the union tree) and ``admin``
+(accounts, the SMS outbox, the audit log)."""
 
 from flask import Blueprint
 
