@@ -215,6 +215,7 @@ PAYOUT_HEADERS = ["序号", "姓名", "身份证号", "所属工会", "建档级
                   "确认时间"]
 
 
+@unit_of_work
 def payout_file(actor, season_id: int) -> bytes:
     """The season's confirmed subsidies in the actor's scope as an .xlsx for finance.
 
@@ -240,7 +241,6 @@ def payout_file(actor, season_id: int) -> bytes:
                      str(subsidy.paying_level_label), subsidy.confirmed_by_label, local_time(subsidy.confirmed_at)])
     content = write_xlsx(PAYOUT_HEADERS, rows, sheet="送清凉补助发放名单", text_columns=(2, 5))
     audit.record(actor, "relief.payout_export", "heat_season", season.id, rows=len(rows), full_id_numbers=full)
-    db.session.commit()  # the audit of a read: committed on its own, as every export is
     return content
 
 
