@@ -1,7 +1,7 @@
 """stations directory: district, season, contact and the services each offers
 
 Revision ID: 533ca5a5a252
-Revises: b5e2d7c41a93
+Revises: 57a8d5c6e6f5
 Create Date: 2026-12-02 06:44:32.480663
 
 Stations already registered take their union's district, so the public directory lists them
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '533ca5a5a252'
-down_revision = 'b5e2d7c41a93'
+down_revision = '57a8d5c6e6f5'
 branch_labels = None
 depends_on = None
 

@@ -56,5 +56,4 @@ def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoCont
 
 # Areas append their loaders here (each takes the DemoContext).
 STEPS: list = [enrollment_demo.load, claims_demo.load, hardship_demo.load, jobs_demo.load, childcare_demo.load,
-STEPS: list = [enrollment_demo.load, claims_demo.load, hardship_demo.load, jobs_demo.load, childcare_demo.load,
                events_demo.load, evaluation_demo.load, stations_demo.load, relief_demo.load]
