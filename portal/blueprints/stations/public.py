@@ -13,7 +13,6 @@ from portal.blueprints.stations import bp
 from portal.domain.stations import STATION_KIND_LABELS, STATION_SERVICE_LABELS
 from portal.domain.sync import ENVELOPE_KIND_LABELS, EnvelopeKind
 from portal.extensions import limiter
-from portal.services import stations
 from portal.services import stations as station_service
 from portal.web import render
 
@@ -54,7 +53,7 @@ def poster(station_id: int):
 @bp.get("/receipts/<kiosk_id>/<envelope_id>")
 @limiter.limit("30/minute")
 def kiosk_receipt(kiosk_id: str, envelope_id: str):
-    envelope = stations.kiosk_submission(kiosk_id, envelope_id)
+    envelope = station_service.kiosk_submission(kiosk_id, envelope_id)
     kind = None
     if envelope is not None and envelope.kind in set(EnvelopeKind):
         kind = ENVELOPE_KIND_LABELS[EnvelopeKind(envelope.kind)]
