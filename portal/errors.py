@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
 
-from portal.domain.errors import NotFound, PermissionDenied
+from portal.domain.errors import DomainError, NotFound, PermissionDenied
 from portal.domain.i18n import N_
 
 TITLES = {
@@ -33,6 +33,11 @@ def _page(status: int, detail: str | None = None):
     return render("errors/error.html", status=status, code=status, title=title, message=detail or message)
 
 
+def bad_request(message: str):
+    """A 400 page (or problem) saying what was wrong with what was sent."""
+    return _page(400, message)
+
+
 def init_app(app: Flask) -> None:
     for status in TITLES:
         app.register_error_handler(status, lambda exc, status=status: _page(status))
@@ -48,3 +53,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(exc):
         return _page(404, exc.message)
+
+    @app.errorhandler(DomainError)
+    def refused(exc):
+        """A refusal no view caught (an unknown union code in an export's filter, say): the person
+        reads why with a 400, never a 500 page."""
+        from portal.web import error_text
+
+        return _page(400, error_text(exc))

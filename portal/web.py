@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from portal.domain.bounds import MAX_ID, MAX_PAGE, record_id  # noqa: F401 - MAX_ID is imported from here
 from portal.domain.errors import DomainError
 from portal.domain.i18n import Msgid
 from portal.domain.roles import Role
@@ -58,10 +59,20 @@ def staff_required(view):
     return roles_required(*(role for role in Role if role is not Role.MEMBER))(view)
 
 
-# Far beyond any real list; a larger page number or id is typed, not clicked, and would overflow
-# the database's integers (a 500) instead of showing an empty page or "not found".
-MAX_PAGE = 100_000
-MAX_ID = 2_147_483_647
+def int_arg(name: str, low: int = 0, high: int = MAX_ID) -> int | None:
+    """A whole-number query argument from ``low`` to ``high``; ``None`` when absent or out of
+    range (a filter that cannot match is no filter, never an overflow in the database)."""
+    raw = request.args.get(name, "")
+    value = int(raw) if raw.isascii() and raw.lstrip("-").isdecimal() and len(raw) <= 11 else None
+    return value if value is not None and low <= value <= high else None
+
+
+def checked_id(text) -> int:
+    """An id sent in a form field, or ``ValueError`` (which views answer with "please choose…")."""
+    value = record_id(text)
+    if value is None:
+        raise ValueError("not a record id")
+    return value
 
 
 def page_arg() -> int:

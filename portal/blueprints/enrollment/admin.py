@@ -14,7 +14,7 @@ from portal.domain.money import fen_to_yuan, yuan_to_fen
 from portal.domain.plans import BenefitSchedule
 from portal.domain.roles import Role
 from portal.services.enrollment import campaigns, plans, queries
-from portal.web import EmptyForm, error_text, field_error, flash_error, render, roles_required
+from portal.web import EmptyForm, checked_id, error_text, field_error, flash_error, render, roles_required
 
 MONEY_FIELDS = {
     "contribution": "contribution_fen", "hospital_daily": "hospital_daily_fen", "condolence": "condolence_fen",
@@ -138,7 +138,7 @@ def nominate(campaign_id: int):
     form = NominateForm()
     if form.validate_on_submit():
         try:
-            enrollment = campaigns.nominate(current_user, campaign_id, int(form.member_id.data))
+            enrollment = campaigns.nominate(current_user, campaign_id, checked_id(form.member_id.data))
         except PermissionDenied:
             raise
         except DomainError as error:

@@ -15,7 +15,7 @@ from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services.enrollment import enrolments, exports, queries, roster_rows, rosters
 from portal.templating import local_date
-from portal.web import EmptyForm, error_text, flash_error, page_arg, render, roles_required
+from portal.web import EmptyForm, error_text, flash_error, int_arg, page_arg, render, roles_required
 
 READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
 OFFICERS = (Role.ADMIN, Role.UNION_OFFICER)
@@ -29,7 +29,7 @@ def _enrollment_filters() -> queries.EnrollmentFilters:
     args = request.args
     return queries.EnrollmentFilters(
         q=args.get("q", "")[:60], status=args.get("status", "") if args.get("status") in rules.STATUS_LABELS else "",
-        plan_year=args.get("plan_year", type=int), union_code=args.get("union_code", "")[:32],
+        plan_year=int_arg("plan_year", 1900, 9999), union_code=args.get("union_code", "")[:32],
         channel=args.get("channel", "") if args.get("channel") in rules.CHANNEL_LABELS else "",
     )
 

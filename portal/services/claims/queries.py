@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import clock
+from portal.domain.bounds import record_id
 from portal.domain.claims import document_label
 from portal.domain.errors import InvalidInput, PermissionDenied
 from portal.domain.identity import parse_id_number
@@ -60,8 +61,8 @@ def _member_id(text: str, *, today: date) -> int:
 
 
 def _reference_id(text: str) -> int:
-    digits = text.strip().upper().removeprefix("LP")
-    return int(digits) if digits.isdigit() else -1
+    found = record_id(text.strip().upper().removeprefix("LP"))
+    return found if found is not None else -1
 
 
 def member_timeline(claim: Claim, actor) -> list[ClaimEvent]:
