@@ -23,7 +23,8 @@ URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_looku
 # Texts a visitor (not signed in) can make the portal send: capped per recipient mobile
 # (``SMS_RECIPIENT_PER_HOUR``/``_PER_DAY``). They carry only values the portal made (a code, a
 # number), never words a visitor typed: an official text must not carry a stranger's message.
-VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code"})
+VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code",
+                           "jobs_enterprise_username_taken"})
 # What a code looks like in the stored body and the outbox: the code itself is never stored; the
 # delivered text is built at send time (``portal.services.sms.delivered_text``).
 CODE_MASK = "******"
@@ -134,6 +135,9 @@ TEXT_TEMPLATES |= _templates(
         "rejected": N_("%(enterprise)s的爱心企业登记未通过审核：%(note)s。如有疑问请联系%(union)s。"),
     }),
     # Sent at a visitor's request (a student applying alone): system values only, no name or title.
+    # Sent at a visitor's request: the sign-up page answers the same whether a username is taken.
+    TextTemplate("jobs_enterprise_username_taken", N_("爱心企业登记未完成"),
+                 N_("您提交的“关爱·圆梦”爱心企业登记未能完成：填写的登录用户名已被使用。请换一个用户名重新登记。")),
     TextTemplate("jobs_parent_verification", N_("勤工俭学家长确认码"),
                  N_("有人正以您的会员身份为子女报名勤工俭学爱心岗位（岗位编号%(position)s），确认码%(code)s，"
                     "%(minutes)s分钟内有效。如不是您的子女报名，请勿告知他人。")),

@@ -1,7 +1,7 @@
 """Every model of the portal, one module per area, re-exported here."""
 
 from portal.models.audit import AuditEvent
-from portal.models.auth import LoginCode
+from portal.models.auth import LoginCode, StaffLoginLock
 from portal.models.childcare import (
     Attendance,
     Child,
@@ -98,6 +98,7 @@ __all__ = [
     "EnrollmentStatus",
     "Enterprise",
     "LoginCode",
+    "StaffLoginLock",
     "Member",
     "Payer",
     "Placement",

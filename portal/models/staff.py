@@ -31,8 +31,6 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     # Enterprise contacts (role ``enterprise``) act only for this caring enterprise.
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Part of every session's user id (``get_id``): raising it ends every session of the account on
     # the server (sign-out, a new password, a disabled account), cookies copied earlier included.

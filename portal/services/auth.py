@@ -12,7 +12,7 @@ from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.identity import parse_id_number, parse_mobile
 from portal.extensions import db
-from portal.models import LoginCode, Member, StaffUser
+from portal.models import LoginCode, Member, StaffLoginLock, StaffUser
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
 from portal.services import audit
@@ -26,42 +26,65 @@ CODES_PER_DAY_USED = N_("这个身份证号码今天获取验证码的次数已�
 RESEND_INTERVAL = timedelta(seconds=60)
 
 
-@unit_of_work
-def authenticate_staff(username: str, password: str, *, now: datetime | None = None) -> StaffUser:
-    """Check a staff password; the same message for a wrong name, a wrong password or a lock.
+MAX_LOCK = timedelta(hours=24)
 
-    A refused attempt is counted (and audited) in a unit of its own: the refusal rolls the
-    action back, the count towards the lock-out must stay.
+
+@unit_of_work
+def authenticate_staff(username: str, password: str, *, address: str = "", now: datetime | None = None) -> StaffUser:
+    """Check a staff password; the same message (and the same time) for a wrong name, a wrong
+    password or a lock.
+
+    Wrong passwords are counted per (account, client address) and lock that pair only, for
+    ``LOGIN_LOCK_MINUTES`` doubled at each lock (up to a day): a stranger cannot lock a
+    reviewer out, and the reviewer's own address still signs in. The password is hashed even
+    when locked or unknown, so the answer's timing tells nothing. A refused attempt is counted
+    (and audited) in a unit of its own: the refusal rolls the action back, the count must stay.
     """
     now = now or utcnow()
-    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip()[:60]))
     if user is None or not user.is_active_account:
-        # Hash anyway so timing does not tell whether the account exists.
-        StaffUser(password_hash="scrypt:32768:8:1$x$00").check_password(password)
+        StaffUser(password_hash=_DUMMY_HASH).check_password(password)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
-    if user.locked_until and user.locked_until > now:
+    place = lookup_hash(f"staff-login-address:{address}")
+    lock = db.session.scalar(select(StaffLoginLock).where(StaffLoginLock.user_id == user.id,
+                                                          StaffLoginLock.address_hash == place))
+    right = user.check_password(password)
+    if lock is not None and lock.locked_until and lock.locked_until > now:
         with independent_unit() as session:
             audit.record(user, "staff.login_locked", "staff_user", user.id, session=session)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
-    if not user.check_password(password):
-        _count_failed_login(user.id, now)
+    if not right:
+        _count_failed_login(user.id, place, now)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
-    user.failed_logins = 0
-    user.locked_until = None
+    if lock is not None:
+        db.session.delete(lock)  # the right password from here: this address starts afresh
     user.last_login_at = now
     audit.record(user, "staff.login", "staff_user", user.id)
     return user
 
 
-def _count_failed_login(user_id: int, now: datetime) -> None:
-    """One more wrong password, and the lock once there were too many: kept whatever happens next."""
+# A real scrypt hash of a random password, so an unknown name costs what a known one does.
+_DUMMY_HASH = ("scrypt:32768:8:1$WapTwvIEZplLcHby$37ab56785e18e577f0813fcdd141b8736beab4f1bc98419dc02d43bbea08"
+               "2c247eb3a89eefe70404e867adcb98bb56e890fd93832781c815090641721717fba0")
+
+
+def _count_failed_login(user_id: int, place: str, now: datetime) -> None:
+    """One more wrong password from ``place``, and a lock (longer each time) once there were too many."""
     config = current_app.config
     with independent_unit() as session:
-        user = session.get(StaffUser, user_id, with_for_update=True)
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
+        user = session.get(StaffUser, user_id, with_for_update=True)  # serialises this account's counts
+        lock = session.scalar(select(StaffLoginLock).where(StaffLoginLock.user_id == user_id,
+                                                           StaffLoginLock.address_hash == place))
+        if lock is None:
+            lock = StaffLoginLock(user_id=user_id, address_hash=place, failures=0, locks=0)
+            session.add(lock)
+        lock.failures += 1
+        lock.updated_at = now
+        if lock.failures >= config["LOGIN_MAX_FAILURES"]:
+            lock.locks += 1
+            lock.failures = 0
+            lock.locked_until = now + min(timedelta(minutes=config["LOGIN_LOCK_MINUTES"]) * 2 ** (lock.locks - 1),
+                                          MAX_LOCK)
             audit.record(user, "staff.locked", "staff_user", user.id, session=session)
         audit.record(user, "staff.login_failed", "staff_user", user.id, session=session)
 

@@ -36,7 +36,7 @@ def staff_login() -> Response | str:
     form = StaffLoginForm()
     if form.validate_on_submit():
         try:
-            user = auth.authenticate_staff(form.username.data, form.password.data)
+            user = auth.authenticate_staff(form.username.data, form.password.data, address=request.remote_addr or "")
         except InvalidInput as error:
             flash_error(error)
         else:

@@ -20,7 +20,7 @@ from portal.models.unions import UnionKind
 from portal.services import audit
 from portal.services.access import require_union_in_scope, role_of, union_scope
 from portal.services.jobs import access
-from portal.services.sms import queue_text
+from portal.services.sms import count_visitor_request, queue_text
 from portal.services.staff import MIN_PASSWORD_LENGTH
 from portal.services.unit_of_work import savepoint, unit_of_work
 
@@ -49,11 +49,14 @@ def oversight_unions(actor=None) -> list[Union]:
 
 @unit_of_work
 def register_enterprise(actor, details: EnterpriseDetails, *, username: str, password: str,
-                        now: datetime | None = None) -> Enterprise:
+                        now: datetime | None = None) -> Enterprise | None:
     """Register a caring enterprise and its contact's account.
 
     Self-registration (``actor`` None) leaves both pending until a union officer approves; an
     officer registering on the enterprise's behalf vouches for it, so it is approved at once.
+    A self-registration whose username is taken gets the same answer as any other (``None``
+    instead of the enterprise, shown the same way): the public form must not list staff
+    usernames. The applicant is told by text, on the contact mobile they gave.
     """
     by_staff = actor is not None
     if by_staff:
@@ -62,6 +65,10 @@ def register_enterprise(actor, details: EnterpriseDetails, *, username: str, pas
     if by_staff:
         require_union_in_scope(actor, union)
     username = _checked_account(username, password)
+    if not by_staff and db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        count_visitor_request(mobile, "jobs_enterprise_username_taken", field="contact_mobile")
+        queue_text(mobile, kind="jobs_enterprise_username_taken", params={})
+        return None
     _check_not_registered(code, username)
     enterprise = _add_enterprise(actor, details, code=code, mobile=mobile, union=union, username=username,
                                  password=password, now=now or utcnow())
