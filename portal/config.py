@@ -115,6 +115,10 @@ def finalise(config: dict, instance_path: str) -> None:
         config["DATA_KEY"] = _instance_secret(
             instance, "data_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         )
+    # Rate limits shared by every worker whenever Redis is there (gunicorn.conf.py refuses
+    # several workers with limits in memory).
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
     if not config.get("UPLOAD_FOLDER"):
         config["UPLOAD_FOLDER"] = str(instance / "uploads")
     Path(config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)

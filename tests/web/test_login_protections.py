@@ -142,9 +142,15 @@ def test_one_gunicorn_worker_without_redis_starts(tmp_path):
             server.wait(timeout=30)
 
 
-def test_limits_are_kept_in_redis_whenever_it_is_configured():
-    from portal import create_app
+def test_limits_are_kept_in_redis_whenever_it_is_configured(tmp_path):
+    # The settings alone: binding a second app would re-point the shared limiter at Redis.
+    from portal import config as settings
+    from portal.security import shared_limits_problem
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "REDIS_URL": "redis://127.0.0.1:6390/0"})
-    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6390/0"
+    config = {**settings.DEFAULTS, "REDIS_URL": "redis://127.0.0.1:6390/0", "SECRET_KEY": "x", "DATA_KEY": "y"}
+    settings.finalise(config, str(tmp_path))
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6390/0"
+    assert shared_limits_problem(config, workers=4) is None
+    memory = {**settings.DEFAULTS, "SECRET_KEY": "x", "DATA_KEY": "y"}
+    settings.finalise(memory, str(tmp_path))
+    assert memory["RATELIMIT_STORAGE_URI"] == "memory://" and "PORTAL_REDIS_URL" in shared_limits_problem(memory, 4)
