@@ -5,7 +5,7 @@ lock that doubles each time; the flat per-account lock (``failed_logins``, ``loc
 which anyone could trigger to keep a reviewer out, goes.
 
 Revision ID: 4fb1540d2b6b
-Revises: 57a8d5c6e6f5
+Revises: d14b11cbfa04
 Create Date: 2026-12-02 07:49:16.043190
 
 """
@@ -17,7 +17,7 @@ import portal.models.base
 
 # revision identifiers, used by Alembic.
 revision = '4fb1540d2b6b'
-down_revision = '57a8d5c6e6f5'
+down_revision = 'd14b11cbfa04'
 branch_labels = None
 depends_on = None
 
