@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from portal.domain.identity import compose_id_number, parse_id_number
+from portal.domain.errors import InvalidInput
+from portal.domain.identity import compose_id_number, parse_id_number, parse_mobile
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Member, StaffUser, UnionKind, add_union
@@ -40,6 +41,17 @@ def _name(rng) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+def _mobile(rng) -> str:
+    """A random mobile the sign-in form accepts: drawn again until ``parse_mobile`` takes it, so no
+    demo member is stuck behind a range (154, 174, 179, …) the numbering plan does not give out."""
+    while True:
+        candidate = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"
+        try:
+            return parse_mobile(candidate)
+        except InvalidInput:
+            continue
+
+
 def _member(context, union, region: str, index: int, *, name=None, birth=None, mobile=None, occupation=None,
             sequence=None):
     rng = context.rng
@@ -60,7 +72,7 @@ def _member(context, union, region: str, index: int, *, name=None, birth=None, m
         context.hardship_candidates.append(member)
     member.sms_consent = rng.random() < 0.95
     member.set_identity(parsed)
-    member.set_mobile(mobile or f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}")
+    member.set_mobile(mobile or _mobile(rng))
     db.session.add(member)
     context.members.append(member)
     return member

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from portal.domain.eligibility import WORKING_AGE_MAX, WORKING_AGE_MIN, EligibilityRules
+
 # Grade 1 is the most severe: 100% of the death / disability amount; grade 10 pays 10%.
 DEFAULT_DISABILITY_PERCENTAGES = (100, 90, 80, 70, 60, 50, 40, 30, 20, 10)
 
@@ -58,6 +60,17 @@ class BenefitSchedule:
     claim_deadline_days: int = 180
     exclusions: str = DEFAULT_EXCLUSIONS
     document_checklist: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_DOCUMENT_CHECKLIST))
+    # Who the version covers (see ``portal.domain.eligibility``): the "三合一" plan is for employees
+    # who pay social insurance, of working age. A gifted campaign sets its own social-insurance rule.
+    requires_social_insurance: bool = True
+    min_age: int | None = WORKING_AGE_MIN
+    max_age: int | None = WORKING_AGE_MAX
+
+    @property
+    def eligibility(self) -> EligibilityRules:
+        """The version's rules as the eligibility check reads them (every door asks the same)."""
+        return EligibilityRules(requires_social_insurance=self.requires_social_insurance,
+                                min_age=self.min_age, max_age=self.max_age)
 
 
 def cover_period(confirmed_on: date) -> tuple[date, date]:

@@ -58,6 +58,10 @@ class Plan(TimestampMixin, db.Model):
     claim_deadline_days: Mapped[int] = mapped_column(Integer)
     exclusions: Mapped[str] = mapped_column(Text)
     document_checklist: Mapped[dict] = mapped_column(JSON)  # claim type -> document kinds
+    # Eligibility (``BenefitSchedule.eligibility``): every door into the plan asks these.
+    requires_social_insurance: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
     def schedule(self) -> BenefitSchedule:

@@ -87,7 +87,7 @@ def test_valid_rows_become_members_and_active_enrolments_in_the_uploading_union(
     known = create_member(union=create_union(), name="老会员")
     data = xlsx([
         ["姓名", "身份证号", "手机号", "职业", "是否新就业形态劳动者", "是否参加社保"],
-        ["新会员", person(7), "13900000007", "货车司机", "是", "否"],
+        ["新会员", person(7), "13900000007", "货车司机", "是", "是"],
         ["老会员", known.id_number, "", "", "", ""],
         ["没手机", person(8), "", "", "", ""],
     ])
@@ -96,13 +96,35 @@ def test_valid_rows_become_members_and_active_enrolments_in_the_uploading_union(
     assert [(i.row, i.column) for i in outcome.errors] == [(4, "手机号")]
     new = Member.by_id_number(person(7))
     assert (new.union_id, new.mobile, new.occupation, new.is_gig_worker, new.has_social_insurance) == \
-        (union.id, "13900000007", "货车司机", True, False)
+        (union.id, "13900000007", "货车司机", True, True)
     stored = db.session.execute(text("SELECT id_number FROM members WHERE id = :id"), {"id": new.id}).scalar()
     assert person(7) not in stored  # encrypted at rest
     cover = Enrollment.covering(new.id, date(2026, 7, 2))
     assert (cover.union_id, cover.status, cover.channel, cover.payer) == (union.id, "active", "roster", "union")
     assert (cover.starts_on, cover.ends_on) == (date(2026, 7, 2), date(2027, 7, 1))
     assert db.session.get(Member, known.id).union_id != union.id  # an existing member keeps their union
+
+
+def test_rows_the_plan_does_not_cover_are_refused_with_the_reason_under_their_column():
+    """The 三合一 plan is for employees who pay social insurance, of working age (issue 11): a row
+    saying 是否参加社保 = 否, or a person past 65 when cover starts, is an error row, not a cover."""
+    union = create_union("LX01")
+    known = create_member(union=create_union(), name="老会员")
+    data = xlsx([
+        ["姓名", "身份证号", "手机号", "是否参加社保"],
+        ["未参保", person(9), "13900000009", "否"],
+        ["老会员", known.id_number, "", "否"],
+        ["退休了", person(10, year=1955), "13900000010", "是"],
+        ["参保了", person(11), "13900000011", "是"],
+    ])
+    outcome = run(union, data)
+    assert (outcome.created, outcome.members_created, outcome.ok_rows) == (1, 1, 1)
+    errors = {issue.row: issue for issue in outcome.errors}
+    assert (errors[2].column, errors[3].column, errors[4].column) == ("是否参加社保", "是否参加社保", "身份证号")
+    assert "未参加社保" in errors[2].message and "65周岁及以下" in errors[4].message
+    assert Member.by_id_number(person(9)) is None
+    assert Enrollment.covering(known.id, date(2026, 7, 2)) is None
+    assert Enrollment.covering(Member.by_id_number(person(11)).id, date(2026, 7, 2)) is not None
 
 
 def test_people_covered_by_another_union_are_reported_with_that_union():

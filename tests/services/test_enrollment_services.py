@@ -80,6 +80,23 @@ def test_an_application_at_a_kiosk_and_again_in_the_browser_is_one_application()
     assert db.session.scalar(select(func.count(Enrollment.id))) == 1
 
 
+def test_self_service_asks_the_plans_eligibility_rules():
+    """Issue 11: the 三合一 plan is for insured employees of working age, whichever door they use."""
+    create_plan()
+    union = create_union()
+    uninsured = create_member(union=union, has_social_insurance=False)
+    with pytest.raises(InvalidInput, match="未参加社保") as refused:
+        enrolments.apply_for_cover(uninsured, today=TODAY)
+    assert refused.value.code == "not_eligible" and refused.value.params["reason"] == "no_social_insurance"
+    retired = create_member(union=union, name="老李", birth=date(1958, 1, 1))
+    with pytest.raises(InvalidInput, match="65周岁及以下"):
+        enrolments.apply_for_cover(retired, today=TODAY)
+    assert db.session.scalar(select(func.count()).select_from(Enrollment)) == 0
+    young = create_member(union=union, name="小王", birth=date(2010, 7, 3))  # 16 the day after cover starts
+    with pytest.raises(InvalidInput, match="年满16周岁"):
+        enrolments.apply_for_cover(young, today=TODAY)
+
+
 def test_the_answer_to_an_application_is_texted_even_without_reminder_consent():
     from portal.models import SmsMessage
 
@@ -168,6 +185,22 @@ def test_refusals_say_why_and_leave_the_quota_alone():
     late = create_member(union=create_union(parent=area), occupation="快递员", is_gig_worker=True)
     with pytest.raises(Conflict, match="名额已全部领完"):
         campaigns.claim_gift(late, gift.id, today=TODAY)
+    assert db.session.get(Campaign, gift.id).claimed_count == 1
+
+
+def test_a_gift_asks_the_plans_age_rule_and_leaves_social_insurance_to_the_campaign():
+    create_plan()
+    area = create_union("WX")
+    admin = create_staff("admin", Role.ADMIN)
+    gift = open_gift(admin, area)
+    rider = create_member(union=create_union(parent=area), occupation="外卖配送员", is_gig_worker=True,
+                          has_social_insurance=False)
+    assert campaigns.claim_gift(rider, gift.id, today=TODAY).payer == "campaign"  # the gift needs no insurance
+    officer = create_staff("officer", Role.UNION_OFFICER, union=area)
+    old = create_member(union=create_union(parent=area), name="老赵", occupation="货车司机", is_gig_worker=True,
+                        birth=date(1956, 5, 1))
+    with pytest.raises(InvalidInput, match="65周岁及以下"):
+        campaigns.nominate(officer, gift.id, old.id, today=TODAY)
     assert db.session.get(Campaign, gift.id).claimed_count == 1
 
 

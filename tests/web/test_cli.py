@@ -25,3 +25,14 @@ def test_demo_data_loads_once(runner):
     assert {u.username for u in db.session.query(StaffUser)} >= {"admin", "reviewer", "officer", "organiser"}
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
+
+
+def test_every_demo_member_can_sign_in_with_their_mobile(runner):
+    """Issue 11: 19 of the 300 demo members had mobiles (154, 174, 179…) the sign-in form refuses."""
+    from portal.domain.identity import parse_mobile
+
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    mobiles = [member.mobile for member in db.session.query(Member)]
+    assert len(mobiles) >= 300
+    assert [mobile for mobile in mobiles if parse_mobile(mobile) != mobile] == []

@@ -8,7 +8,7 @@ and the place goes back to the quota.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select, update
@@ -25,7 +25,7 @@ from portal.models.base import utcnow
 from portal.services import audit
 from portal.services.access import require_role, require_union_in_scope
 from portal.services.enrollment.enrolments import blocking_enrollment, covered_conflict, previous_cover_end
-from portal.services.enrollment.plans import current_plan
+from portal.services.enrollment.plans import current_plan, eligibility_refusal
 from portal.services.enrollment.queries import campaign as find_campaign
 from portal.services.enrollment.queries import open_campaigns
 from portal.services.sms import queue_text
@@ -88,10 +88,16 @@ def refusal_for(campaign: Campaign, member: Member, today: date) -> InvalidInput
     if not campaign.is_open_on(today):
         return InvalidInput(N_("该赠送项目领取时间为%(opens_on)s至%(closes_on)s，当前不在领取时间内。"),
                             code="not_eligible", opens_on=campaign.opens_on, closes_on=campaign.closes_on)
-    return rules.campaign_refusal(
+    refusal = rules.campaign_refusal(
         campaign.rules(), occupation=member.occupation, is_gig_worker=member.is_gig_worker,
         has_social_insurance=member.has_social_insurance, union_path=member.union.path if member.union else None,
     )
+    if refusal is not None:
+        return refusal
+    # The plan's own rules (working age) hold for a gift too; social insurance is the campaign's
+    # call (a gift for gig workers who pay none), already asked above.
+    plan_rules = replace(campaign.plan.schedule().eligibility, requires_social_insurance=False)
+    return eligibility_refusal(plan_rules, member, on=cover_period(today)[0])
 
 
 def campaigns_for_member(member: Member, *, today: date | None = None) -> list[tuple[Campaign, InvalidInput | None]]:

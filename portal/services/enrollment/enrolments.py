@@ -27,7 +27,7 @@ from portal.models import Enrollment, EnrollmentChannel, EnrollmentStatus, Membe
 from portal.models.base import utcnow
 from portal.services import audit
 from portal.services.access import require_role, require_union_in_scope
-from portal.services.enrollment.plans import current_plan
+from portal.services.enrollment.plans import current_plan, eligibility_refusal
 from portal.services.sms import queue_text
 from portal.services.unit_of_work import savepoint, unit_of_work
 
@@ -139,6 +139,9 @@ def apply_for_cover(member: Member, *, channel: str = EnrollmentChannel.SELF_SER
     if not member.is_verified:
         raise InvalidInput(N_("您的手机号尚未验证，请先完成短信验证。"))
     plan = current_plan()
+    refusal = eligibility_refusal(plan.schedule().eligibility, member, on=start)
+    if refusal is not None:
+        raise refusal
     enrollment = Enrollment(
         member_id=member.id, plan_id=plan.id, union_id=member.union_id, plan_year=rules.plan_year_for(today),
         status=ENROLMENT.initial, channel=channel, payer=Payer.MEMBER,

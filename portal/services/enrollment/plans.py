@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from sqlalchemy import select
 
 from portal.domain import enrollment as rules
+from portal.domain.eligibility import EligibilityRules, NotEligible, eligibility_refusals, person_facts
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
 from portal.domain.plans import BenefitSchedule
@@ -26,6 +28,16 @@ def current_plan(code: str = DEFAULT_PLAN_CODE) -> Plan:
     if plan is None:
         raise NotFound(N_("尚未设置保障项目，请联系管理员。"))
     return plan
+
+
+def eligibility_refusal(rules: EligibilityRules, person, *, on: date, field: str | None = None) -> NotEligible | None:
+    """Why ``person`` (a member or a roster row) may not join under ``rules`` on ``on``, or ``None``.
+
+    Every door into a plan asks this one question (rosters, self-service, campaigns and the kiosk's
+    envelopes, which call the same services), so a person refused at one door is not let in at another.
+    """
+    refusals = eligibility_refusals(rules, person_facts(person), on=on)
+    return refusals[0].error(field=field) if refusals else None
 
 
 @unit_of_work

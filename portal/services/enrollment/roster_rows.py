@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.domain import enrollment as rules
 from portal.domain.errors import InvalidInput
+from portal.domain.eligibility import EligibilityRules, eligibility_refusals, person_facts
 from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number
 from portal.domain.plans import cover_period
@@ -106,6 +107,18 @@ class _Target:
     ends_on: date
     actor_id: int | None
     roster_import_id: int | None
+    eligibility: EligibilityRules | None = None
+
+    def refusal(self, row: rules.RosterRow) -> rules.RowIssue | None:
+        """The plan's eligibility rules applied to the row as the union filled it in (its 是否参加社保,
+        the birth date in its ID number), said under the column that decides it."""
+        if self.eligibility is None:
+            self.eligibility = self.plan.schedule().eligibility  # once per roster, not per row
+        refusals = eligibility_refusals(self.eligibility, person_facts(row), on=self.starts_on)
+        if not refusals:
+            return None
+        key = "has_social_insurance" if refusals[0].code == "no_social_insurance" else "id_number"
+        return rules.RowIssue(row.row, rules.COLUMN_LABELS[key], refusals[0].message)
 
 
 def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: date, write: bool,
@@ -154,6 +167,9 @@ def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outco
             issue = rules.RowIssue(row.row, "", covering[member_id], kind="covered")
             outcome.covered.append(issue)
             outcome.note(row, "covered", issue, collect_rows)
+        elif (refused := target.refusal(row)) is not None:
+            outcome.errors.append(refused)
+            outcome.note(row, "error", refused, collect_rows)
         elif member_id is None and row.mobile is None:
             issue = rules.RowIssue(row.row, rules.COLUMN_LABELS["mobile"], NEW_MEMBER_NEEDS_MOBILE)
             outcome.errors.append(issue)
