@@ -8,6 +8,7 @@ from portal.blueprints.evaluation import bp as evaluation_bp
 from portal.blueprints.events import bp as events_bp
 from portal.blueprints.hardship import bp as hardship_bp
 from portal.blueprints.jobs import bp as jobs_bp
+from portal.blueprints.joining import bp as joining_bp
 from portal.blueprints.main import bp as main_bp
 from portal.blueprints.members import bp as members_bp
 from portal.blueprints.relief import bp as relief_bp
@@ -32,4 +33,5 @@ BLUEPRINTS = [
     evaluation_bp,
     hardship_bp,
     relief_bp,
+    joining_bp,
 ]

@@ -19,6 +19,7 @@ from portal.demo import evaluation as evaluation_demo
 from portal.demo import events as events_demo
 from portal.demo import hardship as hardship_demo
 from portal.demo import jobs as jobs_demo
+from portal.demo import joining as joining_demo
 from portal.demo import relief as relief_demo
 from portal.demo import stations as stations_demo
 from portal.extensions import db
@@ -56,4 +57,4 @@ def load_demo_data(today: date | None = None, *, members: int = 300) -> DemoCont
 
 # Areas append their loaders here (each takes the DemoContext).
 STEPS: list = [enrollment_demo.load, claims_demo.load, hardship_demo.load, jobs_demo.load, childcare_demo.load,
-               events_demo.load, evaluation_demo.load, stations_demo.load, relief_demo.load]
+               events_demo.load, evaluation_demo.load, stations_demo.load, relief_demo.load, joining_demo.load]

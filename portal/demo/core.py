@@ -83,7 +83,8 @@ def load(context, *, members: int = 300) -> None:
     context.unions["WX"] = federation
     grassroots = []
     for code, name, region, children in DISTRICTS:
-        district = add_union(code, name, UnionKind.DISTRICT, federation, district=name.removesuffix("总工会"))
+        district = add_union(code, name, UnionKind.DISTRICT, federation, district=name.removesuffix("总工会"),
+                             takes_join_requests=True)
         context.unions[code] = district
         for number, child in enumerate(children, start=1):
             is_street = any(word in child for word in ("街道", "开发区", "经开区"))

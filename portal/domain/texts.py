@@ -19,12 +19,12 @@ from portal.domain.states import StateMachine
 QUIET_HOURS_END = time(8, 0)  # texts resume at 08:00 …
 QUIET_HOURS_START = time(20, 0)  # … and pause from 20:00
 # One-time codes answer what a person is doing right now; holding them until morning is useless.
-URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code"})
+URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code", "join_code"})
 # Texts a visitor (not signed in) can make the portal send: capped per recipient mobile
 # (``SMS_RECIPIENT_PER_HOUR``/``_PER_DAY``). They carry only values the portal made (a code, a
 # number), never words a visitor typed: an official text must not carry a stranger's message.
 VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code",
-                           "jobs_enterprise_username_taken"})
+                           "jobs_enterprise_username_taken", "join_code"})
 # What a code looks like in the stored body and the outbox: the code itself is never stored; the
 # delivered text is built at send time (``portal.services.sms.delivered_text``).
 CODE_MASK = "******"
@@ -99,6 +99,22 @@ TEXT_TEMPLATES: dict[str, TextTemplate] = {}
 # --- auth --------------------------------------------------------------------------------------
 TEXT_TEMPLATES |= _templates(
     TextTemplate("login_code", N_("登录验证码"), N_("您的登录验证码为%(code)s，%(minutes)s分钟内有效。请勿告诉他人。")),
+)
+
+# --- joining online (网上入会) --------------------------------------------------------------------
+# System values only: the union's name as the federation registered it, a reason's wording from
+# ``portal.domain.joining.DECLINE_REASONS``. ``join_already_member`` goes to the mobile the union
+# holds, never to the one typed, so the page tells nobody who is a member.
+TEXT_TEMPLATES |= _templates(
+    TextTemplate("join_code", N_("入会验证码"),
+                 N_("您正在申请加入工会（网上入会），验证码为%(code)s，%(minutes)s分钟内有效。如非本人操作请忽略。")),
+    TextTemplate("join_already_member", N_("已是工会会员"),
+                 N_("有人用您的身份证号码申请网上入会。您已是%(union)s会员，无需重复入会，可直接用身份证号码和本手机号登录平台。"
+                    "如非本人操作请忽略。")),
+    TextTemplate("join_confirmed", N_("入会申请已确认"),
+                 N_("您的入会申请已由%(union)s确认，欢迎加入工会！请用身份证号码和本手机号登录平台，参保或领取符合条件的赠送保障。")),
+    TextTemplate("join_declined", N_("入会申请未获确认"),
+                 N_("您向%(union)s提交的入会申请未获确认：%(reason)s。如有疑问请联系该工会。")),
 )
 
 # --- enrollment (enrolment, campaigns, rosters) -----------------------------------------------

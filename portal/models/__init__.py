@@ -56,6 +56,7 @@ from portal.models.jobs import (
     Student,
     StudentVerification,
 )
+from portal.models.joining import JoinCode, JoinRequest
 from portal.models.members import Member
 from portal.models.relief import CoolingPackHandout, HeatSeason, HeatSubsidy
 from portal.models.sms import SmsMessage, SmsRequest, SmsStatus
@@ -129,6 +130,8 @@ __all__ = [
     "Wedding",
     "WeddingCouple",
     "StationOffer",
+    "JoinCode",
+    "JoinRequest",
     "Kiosk",
     "KioskEnrolmentToken",
     "KioskKey",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, String, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.i18n import N_
@@ -40,6 +40,8 @@ class Union(TimestampMixin, db.Model):
     district: Mapped[str | None] = mapped_column(String(40))
     contact_name: Mapped[str | None] = mapped_column(String(40))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # Offered on the joining page (网上入会): district unions and the gig workers' union.
+    takes_join_requests: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Union | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Union]] = relationship(back_populates="parent", order_by="Union.code")

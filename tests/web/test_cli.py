@@ -36,3 +36,12 @@ def test_every_demo_member_can_sign_in_with_their_mobile(runner):
     mobiles = [member.mobile for member in db.session.query(Member)]
     assert len(mobiles) >= 300
     assert [mobile for mobile in mobiles if parse_mobile(mobile) != mobile] == []
+    # Joining online: the gig workers' union is offered beside the districts, and a request waits.
+    from portal.models import JoinRequest
+    from portal.services import joining
+
+    offered = {union.code for union in joining.joinable_unions()}
+    assert "XJY" in offered and "LX" in offered
+    officer = db.session.query(StaffUser).filter_by(username="officer_gig").one()
+    assert [r.name for r in joining.list_requests(officer)] == ["陆晓峰"]
+    assert db.session.query(JoinRequest).count() == 1
