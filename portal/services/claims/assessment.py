@@ -22,6 +22,7 @@ from portal.domain.claims import (
     required_documents,
 )
 from portal.domain.eligibility import eligibility_refusals, person_facts
+from portal.services.enrollment.plans import cover_rules
 from portal.domain.plans import BenefitSchedule
 from portal.extensions import db
 from portal.models import Enrollment, Plan
@@ -118,7 +119,8 @@ def _same_stay(claim: Claim) -> tuple[int | None, int | None]:
 
 
 def _ineligible(claim: Claim, schedule: BenefitSchedule | None) -> list[str]:
-    """The plan's eligibility refusals of the member on the event date, in their words.
+    """The plan's eligibility refusals of the member, in their words: the same rules every door into
+    the plan asks (``portal.services.enrollment.plans``).
 
     The rules belong to the plan version (``BenefitSchedule.eligibility``, set with the plan's
     figures); a plan version without rules refuses nobody.
@@ -127,7 +129,12 @@ def _ineligible(claim: Claim, schedule: BenefitSchedule | None) -> list[str]:
     event = claim.event_date
     if rules is None or event is None or claim.member is None:
         return []
-    return [refusal.message for refusal in eligibility_refusals(rules, person_facts(claim.member), on=event)]
+    # Judged as the door judged it: on the day the cover started (a member who turns 66 during a
+    # covered year stays covered), under the campaign's own social-insurance rule for a gift.
+    enrollment = claim.enrollment
+    rules = cover_rules(rules, enrollment.campaign if enrollment is not None else None)
+    on = enrollment.starts_on if enrollment is not None and enrollment.starts_on else event
+    return [refusal.message for refusal in eligibility_refusals(rules, person_facts(claim.member), on=on)]
 
 
 def document_kinds(claim: Claim, schedule: BenefitSchedule | None = None) -> list[str]:

@@ -40,6 +40,14 @@ def eligibility_refusal(rules: EligibilityRules, person, *, on: date, field: str
     return refusals[0].error(field=field) if refusals else None
 
 
+def cover_rules(plan_rules: EligibilityRules, campaign=None) -> EligibilityRules:
+    """The rules a cover was let in under: the plan version's, except that a gifted campaign
+    decides social insurance itself (a gift for gig workers who pay none)."""
+    if campaign is None:
+        return plan_rules
+    return replace(plan_rules, requires_social_insurance=bool(campaign.requires_social_insurance))
+
+
 @unit_of_work
 def edit_plan(actor, code: str, *, name: str, schedule: BenefitSchedule, based_on_version: int) -> Plan:
     """Save an edited schedule as a new version; enrolments keep the version they were made under.
