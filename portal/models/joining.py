@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.joining import JOIN, DECLINE_REASONS, DeclineReason, JoinStatus
+from portal.domain.joining import DECLINE_REASONS, JOIN, DeclineReason, JoinStatus
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, status_check, utcnow
 from portal.models.members import Member

@@ -1,9 +1,9 @@
 """Handing work to the task queue without importing it.
 
-Services never import ``portal.tasks`` (which imports the services to run them): they name the
+Services never import the task module (it imports the services to run them): they name the
 task and its arguments, and the hand-off happens only once their unit of work commits, so a
 rolled-back action never starts a task and a task never reads rows that are not there yet.
-``create_app`` binds the queue (``portal.tasks.init_app``); with ``HUEY_IMMEDIATE`` (the tests)
+``create_app`` binds the queue (the task module's ``init_app``); with ``HUEY_IMMEDIATE`` (the tests)
 the task runs in-line right after the commit.
 
 Progress of long work (a roster's check and import) is kept in the queue's own storage, which

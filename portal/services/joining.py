@@ -20,9 +20,9 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.domain.claims import EXTENSIONS
+from portal.domain.enrollment import normalise_text
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
-from portal.domain.enrollment import normalise_text
 from portal.domain.identity import parse_id_number, parse_mobile, parse_worker_id_number
 from portal.domain.joining import DECLINE_REASONS, JOIN, JoinAction, JoinStatus, clean_employer, decline_reason
 from portal.domain.roles import Role

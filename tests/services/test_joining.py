@@ -1,7 +1,7 @@
 """Joining online (网上入会), issue 11: a worker on no roster proves their mobile, asks a union, is
 confirmed (a member of that union) or declined with a reason; nobody learns who is a member."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from portal.services.enrollment import campaigns
 from tests.conftest import sent_code
 from tests.factories import TODAY, create_member, create_plan, create_staff, create_union, jpeg_bytes
 
-NOW = datetime(2026, 7, 1, 3, 0, tzinfo=timezone.utc)  # 11:00 in Wuxi: texts go at once
+NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)  # 11:00 in Wuxi: texts go at once
 COURIER_ID = compose_id_number("320213", date(1994, 8, 8), 771)
 COURIER_MOBILE = "13951234567"
 

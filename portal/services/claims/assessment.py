@@ -22,11 +22,11 @@ from portal.domain.claims import (
     required_documents,
 )
 from portal.domain.eligibility import eligibility_refusals, person_facts
-from portal.services.enrollment.plans import cover_rules
 from portal.domain.plans import BenefitSchedule
 from portal.extensions import db
 from portal.models import Enrollment, Plan
 from portal.models.claims import Claim
+from portal.services.enrollment.plans import cover_rules
 
 # Statuses whose amounts count against the plan year's limits.
 COUNTING_STATUSES = (ClaimStatus.AWAITING_SECOND, ClaimStatus.APPROVED, ClaimStatus.PAYOUT_PENDING, ClaimStatus.PAID)

@@ -20,8 +20,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import joinedload
 
 from portal.domain import enrollment as rules
-from portal.domain.errors import InvalidInput
 from portal.domain.eligibility import EligibilityRules, eligibility_refusals, person_facts
+from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number
 from portal.domain.plans import cover_period
