@@ -24,7 +24,8 @@ def load(context) -> None:
     for number, name in enumerate(UNITS, start=1):
         union = add_union(f"HSK{number:02d}", f"{name}工会", UnionKind.GRASSROOTS, district, district=district.district)
         station = Station(code=f"KNX{number:02d}", name=f"{name}康乃馨服务站", kind="carnation", union=union,
-                          address=f"惠山区{name}", opening_hours="周一至周五 9:00—17:00")
+                          address=f"惠山区{name}", district=district.district,
+                          opening_hours="周一至周五 9:00—17:00")
         db.session.add(station)
         stations.append(station)
     db.session.flush()
