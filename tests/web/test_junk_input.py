@@ -23,6 +23,9 @@ JUNK = {
     "code": "NOPE",
     "float": "1e400",
 }
+# In a query, 300 characters are as over-long as 5,000 for every filter and search, without making
+# each page parse a 1 MB query string 25 times over (the walk was half of the suite's time).
+QUERY_JUNK = {**JUNK, "long": "长" * 300}
 QUERY_NAMES = ("q", "page", "plan_year", "year", "union_code", "union", "status", "age", "district",
                "disability_grade", "claim_id", "member_id", "class_id", "position_id", "kind", "day", "month",
                "category", "type", "action", "next", "back", "per_page", "sort", "min_pay")
@@ -111,7 +114,7 @@ def test_no_page_or_form_answers_500_to_junk(app):
                     failures.append(f"{identity} GET {url}: {problem}")
         plain = [rule.rule for rule in rules(app) if not rule.arguments]
         for url in sorted(set(pages) | set(plain)):
-            for name, junk in JUNK.items():
+            for name, junk in QUERY_JUNK.items():
                 query = {key: junk for key in QUERY_NAMES}
                 if (problem := _fails(client, "GET", urlsplit(url).path, query_string=query)) is not None:
                     failures.append(f"{identity} GET {urlsplit(url).path}?…={name}: {problem}")
