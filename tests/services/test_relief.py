@@ -142,7 +142,7 @@ def test_the_payout_file_masks_id_numbers_for_officers(city):
     officer = create_staff("lx01", Role.UNION_OFFICER, union=city["LX01"])
     _, rows = sheet(officer)
     assert len(rows) == 1 and rows[0][2] == mine.member.masked_id_number and "*" in rows[0][2]
-    exports = db.session.query(AuditEvent).filter_by(action="relief.payout_export").all()
+    exports = db.session.query(AuditEvent).filter_by(action="relief.payout_export").order_by(AuditEvent.id).all()
     assert [event.details["full_id_numbers"] for event in exports] == [True, False]
 
 
