@@ -16,7 +16,6 @@ from portal.domain.errors import Conflict, InvalidInput
 from portal.domain.events import (
     EVENT,
     PARTICIPANT,
-    EventAction,
     EventStatus,
     ParticipantAction,
     ParticipantStatus,
@@ -38,6 +37,7 @@ from portal.services.events.permissions import (
     require_member_in,
     require_organiser_of,
 )
+from portal.services.events.publishing import publish
 from portal.services.records import get_or_not_found
 from portal.services.sms import queue_text
 from portal.services.unit_of_work import savepoint, unit_of_work
@@ -101,17 +101,8 @@ def create_event(actor, data: EventInput) -> SinglesEvent:
 
 @unit_of_work
 def publish_event(actor, event_id: int, *, now: datetime | None = None) -> SinglesEvent:
-    now = now or clock.now()
-    event = lock_event(event_id)
-    require_organiser_of(actor, event)
-    if event.status == EventStatus.PUBLISHED:
-        return event
-    if event.registration_closes_on < today_in_china(now):
-        raise InvalidInput(N_("报名截止日期已过，不能发布。"), field="registration_closes_on")
-    EVENT.move(event, EventAction.PUBLISH)
-    event.published_at = now
-    audit.record(actor, "events.singles_publish", "singles_event", event.id)
-    return event
+    return publish(actor, lock_event(event_id), EVENT, audit_action="events.singles_publish",
+                   record_type="singles_event", now=now or clock.now())
 
 
 def _text(participant: SinglesParticipant, kind: str, **params) -> None:

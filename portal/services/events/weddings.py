@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from portal import clock
 from portal.domain import events as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound
-from portal.domain.events import COUPLE, WEDDING, CoupleAction, CoupleStatus, EventAction, EventStatus, Phase
+from portal.domain.events import COUPLE, WEDDING, CoupleAction, CoupleStatus, EventStatus, Phase
 from portal.domain.i18n import N_
 from portal.domain.identity import parse_id_number
 from portal.domain.roles import Role
@@ -29,6 +29,7 @@ from portal.services.events.permissions import (
     require_member_in,
     require_organiser_of,
 )
+from portal.services.events.publishing import publish
 from portal.services.events.singles import today_in_china, write_counted
 from portal.services.records import get_or_not_found
 from portal.services.sms import queue_text
@@ -81,17 +82,8 @@ def create_wedding(actor, data: WeddingInput) -> Wedding:
 
 @unit_of_work
 def publish_wedding(actor, wedding_id: int, *, now: datetime | None = None) -> Wedding:
-    now = now or clock.now()
-    wedding = lock_wedding(wedding_id)
-    require_organiser_of(actor, wedding)
-    if wedding.status == EventStatus.PUBLISHED:
-        return wedding
-    if wedding.registration_closes_on < today_in_china(now):
-        raise InvalidInput(N_("报名截止日期已过，不能发布。"), field="registration_closes_on")
-    WEDDING.move(wedding, EventAction.PUBLISH)
-    wedding.published_at = now
-    audit.record(actor, "events.wedding_publish", "wedding", wedding.id)
-    return wedding
+    return publish(actor, lock_wedding(wedding_id), WEDDING, audit_action="events.wedding_publish",
+                   record_type="wedding", now=now or clock.now())
 
 
 def _text(couple: WeddingCouple, kind: str, **params) -> None:
