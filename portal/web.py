@@ -67,6 +67,17 @@ def int_arg(name: str, low: int = 0, high: int = MAX_ID) -> int | None:
     return value if value is not None and low <= value <= high else None
 
 
+def date_arg(name: str) -> date | None:
+    """A ``YYYY-MM-DD`` query argument as a date; ``None`` when absent or not a date."""
+    raw = request.args.get(name, "")
+    if len(raw) != 10 or not raw.isascii():
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
 def checked_id(text) -> int:
     """An id sent in a form field, or ``ValueError`` (which views answer with "please choose…")."""
     value = record_id(text)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from typing import BinaryIO
 
 import xlsxwriter
 from python_calamine import CalamineWorkbook
@@ -85,6 +88,54 @@ def write_xlsx(headers: list[str], rows: Iterable[Iterable[object]], *, sheet: s
     worksheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()
+
+
+def write_xlsx_file(headers: list[str], rows: Iterable[Iterable[object]], *, sheet: str = "Sheet1",
+                    text_columns: Iterable[int] = ()) -> tuple[BinaryIO, int]:
+    """Like ``write_xlsx`` but for lists of any length: XlsxWriter's constant-memory mode flushes
+    each row to disk as it is written, into a temporary file that has no name (unlinked at once),
+    so memory stays flat whatever the number of rows. Returns the file, rewound, and the row count."""
+    handle, path = tempfile.mkstemp(prefix="portal-export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False,
+                                              "tmpdir": os.path.dirname(path)})
+        worksheet = workbook.add_worksheet(sheet[:31])
+        bold = workbook.add_format({"bold": True, "bg_color": "#F0EFEB", "border": 1})
+        text = workbook.add_format({"num_format": "@"})
+        for column in text_columns:
+            worksheet.set_column(column, column, 22, text)
+        for column, header in enumerate(headers):
+            worksheet.write_string(0, column, header, bold)
+        worksheet.freeze_panes(1, 0)
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            for column, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    worksheet.write_number(count, column, value)
+                else:
+                    worksheet.write_string(count, column, cell_text(value))
+        workbook.close()
+        stream = open(path, "rb")  # noqa: SIM115 - handed to the response, which closes it
+    finally:
+        os.unlink(path)  # the open file lives on until the response has sent it
+    return stream, count
+
+
+def xlsx_stream(filename: str, stream: BinaryIO):
+    """A Flask response that streams an open ``.xlsx`` file in chunks and closes it when done."""
+    from urllib.parse import quote
+
+    from flask import Response, request
+    from werkzeug.wsgi import wrap_file
+
+    response = Response(wrap_file(request.environ, stream), mimetype=XLSX_MIME, direct_passthrough=True)
+    response.content_length = os.fstat(stream.fileno()).st_size
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def xlsx_download(filename: str, content: bytes):

@@ -1,14 +1,14 @@
-"""Staff accounts and the administrator's views of texts and the audit log."""
+"""Staff accounts (the SMS log and the audit log are read in ``sms_log`` and ``audit_log``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.domain.errors import Conflict, InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.roles import STAFF_ROLES, UNION_SCOPED_ROLES, Role
 from portal.extensions import db
-from portal.models import AuditEvent, SmsMessage, StaffUser
+from portal.models import StaffUser
 from portal.services import audit, unions
 from portal.services.access import require_role
 from portal.services.unit_of_work import unit_of_work
@@ -49,23 +49,3 @@ def create_staff(actor, *, username: str, display_name: str, role: str, password
 def list_staff(actor) -> list[StaffUser]:
     require_role(actor, Role.ADMIN)
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
-
-
-def list_texts(actor, *, page: int = 1, per_page: int = 50) -> tuple[list[SmsMessage], int]:
-    """The SMS outbox, newest first, for administrators."""
-    require_role(actor, Role.ADMIN)
-    total = db.session.scalar(select(func.count(SmsMessage.id)))
-    rows = db.session.scalars(
-        select(SmsMessage).order_by(SmsMessage.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
-    return list(rows), total
-
-
-def list_audit(actor, *, page: int = 1, per_page: int = 50, action: str | None = None):
-    require_role(actor, Role.ADMIN)
-    stmt = select(AuditEvent)
-    if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total

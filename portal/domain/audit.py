@@ -1,0 +1,232 @@
+"""The audit log's words: every action and every kind of record in Chinese, one table each.
+
+Services record an action by its stable code (``claim.approve``); people read the label. A code
+missing here shows as "其他操作" with the code, and ``tests/unit/test_audit_labels.py`` fails for
+every code the services record that has no label, so a new action gets its words the day it is added.
+"""
+
+from __future__ import annotations
+
+from portal.domain.i18n import N_, Msgid
+
+ACTION_LABELS: dict[str, Msgid] = {
+    # sign-in and accounts
+    "staff.login": N_("工作人员登录"),
+    "staff.login_failed": N_("工作人员登录失败"),
+    "staff.login_locked": N_("登录被锁定时尝试登录"),
+    "staff.locked": N_("账号因多次输错密码被锁定"),
+    "staff.logout": N_("工作人员退出登录"),
+    "staff.create": N_("创建工作人员账号"),
+    "member.login": N_("会员登录"),
+    "member.logout": N_("会员退出登录"),
+    "member.sms_consent": N_("会员更改短信提醒设置"),
+    # the audit log, the SMS log and exports
+    "audit.export": N_("导出审计日志"),
+    "sms.export": N_("导出短信记录"),
+    "sms.delivery_report": N_("短信服务商回执"),
+    "sms.template_edit": N_("修改短信模板"),
+    "sms.template_reset": N_("恢复默认短信模板"),
+    "union.create": N_("新建工会组织"),
+    "union.update": N_("修改工会组织"),
+    "union.move": N_("调整工会隶属关系"),
+    "union.import": N_("从Excel导入工会组织"),
+    # enrolment
+    "enrollment.apply": N_("提交参保申请"),
+    "enrollment.confirm": N_("确认参保申请"),
+    "enrollment.reject": N_("退回参保申请"),
+    "enrollment.renew": N_("批量续保"),
+    "enrollment.export": N_("导出参保名单"),
+    "enrollment.member_export": N_("导出会员名单"),
+    "enrollment.plan_edit": N_("修改保障项目"),
+    "enrollment.campaign_open": N_("开启赠送项目"),
+    "enrollment.campaign_close": N_("关闭赠送项目"),
+    "enrollment.campaign_claim": N_("领取赠送保障"),
+    "enrollment.certificate_view": N_("查看参保凭证"),
+    "enrollment.roster_upload": N_("上传参保名单"),
+    "enrollment.roster_import": N_("导入参保名单"),
+    "enrollment.roster_confirm": N_("确认参保名单"),
+    # claims, review and payouts
+    "claim.save": N_("保存理赔申请草稿"),
+    "claim.submit": N_("提交理赔申请"),
+    "claim.resubmit": N_("补充材料后重新提交理赔"),
+    "claim.start": N_("开始填写理赔申请"),
+    "claim.document_upload": N_("上传理赔材料"),
+    "claim.document_remove": N_("删除理赔材料"),
+    "claim.document_view": N_("查看理赔材料"),
+    "claim.start_review": N_("开始审核理赔"),
+    "claim.approve": N_("核准理赔"),
+    "claim.reject": N_("不予核准理赔"),
+    "claim.request_documents": N_("要求补充理赔材料"),
+    "claim.bulk_approve": N_("批量核准理赔"),
+    "claim.discharge_import": N_("导入出院名单"),
+    "claims.export": N_("导出理赔申请"),
+    "payout.create_batch": N_("生成发放批次"),
+    "payout.split_batch": N_("拆分发放批次"),
+    "payout.export": N_("导出转账清单"),
+    "payout.mark_paid": N_("登记批次已转账"),
+    "payouts.export": N_("导出发放记录"),
+    # work-study
+    "jobs.enterprise_register": N_("登记爱心企业"),
+    "jobs.enterprise_approve": N_("爱心企业通过审核"),
+    "jobs.enterprise_reject": N_("爱心企业未通过审核"),
+    "jobs.position_post": N_("发布爱心岗位"),
+    "jobs.position_approve": N_("爱心岗位通过审核"),
+    "jobs.position_reject": N_("爱心岗位未通过审核"),
+    "jobs.position_close": N_("下架爱心岗位"),
+    "jobs.positions_expire": N_("过期岗位自动下架"),
+    "jobs.student_register": N_("登记学生"),
+    "jobs.apply": N_("报名爱心岗位"),
+    "jobs.withdraw": N_("撤回报名"),
+    "jobs.accept": N_("录用学生"),
+    "jobs.decline": N_("未录用学生"),
+    "jobs.placement_confirm": N_("确认上岗"),
+    "jobs.placement_finish": N_("实践结束"),
+    "jobs.attendance": N_("报告出勤与报酬"),
+    "jobs.concern_raise": N_("学生反映问题"),
+    "jobs.concern_answer": N_("答复学生反映的问题"),
+    "jobs.contact_view": N_("查看学生联系方式"),
+    "jobs.export": N_("导出上岗情况"),
+    "jobs.enterprises_export": N_("导出爱心企业"),
+    "jobs.positions_export": N_("导出爱心岗位"),
+    "jobs.applications_export": N_("导出岗位报名"),
+    # childcare
+    "childcare.class_create": N_("新建暑托班"),
+    "childcare.class_update": N_("修改暑托班"),
+    "childcare.class_publish": N_("发布暑托班"),
+    "childcare.register": N_("暑托班报名"),
+    "childcare.allocate": N_("分配暑托班名额"),
+    "childcare.allocate_request": N_("申请分配名额"),
+    "childcare.promote": N_("候补递补"),
+    "childcare.cancel": N_("取消暑托班报名"),
+    "childcare.category_confirmed": N_("确认优先类别"),
+    "childcare.category_refused": N_("不认可优先类别"),
+    "childcare.attendance": N_("登记暑托班出勤"),
+    "childcare.pickup": N_("登记接送"),
+    "childcare.pickup_refused": N_("拒绝非登记人员接孩子"),
+    "childcare.notice": N_("发送暑托班通知"),
+    "childcare.health_notes_view": N_("查看儿童健康信息"),
+    "childcare.export": N_("导出暑托班统计"),
+    "childcare.classes_export": N_("导出暑托班"),
+    "childcare.registrations_export": N_("导出暑托班报名"),
+    "childcare.attendance_export": N_("导出暑托班出勤"),
+    # hardship and heat relief
+    "hardship.register": N_("登记困难职工家庭"),
+    "hardship.review": N_("审核困难职工家庭"),
+    "hardship.remove": N_("移出困难职工家庭"),
+    "relief.season_declare": N_("发布送清凉季"),
+    "relief.season_close": N_("结束送清凉季"),
+    "relief.confirm": N_("确认送清凉补助"),
+    "relief.packs": N_("登记清凉包"),
+    "relief.payout_export": N_("导出送清凉补助发放名单"),
+    # joining online
+    "joining.code_request": N_("申请入会验证码"),
+    "joining.submit": N_("提交入会申请"),
+    "joining.view": N_("查看入会申请"),
+    "joining.proof_view": N_("查看入会证明材料"),
+    "joining.confirm": N_("确认入会申请"),
+    "joining.decline": N_("不予确认入会申请"),
+    # events
+    "events.singles_create": N_("新建联谊活动"),
+    "events.singles_publish": N_("发布联谊活动"),
+    "events.singles_register": N_("报名联谊活动"),
+    "events.singles_confirm": N_("确认联谊活动报名"),
+    "events.singles_decline": N_("不予确认联谊活动报名"),
+    "events.singles_cancel": N_("取消联谊活动报名"),
+    "events.singles_check_in": N_("联谊活动签到"),
+    "events.singles_choose": N_("联谊活动互选"),
+    "events.singles_unchoose": N_("撤回联谊活动互选"),
+    "events.wedding_create": N_("新建集体婚礼"),
+    "events.wedding_publish": N_("发布集体婚礼"),
+    "events.wedding_register": N_("报名集体婚礼"),
+    "events.wedding_confirm": N_("确认集体婚礼报名"),
+    "events.wedding_decline": N_("不予确认集体婚礼报名"),
+    "events.wedding_cancel": N_("取消集体婚礼报名"),
+    "events.wedding_programme": N_("安排集体婚礼流程"),
+    # stations, kiosks and evaluation
+    "station.create": N_("新建服务站点"),
+    "station.update": N_("修改服务站点"),
+    "kiosk.register": N_("登记自助终端"),
+    "kiosk.token_issued": N_("签发终端激活码"),
+    "kiosk.enrolled": N_("自助终端完成激活"),
+    "kiosk.key_rotated": N_("更换终端密钥"),
+    "kiosk.key_retired": N_("停用旧终端密钥"),
+    "kiosk.revoked": N_("吊销自助终端"),
+    "sync.rejection_handled": N_("处理终端被拒提交"),
+    "evaluation.round_create": N_("新建质效评价"),
+    "evaluation.panels_draw": N_("抽取评价小组"),
+    "evaluation.plan_item_add": N_("添加评价项目"),
+    "evaluation.sheet_submit": N_("提交评价表"),
+    "evaluation.photo_upload": N_("上传评价照片"),
+    "evaluation.photo_view": N_("查看评价照片"),
+    "evaluation.publish": N_("公布评价结果"),
+    "evaluation.export": N_("导出评价结果"),
+}
+
+ENTITY_LABELS: dict[str, Msgid] = {
+    "application": N_("岗位报名"),
+    "audit_event": N_("审计日志"),
+    "campaign": N_("赠送项目"),
+    "childcare_class": N_("暑托班"),
+    "childcare_registration": N_("暑托班报名"),
+    "claim": N_("理赔申请"),
+    "claim_document": N_("理赔材料"),
+    "concern": N_("学生反映的问题"),
+    "discharge_import": N_("出院名单"),
+    "enrollment": N_("参保记录"),
+    "enterprise": N_("爱心企业"),
+    "evaluation_photo": N_("评价照片"),
+    "evaluation_round": N_("质效评价"),
+    "evaluation_sheet": N_("评价表"),
+    "hardship_family": N_("困难职工家庭"),
+    "heat_season": N_("送清凉季"),
+    "join_code": N_("入会验证码"),
+    "join_request": N_("入会申请"),
+    "kiosk": N_("自助终端"),
+    "member": N_("会员"),
+    "payout_batch": N_("发放批次"),
+    "payout_item": N_("发放记录"),
+    "placement": N_("上岗记录"),
+    "plan": N_("保障项目"),
+    "position": N_("爱心岗位"),
+    "roster_import": N_("参保名单导入"),
+    "singles_event": N_("联谊活动"),
+    "singles_participant": N_("联谊活动报名"),
+    "sms_message": N_("短信"),
+    "sms_template": N_("短信模板"),
+    "staff_user": N_("工作人员账号"),
+    "station": N_("服务站点"),
+    "student": N_("学生"),
+    "sync_envelope": N_("终端提交"),
+    "union": N_("工会组织"),
+    "wedding": N_("集体婚礼"),
+    "wedding_couple": N_("集体婚礼新人"),
+}
+
+ACTOR_TYPE_LABELS: dict[str, Msgid] = {
+    "staff": N_("工作人员"),
+    "member": N_("会员"),
+    "kiosk": N_("自助终端"),
+    "system": N_("系统"),
+}
+
+UNKNOWN_ACTION = N_("其他操作")
+
+AREA_LABELS: dict[str, Msgid] = {
+    "staff": N_("账号与登录"), "member": N_("账号与登录"), "audit": N_("日志与短信"), "sms": N_("日志与短信"),
+    "union": N_("工会组织"), "enrollment": N_("参保"), "claim": N_("理赔与发放"), "claims": N_("理赔与发放"),
+    "payout": N_("理赔与发放"), "payouts": N_("理赔与发放"), "jobs": N_("勤工俭学"), "childcare": N_("暑托班"),
+    "hardship": N_("困难帮扶与送清凉"), "relief": N_("困难帮扶与送清凉"), "joining": N_("网上入会"),
+    "events": N_("联谊与集体婚礼"), "station": N_("服务站点与终端"), "kiosk": N_("服务站点与终端"),
+    "sync": N_("服务站点与终端"), "evaluation": N_("质效评价"),
+}
+OTHER_AREA = N_("其他")
+
+
+def area_label(code: str) -> Msgid:
+    return AREA_LABELS.get(code.split(".", 1)[0], OTHER_AREA)
+
+
+def action_label(code: str) -> Msgid | None:
+    """The words for an action code, or ``None`` when it has none yet (shown as "其他操作")."""
+    return ACTION_LABELS.get(code)
+
