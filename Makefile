@@ -32,6 +32,8 @@ run: setup
 	$(BIN)/flask demo-data --if-empty
 	@echo "Sign in at http://127.0.0.1:$(PORT) — staff: admin / reviewer / officer / organiser / enterprise," \
 	  "password demo-portal-2026; member: ID 320213198805200012, mobile 13861800001 (code printed below)."
+	@echo "admin and reviewer use two-factor: authenticator keys admin PORTALDEMOADMINTWOFACTORSECRET22," \
+	  "reviewer PORTALDEMOREVIEWERTWOFACTORKEY22; or print the current code: .venv/bin/flask --app wsgi demo-totp admin"
 	@echo "Starting the task queue consumer and the portal on http://127.0.0.1:$(PORT)"
 	@# Development only: texts (codes included) are printed by the consumer; off everywhere else.
 	export PORTAL_SMS_ECHO=$${PORTAL_SMS_ECHO:-1}; \

@@ -16,6 +16,7 @@ from portal.services.unit_of_work import transaction
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(demo_totp_command)
     app.cli.add_command(discharge_sample_command)
     app.cli.add_command(import_roster_command)
     app.cli.add_command(jobs_close_expired_command)
@@ -61,6 +62,25 @@ def demo_data_command(if_empty, members):
     click.echo(f"demo data loaded: {len(context.unions)} unions, {len(context.members)} members")
     for note in context.notes:
         click.echo(note)
+
+
+@click.command("demo-totp")
+@click.argument("username")
+def demo_totp_command(username):
+    """Print the current two-factor code of a demo account (admin, reviewer); nothing for any other."""
+    import pyotp
+    from sqlalchemy import select
+
+    from portal.demo.core import DEMO_TOTP_SECRETS
+    from portal.models import StaffUser
+
+    secret = DEMO_TOTP_SECRETS.get(username)
+    from portal.extensions import db
+
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username)) if secret else None
+    if user is None or user.totp_secret != secret:
+        raise click.ClickException("only the demo accounts enrolled with the published demo keys have a code here")
+    click.echo(pyotp.TOTP(secret).now())
 
 
 @click.command("import-roster")

@@ -43,6 +43,9 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_LOCK_MINUTES": 15,
     "OTP_TTL_SECONDS": 300,
     "OTP_MAX_ATTEMPTS": 5,
+    "TOTP_MAX_FAILURES": 5,  # wrong two-factor codes in a row before a pause
+    "TOTP_LOCK_MINUTES": 15,
+    "TOTP_ISSUER": "职工互助保障",
     "HUEY_IMMEDIATE": False,
     "UPLOAD_FOLDER": None,  # None: instance/uploads
     "PAGE_SIZE": 50,

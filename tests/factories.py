@@ -53,10 +53,20 @@ def create_hardship_family(member: Member, *, level: str = "grassroots", status:
 
 
 def create_staff(username: str | None = None, role: Role = Role.ADMIN, union: Union | None = None,
-                 password: str = PASSWORD) -> StaffUser:
+                 password: str = PASSWORD, *, two_factor: bool | None = None) -> StaffUser:
+    """A staff account. Administrators and reviewers come enrolled in two-factor (their role requires
+    it; ``Auth.staff`` answers the code step), others not, unless ``two_factor`` says otherwise."""
+    import pyotp
+
+    from portal.domain.roles import TWO_FACTOR_REQUIRED_ROLES
+
     user = StaffUser(username=username or f"{role.value}{next(_sequence)}", display_name="测试人员",
                      role=role, union=union)
     user.set_password(password)
+    if two_factor if two_factor is not None else role in TWO_FACTOR_REQUIRED_ROLES:
+        from portal.models.base import utcnow
+
+        user.totp_secret, user.totp_enabled_at = pyotp.random_base32(), utcnow()
     db.session.add(user)
     db.session.commit()
     return user

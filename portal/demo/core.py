@@ -9,9 +9,16 @@ from portal.domain.identity import compose_id_number, parse_id_number, parse_mob
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Member, StaffUser, UnionKind, add_union
+from portal.models.base import utcnow
 from portal.models.members import GIG_OCCUPATIONS
 
 DEMO_PASSWORD = "demo-portal-2026"
+# Administrators and reviewers must use two-factor: the demo ones are enrolled with these published
+# keys (add one to an authenticator app, or print the current code: ``flask demo-totp admin``).
+DEMO_TOTP_SECRETS = {
+    "admin": "PORTALDEMOADMINTWOFACTORSECRET22",
+    "reviewer": "PORTALDEMOREVIEWERTWOFACTORKEY22",
+}
 
 # (code, name, region code used for members' ID numbers, grassroots unions under it)
 DISTRICTS = [
@@ -111,10 +118,16 @@ def load(context, *, members: int = 300) -> None:
     for username, display_name, role, union in accounts:
         user = StaffUser(username=username, display_name=display_name, role=role, union=union)
         user.set_password(DEMO_PASSWORD)
+        if username in DEMO_TOTP_SECRETS:
+            user.totp_secret, user.totp_enabled_at = DEMO_TOTP_SECRETS[username], utcnow()
         db.session.add(user)
         context.staff[username] = user
     context.notes.append(
         f"工作人员: admin / reviewer / officer / officer_hs / organiser / enterprise, 密码 {DEMO_PASSWORD}"
+    )
+    context.notes.append(
+        "两步验证 (admin, reviewer): " + ", ".join(f"{name} {key}" for name, key in DEMO_TOTP_SECRETS.items())
+        + " — 当前验证码: flask --app wsgi demo-totp admin"
     )
     demo_id = compose_id_number(first_region, DEMO_MEMBER_BIRTH, DEMO_MEMBER_SEQUENCE)
     context.notes.append(f"会员: 身份证号 {demo_id}, 手机 {DEMO_MEMBER_MOBILE} (验证码见控制台或 管理员→短信)")

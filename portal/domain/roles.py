@@ -32,3 +32,6 @@ ROLE_LABELS = {
 STAFF_ROLES = tuple(role for role in Role if role is not Role.MEMBER)
 # Roles whose accounts are tied to a union (their scope is that union's subtree).
 UNION_SCOPED_ROLES = (Role.UNION_OFFICER, Role.CHILDCARE_ORGANISER)
+# Roles that move money or accounts: their sign-in needs a second factor (TOTP), and they can open
+# nothing but the enrolment page until they have one.
+TWO_FACTOR_REQUIRED_ROLES = (Role.ADMIN, Role.REVIEWER)

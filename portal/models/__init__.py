@@ -60,7 +60,7 @@ from portal.models.joining import JoinCode, JoinRequest
 from portal.models.members import Member
 from portal.models.relief import CoolingPackHandout, HeatSeason, HeatSubsidy
 from portal.models.sms import SmsMessage, SmsRequest, SmsStatus
-from portal.models.staff import StaffUser
+from portal.models.staff import StaffRecoveryCode, StaffUser
 from portal.models.stations import Station, StationOffer
 from portal.models.sync import (
     Kiosk,
@@ -110,6 +110,7 @@ __all__ = [
     "SmsMessage",
     "SmsRequest",
     "SmsStatus",
+    "StaffRecoveryCode",
     "StaffUser",
     "CoolingPackHandout",
     "HardshipEvent",

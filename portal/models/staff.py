@@ -9,10 +9,11 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.domain.roles import Role
+from portal.domain.roles import TWO_FACTOR_REQUIRED_ROLES, Role
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime
 from portal.models.unions import Union
+from portal.pii import EncryptedText
 
 # scrypt with werkzeug's parameters: memory-hard, no extra dependency.
 PASSWORD_METHOD = "scrypt"
@@ -35,6 +36,17 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     # Part of every session's user id (``get_id``): raising it ends every session of the account on
     # the server (sign-out, a new password, a disabled account), cookies copied earlier included.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set by an administrator's password reset (and for accounts an administrator creates): the
+    # account can open nothing but the password page until its holder chooses a password.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # TOTP two-factor: the secret encrypted like personal data; the last time-step accepted (a code
+    # is never accepted twice); wrong codes counted per account, with a pause once too many.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_pending_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    totp_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     union: Mapped[Union | None] = relationship()
 
@@ -51,6 +63,15 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     def role_enum(self) -> Role:
         return Role(self.role)
 
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
+    @property
+    def needs_two_factor(self) -> bool:
+        """Administrators and reviewers move money and accounts: they must use a second factor."""
+        return self.role_enum in TWO_FACTOR_REQUIRED_ROLES
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
         # A new password ends every session signed in with the old one.
@@ -61,3 +82,14 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.username} {self.role}>"
+
+
+class StaffRecoveryCode(db.Model):
+    """One of the ten one-time recovery codes of an account's two-factor, kept as a keyed hash."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

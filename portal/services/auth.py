@@ -182,3 +182,24 @@ def end_sessions(user) -> None:
     user = db.session.get(type(user), user.id, with_for_update=True)
     user.session_generation = (user.session_generation or 0) + 1
     audit.record(user, f"{user.actor_type}.logout", "staff_user" if user.actor_type == "staff" else "member", user.id)
+
+
+@unit_of_work
+def change_own_password(user: StaffUser, current: str, new: str, repeat: str) -> StaffUser:
+    """A staff member chooses a new password (forced after an administrator's reset). Every other
+    session of the account ends; the caller signs the browser in again with the new generation."""
+    from portal.services.staff import MIN_PASSWORD_LENGTH
+
+    user = db.session.get(StaffUser, user.id, with_for_update=True)
+    if not user.check_password(current or ""):
+        raise InvalidInput(N_("当前密码不正确。"), field="current")
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(N_("密码至少%(length)s位。"), field="new", length=MIN_PASSWORD_LENGTH)
+    if new != repeat:
+        raise InvalidInput(N_("两次输入的新密码不一致。"), field="repeat")
+    if new == current:
+        raise InvalidInput(N_("新密码不能与当前密码相同。"), field="new")
+    user.set_password(new)
+    user.must_change_password = False
+    audit.record(user, "staff.password_change", "staff_user", user.id)
+    return user

@@ -22,19 +22,17 @@ def _stays_here(response) -> bool:
 
 
 @pytest.mark.parametrize("target", EVIL)
-def test_staff_sign_in_never_sends_anyone_away(client, target):
-    create_staff("admin1", Role.ADMIN)
-    answer = post_form(client, f"/auth/staff/login?next={quote(target, safe='')}",
-                       {"username": "admin1", "password": "correct-horse-42"}, form_page="/auth/staff/login")
+@pytest.mark.parametrize("two_factor", [False, True])
+def test_staff_sign_in_never_sends_anyone_away(client, auth, target, two_factor):
+    create_staff("admin1", Role.UNION_OFFICER if not two_factor else Role.ADMIN, union=None)
+    answer = auth.staff("admin1", next=target)  # the address survives the two-factor step, checked
     assert _stays_here(answer), answer.headers["Location"]
     assert urlsplit(answer.headers["Location"]).path == "/staff/"
 
 
-def test_staff_sign_in_follows_a_path_on_this_site(client):
+def test_staff_sign_in_follows_a_path_on_this_site(client, auth):
     create_staff("admin1", Role.ADMIN)
-    answer = post_form(client, "/auth/staff/login?next=/review/",
-                       {"username": "admin1", "password": "correct-horse-42"}, form_page="/auth/staff/login")
-    assert answer.headers["Location"] == "/review/"
+    assert auth.staff("admin1", next="/review/").headers["Location"] == "/review/"
 
 
 @pytest.mark.parametrize("target", EVIL)

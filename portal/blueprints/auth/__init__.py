@@ -35,6 +35,6 @@ def load_user(user_id: str):
 
 
 # The audience module adds its routes to ``bp`` when imported.
-from portal.blueprints.auth import public  # noqa: E402
+from portal.blueprints.auth import public, staff  # noqa: E402
 
-__all__ = ["bp", "load_user", "public"]
+__all__ = ["bp", "load_user", "public", "staff"]

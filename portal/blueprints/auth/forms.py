@@ -16,3 +16,13 @@ class MemberCodeRequestForm(FlaskForm):
 
 class MemberCodeForm(FlaskForm):
     code = StringField(_l("短信验证码"), validators=[DataRequired(_l("请填写短信验证码。")), Length(max=10)])
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField(_l("验证码"), validators=[DataRequired(_l("请填写验证码。")), Length(max=40)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请填写当前密码。")), Length(max=200)])
+    new = PasswordField(_l("新密码（至少10位）"), validators=[DataRequired(_l("请填写新密码。")), Length(max=200)])
+    repeat = PasswordField(_l("再次输入新密码"), validators=[DataRequired(_l("请再次输入新密码。")), Length(max=200)])

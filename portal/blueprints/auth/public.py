@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal.blueprints.auth import bp
-from portal.blueprints.auth.forms import MemberCodeForm, MemberCodeRequestForm, StaffLoginForm
+from portal.blueprints.auth import bp, load_user
+from portal.blueprints.auth.forms import MemberCodeForm, MemberCodeRequestForm, StaffLoginForm, TwoFactorCodeForm
 from portal.domain.errors import InvalidInput
 from portal.domain.identity import mask_id_number, normalise
 from portal.extensions import limiter
-from portal.services import auth
+from portal.services import auth, two_factor
 from portal.web import EmptyForm, error_text, field_error, flash_error, render, safe_next
 
 
@@ -40,10 +42,52 @@ def staff_login() -> Response | str:
         except InvalidInput as error:
             flash_error(error)
         else:
+            target = _safe_next(url_for("staff.dashboard"))
+            _fresh_session()
+            if user.has_two_factor:
+                # The password was right; the session holds who is half-way, not a signed-in user.
+                session[PENDING_USER] = user.get_id()
+                session[PENDING_SINCE] = int(time.time())
+                session[PENDING_NEXT] = target
+                return redirect(url_for("auth.staff_two_factor"))
+            login_user(user)
+            return redirect(target)
+    return render("auth/staff_login.html", form=form)
+
+
+PENDING_USER, PENDING_SINCE, PENDING_NEXT = "tfa_user", "tfa_since", "tfa_next"
+PENDING_SECONDS = 300
+
+
+def _pending_user_id() -> int | None:
+    """The account whose password was just accepted, for five minutes, if nothing changed since."""
+    pending = session.get(PENDING_USER) or ""
+    if not pending.startswith("s:") or time.time() - session.get(PENDING_SINCE, 0) > PENDING_SECONDS:
+        return None
+    user = load_user(pending)
+    return user.id if user is not None else None
+
+
+@bp.route("/staff/two-factor", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def staff_two_factor() -> Response | str:
+    """Step two of a staff sign-in with two-factor: the code of the authenticator app, or a recovery code."""
+    user_id = _pending_user_id()
+    if user_id is None:
+        flash(_("请重新登录。"), "info")
+        return redirect(url_for("auth.staff_login"))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            user = two_factor.verify_sign_in(user_id, form.code.data)
+        except InvalidInput as error:
+            form.code.errors.append(error_text(error))
+        else:
+            target = safe_next(session.get(PENDING_NEXT)) or url_for("staff.dashboard")
             _fresh_session()
             login_user(user)
-            return redirect(_safe_next(url_for("staff.dashboard")))
-    return render("auth/staff_login.html", form=form)
+            return redirect(target)
+    return render("auth/staff_two_factor.html", form=form)
 
 
 @bp.route("/member/login", methods=["GET", "POST"])

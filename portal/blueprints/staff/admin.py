@@ -1,4 +1,5 @@
-"""The administrator's pages: staff accounts, the SMS log and the audit log (each filtered, paged, exported)."""
+"""The administrator's pages: staff accounts (create, role and scope, disable, password and two-factor
+resets), the SMS log and the audit log (each filtered, paged, exported)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.staff import bp
-from portal.blueprints.staff.forms import StaffAccountForm
+from portal.blueprints.staff.forms import StaffAccountForm, StaffRoleForm, union_choices
 from portal.domain import audit as audit_words
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.texts import SMS_STATUS_LABELS, TEXT_TEMPLATES
 from portal.integrations.spreadsheets import xlsx_stream
-from portal.services import audit_log, sms_log, staff
-from portal.web import date_arg, field_error, flash_error, page_arg, render, roles_required
+from portal.services import audit_log, sms_log, staff, two_factor, unions
+from portal.web import EmptyForm, date_arg, field_error, flash_error, page_arg, render, roles_required
 
 PER_PAGE = 50
 
@@ -24,6 +25,7 @@ PER_PAGE = 50
 def accounts():
     """Staff accounts, and a form to create one."""
     form = StaffAccountForm()
+    form.union_code.choices = union_choices(unions.union_tree(current_user))
     if form.validate_on_submit():
         try:
             user = staff.create_staff(
@@ -33,9 +35,86 @@ def accounts():
         except DomainError as error:
             field_error(form, error, "username")
         else:
-            flash(_("已创建账号 %(username)s。", username=user.username), "success")
-            return redirect(url_for("staff.accounts"))
+            flash(_("已创建账号 %(username)s。首次登录时须设置自己的密码。", username=user.username), "success")
+            return redirect(url_for("staff.account", user_id=user.id))
     return render("staff/accounts.html", form=form, users=staff.list_staff(current_user))
+
+
+@bp.get("/accounts/<int:user_id>")
+@roles_required(Role.ADMIN)
+def account(user_id: int):
+    """One account: its role and scope, and what an administrator can do to it."""
+    user = staff.get_staff(current_user, user_id)
+    return render("staff/account.html", user=user, **_account_forms(user))
+
+
+def _account_forms(user, role_form: StaffRoleForm | None = None) -> dict:
+    if role_form is None:
+        role_form = StaffRoleForm(data={"role": user.role, "union_code": user.union.code if user.union else ""})
+    role_form.union_code.choices = union_choices(unions.union_tree(current_user))
+    return {"role_form": role_form, "action_form": EmptyForm()}
+
+
+@bp.post("/accounts/<int:user_id>/role")
+@roles_required(Role.ADMIN)
+def change_role(user_id: int):
+    user = staff.get_staff(current_user, user_id)
+    form = StaffRoleForm()
+    form.union_code.choices = union_choices(unions.union_tree(current_user))
+    if form.validate_on_submit():
+        try:
+            staff.change_role(current_user, user.id, role=form.role.data, union_code=form.union_code.data or None)
+        except DomainError as error:
+            field_error(form, error, "role")
+        else:
+            flash(_("已更新 %(username)s 的角色和所属工会，其登录已全部退出。", username=user.username), "success")
+            return redirect(url_for("staff.account", user_id=user.id))
+    return render("staff/account.html", user=user, **_account_forms(user, form))
+
+
+@bp.post("/accounts/<int:user_id>/active")
+@roles_required(Role.ADMIN)
+def set_active(user_id: int):
+    """Disable (``active=0``) or enable (``active=1``) an account."""
+    if EmptyForm().validate_on_submit():
+        try:
+            user = staff.set_active(current_user, user_id, request.form.get("active") == "1")
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("账号 %(username)s 已启用。", username=user.username) if user.is_active_account
+                  else _("账号 %(username)s 已停用，其登录已全部退出。", username=user.username), "success")
+    return redirect(url_for("staff.account", user_id=user_id))
+
+
+@bp.post("/accounts/<int:user_id>/password")
+@roles_required(Role.ADMIN)
+def reset_password(user_id: int):
+    """A temporary password, shown once on the answer page (never in a flash or a redirect)."""
+    user = staff.get_staff(current_user, user_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("staff.account", user_id=user_id))
+    try:
+        user, temporary = staff.reset_password(current_user, user_id)
+    except DomainError as error:
+        flash_error(error)
+        return redirect(url_for("staff.account", user_id=user_id))
+    return render("staff/account.html", user=user, temporary_password=temporary, **_account_forms(user))
+
+
+@bp.post("/accounts/<int:user_id>/two-factor")
+@roles_required(Role.ADMIN)
+def reset_two_factor(user_id: int):
+    """Clear an account's two-factor (a lost phone): its holder enrols again at the next sign-in."""
+    if EmptyForm().validate_on_submit():
+        try:
+            user = two_factor.reset(current_user, user_id)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("已重置 %(username)s 的两步验证，其登录已全部退出；下次登录时须重新启用。",
+                    username=user.username), "success")
+    return redirect(url_for("staff.account", user_id=user_id))
 
 
 def _sms_filters() -> sms_log.SmsFilters:

@@ -3,16 +3,32 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.domain.roles import ROLE_LABELS, STAFF_ROLES
+from portal.domain.roles import ROLE_LABELS, STAFF_ROLES, Role
 from portal.models.unions import UNION_KIND_LABELS
+
+# Enterprise contacts' accounts come with their enterprise's sign-up, not from this form.
+_ADMIN_ROLES = [(role.value, _l(ROLE_LABELS[role])) for role in STAFF_ROLES if role is not Role.ENTERPRISE]
+_UNION_HINT = _l("基层工会经办人、托管班负责人必选；管理员和审核员面向全市，不关联工会")
+
+
+def union_choices(tree) -> list[tuple[str, str]]:
+    """The union picker's choices in tree order, indented by depth, after "none"."""
+    return [("", _l("（不关联工会）"))] + [(union.code, "\u3000" * depth + f"{union.name}（{union.code}）")
+                                         for union, depth, _count in tree]
 
 
 class StaffAccountForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(max=60)])
     display_name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=60)])
-    role = SelectField(_l("角色"), choices=[(role.value, _l(ROLE_LABELS[role])) for role in STAFF_ROLES])
-    union_code = StringField(_l("所属工会代码"), validators=[Optional(), Length(max=32)])
-    password = PasswordField(_l("初始密码（至少10位）"), validators=[DataRequired(_l("请填写密码。")), Length(max=200)])
+    role = SelectField(_l("角色"), choices=_ADMIN_ROLES)
+    union_code = SelectField(_l("所属工会"), choices=[], validate_choice=False, description=_UNION_HINT)
+    password = PasswordField(_l("初始密码（至少10位，首次登录时须修改）"),
+                             validators=[DataRequired(_l("请填写密码。")), Length(max=200)])
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField(_l("角色"), choices=_ADMIN_ROLES)
+    union_code = SelectField(_l("所属工会"), choices=[], validate_choice=False, description=_UNION_HINT)
 
 
 class UnionForm(FlaskForm):
