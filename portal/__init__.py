@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
 
-    from portal import cli, errors, security, tasks, templating
+    from portal import access_policy, cli, errors, security, tasks, templating
     from portal.services import unit_of_work
     from portal.services.sync import watch
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     tasks.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    app.before_request(access_policy.enforce)  # the declared policy gates every endpoint
     templating.init_app(app)
     cli.init_app(app)
     return app
