@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from portal.domain.claims import ClaimStatus
 from portal.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.domain.identity import compose_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Member
 from portal.models.claims import Claim
 from portal.services.claims import documents, filing, queries
 from portal.services.unit_of_work import transaction
@@ -141,10 +142,26 @@ def test_officer_files_for_a_member_of_its_union_only():
     theirs = covered_member(other)
     claim = file_claim(officer, mine)
     assert claim.member_id == mine.id and claim.filed_by_type == "staff"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(InvalidInput):
         filing.start_claim(officer, "hospital", request_key="x", id_number=theirs.id_number)
     rows, total = queries.union_claims(officer)
     assert total == 1 and rows[0].id == claim.id
+
+
+def test_an_officer_cannot_tell_a_member_elsewhere_from_no_member():
+    """Issue 12's oracle: "不属于您所在工会" for another union's member, "没有找到" for no one."""
+    union, other = create_union(), create_union()
+    officer = create_staff("officer", Role.UNION_OFFICER, union=union)
+    theirs = covered_member(other)
+    nobody = compose_id_number("320213", date(1990, 3, 3), 123)
+    assert Member.by_id_number(nobody) is None
+    answers = []
+    for id_number in (theirs.id_number, nobody):
+        with pytest.raises(InvalidInput) as refused:
+            filing.start_claim(officer, "hospital", request_key=None, id_number=id_number)
+        answers.append((type(refused.value), refused.value.message, refused.value.code, refused.value.field))
+    assert answers[0] == answers[1]
+    assert db.session.query(Claim).count() == 0
 
 
 def test_a_member_cannot_see_or_edit_someone_elses_claim():

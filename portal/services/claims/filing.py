@@ -33,7 +33,7 @@ from portal.extensions import db
 from portal.models import Member
 from portal.models.claims import Claim
 from portal.services import audit
-from portal.services.access import require_union_in_scope, role_of
+from portal.services.access import role_of, scope_union
 from portal.services.claims import access, assessment, timeline
 from portal.services.unit_of_work import savepoint, unit_of_work
 
@@ -92,10 +92,15 @@ def _claimant(actor, id_number: str | None, *, today: date) -> Member:
     if not id_number:
         raise InvalidInput(N_("请填写职工的身份证号码。"), field="id_number")
     member = Member.by_id_number(parse_id_number(id_number, today=today).value)
-    if member is None:
-        raise InvalidInput(N_("没有找到该身份证号码的会员，请核对或先为其办理入会。"), field="id_number")
-    require_union_in_scope(actor, member.union)
+    # One answer for "no member" and "another union's member": the form must not tell an officer
+    # who is a member elsewhere (issue 12's oracle).
+    scope = scope_union(actor)
+    if member is None or (scope is not None and not scope.contains(member.union)):
+        raise InvalidInput(NOT_A_MEMBER_HERE, code="not_a_member_here", field="id_number")
     return member
+
+
+NOT_A_MEMBER_HERE = N_("在您所在工会（含下级工会）中没有找到该身份证号码的会员，请核对或先为其办理入会。")
 
 
 def _stored_key(request_key: str | None) -> str | None:
