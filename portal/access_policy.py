@@ -93,7 +93,9 @@ POLICY: dict[str, Access] = {
     "staff.reset_password": _({A}, FEDERATION),
     "staff.reset_two_factor": _({A}, FEDERATION),
     "staff.texts": _({A}, FEDERATION),
+    "staff.export_texts": _({A}, FEDERATION),
     "staff.audit_log": _({A}, FEDERATION),
+    "staff.export_audit": _({A}, FEDERATION),
     # enrollment: plans and campaigns (federation), covers of members (union), a member's own cover
     "enrollment.plans": _({A}, FEDERATION),
     "enrollment.edit_plan": _({A}, FEDERATION),

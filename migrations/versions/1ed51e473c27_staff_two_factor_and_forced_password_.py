@@ -5,7 +5,7 @@ accepted time-step (no replay), a per-account count of wrong codes; ten one-time
 account kept as keyed hashes; ``must_change_password`` after an administrator's reset.
 
 Revision ID: 1ed51e473c27
-Revises: f6a2ec1a570e
+Revises: 9b1e0c7d4a21
 Create Date: 2026-12-02 11:17:15.354726
 
 """
@@ -18,7 +18,7 @@ import portal.pii
 
 # revision identifiers, used by Alembic.
 revision = '1ed51e473c27'
-down_revision = 'f6a2ec1a570e'
+down_revision = '9b1e0c7d4a21'
 branch_labels = None
 depends_on = None
 
