@@ -2,7 +2,9 @@
 
 Prints one JSON object per database: seconds, rows_per_second and peak_memory_mb (the peak
 resident memory of the process that imported, each database in a process of its own), plus the
-time Fernet encryption of the ID numbers and mobiles takes on its own, for comparison.
+time Fernet encryption of the ID numbers and mobiles takes on its own, for comparison; and the
+cost of reading the file safely (``safe_parse``: a child process under limits, rows back as
+JSON) against reading it with python-calamine in this process (best of three each).
 
     .venv/bin/python bench/bench_roster_import.py [--rows 100000]
 
@@ -105,6 +107,32 @@ def run_one(url: str, roster: Path) -> dict:
     return result
 
 
+def read_overhead(roster: Path) -> dict:
+    """Reading the roster in a child process under limits against reading it here."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from portal.integrations.safe_parse import read_sheet
+
+    data = roster.read_bytes()
+
+    def best(read) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            read()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    direct = best(lambda: list(CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).iter_rows()))
+    safe = best(lambda: read_sheet(data, roster.name))
+    return {"read": "safe_parse", "rows": len(read_sheet(data, roster.name).rows),
+            "in_process_seconds": round(direct, 3), "child_process_seconds": round(safe, 3),
+            "overhead_seconds": round(safe - direct, 3),
+            "child_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+
+
 def postgres_ready(url: str) -> bool:
     import psycopg
 
@@ -136,6 +164,7 @@ def main() -> None:
         generate(roster, args.rows)
         print(json.dumps({"generated_rows": args.rows, "file_mb": round(roster.stat().st_size / 2**20, 1),
                           "generate_seconds": round(time.perf_counter() - started, 2)}))
+        print(json.dumps(read_overhead(roster)))
         targets = [f"sqlite:///{Path(folder) / 'bench.db'}"]
         if postgres_ready(PG_URL):
             targets.append(PG_URL)

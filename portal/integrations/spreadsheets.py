@@ -1,5 +1,5 @@
-"""Reading and writing spreadsheets: python-calamine reads (fast, bounded memory per sheet),
-XlsxWriter writes (constant-memory mode for large exports).
+"""Reading and writing spreadsheets: python-calamine reads (in a child process with limits, see
+``safe_parse``), XlsxWriter writes (constant-memory mode for large exports).
 
 Readers yield rows of cell values as the file has them; callers (roster import, discharge lists)
 decide what a value means. CSV files are decoded as UTF-8 (with or without BOM) or GB18030, the
@@ -8,7 +8,6 @@ encoding Excel on Chinese Windows saves.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import tempfile
@@ -17,38 +16,17 @@ from datetime import date, datetime
 from typing import BinaryIO
 
 import xlsxwriter
-from python_calamine import CalamineWorkbook
 
-from portal.domain.errors import InvalidInput
+from portal.integrations.safe_parse import read_sheet
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("无法识别CSV文件的编码，请另存为UTF-8编码的CSV或Excel（.xlsx）文件。", code="file_unreadable")
-
-
 def read_rows(data: bytes, filename: str) -> Iterator[list[object]]:
-    """Rows of the first sheet of an ``.xlsx``/``.xls`` or ``.csv`` file; ``InvalidInput`` if unreadable."""
-    name = (filename or "").lower()
-    if name.endswith(".csv"):
-        yield from csv.reader(io.StringIO(_decode_csv(data)))
-        return
-    if not name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise InvalidInput("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。", code="file_type")
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.iter_rows()
-    except Exception as exc:  # calamine raises several types for damaged files
-        raise InvalidInput("文件已损坏或不是有效的Excel文件，请用Excel另存为.xlsx后重试。",
-                           code="file_unreadable") from exc
-    yield from rows
+    """Rows of the first sheet of an untrusted ``.xlsx``/``.xls`` or ``.csv`` file, read in a child
+    process under memory and time limits (``portal.integrations.safe_parse``); ``InvalidInput``
+    if unreadable or over the limits."""
+    yield from read_sheet(data, filename).rows
 
 
 def cell_text(value: object) -> str:

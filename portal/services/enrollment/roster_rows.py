@@ -1,10 +1,10 @@
 """Roster rows: reading a spreadsheet, checking its rows, and inserting the good ones in bulk.
 
-A roster is read with python-calamine and processed in chunks: one query per chunk finds the
-members the portal already knows and who already covers them, and new members and enrolments
-are inserted with one multi-row INSERT per chunk (COPY on PostgreSQL). Nothing here commits: the
-caller's unit of work writes everything or nothing. ``portal.services.enrollment.rosters`` runs
-it for the web path and the command line.
+A roster is read with python-calamine (in a child process under limits) and processed in
+chunks: one query per chunk finds the members the portal already knows and who already covers
+them, and new members and enrolments are inserted with one multi-row INSERT per chunk (COPY on
+PostgreSQL). Nothing here commits: the caller's unit of work writes everything or nothing.
+``portal.services.enrollment.rosters`` runs it for the web path and the command line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import xlsxwriter
-from python_calamine import CalamineWorkbook
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import joinedload
 
@@ -26,7 +25,7 @@ from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number
 from portal.domain.plans import cover_period
 from portal.extensions import db
-from portal.integrations.spreadsheets import read_rows
+from portal.integrations.safe_parse import read_sheet
 from portal.models import Enrollment, EnrollmentChannel, EnrollmentStatus, Member, Payer, Plan, Union
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
@@ -47,24 +46,13 @@ class RosterSource:
 
 
 def open_roster(data: bytes, filename: str) -> RosterSource:
-    """The rows of the first sheet; ``InvalidInput`` (code ``file_unreadable``/``file_type``) if unusable."""
-    name = (filename or "").lower()
+    """The rows of the first sheet, read under limits in a child process (``safe_parse``);
+    ``InvalidInput`` (code ``file_unreadable``/``file_type``/``file_too_…``) if unusable."""
     if not data:
         raise InvalidInput(N_("上传的文件是空的，请重新选择名单文件。"), code="file_unreadable")
-    if name.endswith(".csv"):
-        rows = read_rows(data, filename)
-        return RosterSource(rows=enumerate(rows, start=1), total_rows=data.count(b"\n") + 1)
-    if not name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise InvalidInput(N_("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。"), code="file_type")
-    try:
-        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
-        merged = list(sheet.merged_cell_ranges or [])
-        rows = sheet.iter_rows()
-    except Exception as exc:  # noqa: BLE001 - calamine raises several types for damaged files
-        raise InvalidInput(N_("文件已损坏或不是有效的Excel文件，请用Excel另存为.xlsx后重试。"),
-                           code="file_unreadable") from exc
-    # iter_rows starts at the sheet's first row, so counting from 1 gives Excel's row numbers.
-    return RosterSource(rows=enumerate(rows, start=1), merged=merged, total_rows=sheet.height)
+    sheet = read_sheet(data, filename)
+    # Rows start at the sheet's row 1, so counting from 1 gives Excel's row numbers.
+    return RosterSource(rows=enumerate(sheet.rows, start=1), merged=sheet.merged, total_rows=sheet.height)
 
 
 # --- Processing -----------------------------------------------------------------------------
