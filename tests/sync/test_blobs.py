@@ -103,3 +103,16 @@ def test_an_upload_cut_off_halfway_stores_nothing_and_can_be_sent_again(app, kio
     assert session.head(central_server.url + API + url, timeout=10).status_code == 200
     leftovers = list(Path(app.config["UPLOAD_FOLDER"]).rglob(".part-*"))
     assert leftovers == []
+
+
+def test_a_pdf_with_a_script_or_an_image_over_the_pixel_budget_is_refused(kiosk_client):
+    from tests.untrusted_files import pdf, png_bomb
+
+    scripted = pdf("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    response = kiosk_client.put(f"/blobs/{digest(scripted)}", data=scripted,
+                                headers={"Content-Type": "application/pdf"})
+    assert response.status_code == 415 and response.get_json()["code"] == "unsupported_media_type"
+    bomb = png_bomb(9400)
+    response = kiosk_client.put(f"/blobs/{digest(bomb)}", data=bomb, headers={"Content-Type": "image/png"})
+    assert response.status_code == 413 and response.get_json()["code"] == "blob_too_large"
+    assert db.session.query(SyncBlob).count() == 0

@@ -12,19 +12,18 @@ import functools
 import hashlib
 import io
 import secrets
-import warnings
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps
 
 from portal import clock
 from portal.domain.claims import EXTENSIONS, sniff_content_type
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.extensions import db
+from portal.integrations.safe_media import open_image_under_budget, refuse_active_pdf
 from portal.models.claims import Claim, ClaimDocument
 from portal.services import audit
 from portal.services.claims import access, assessment
@@ -82,7 +81,8 @@ def open_document(actor, document_id: int) -> tuple[ClaimDocument, Path]:
 
 
 def prepare_upload(data: bytes, max_bytes: int) -> StoredFile:
-    """Check an uploaded file by its content and size; images come back without metadata."""
+    """Check an uploaded file by its content and size; images come back without metadata, decoded
+    only under a pixel budget; PDFs with scripts, automatic actions or embedded files are refused."""
     if not data:
         raise InvalidInput(N_("文件是空的，请重新选择。"), code="upload_empty", field="file")
     if len(data) > max_bytes:
@@ -96,21 +96,15 @@ def prepare_upload(data: bytes, max_bytes: int) -> StoredFile:
     if content_type == "application/pdf":
         if b"%%EOF" not in data[-2048:]:
             raise InvalidInput(N_("PDF文件不完整或已损坏，请重新导出后上传。"), code="upload_unreadable", field="file")
+        refuse_active_pdf(data)
         return StoredFile(data, content_type)
     return StoredFile(_reencode_image(data, content_type), content_type)
 
 
 def _reencode_image(data: bytes, content_type: str) -> bytes:
-    """Decode and re-encode, which drops EXIF (with GPS), XMP and text chunks; keeps orientation."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise InvalidInput(N_("图片已损坏或无法识别，请重新拍照上传（JPG或PNG）。"), code="upload_unreadable",
-                           field="file") from None
+    """Decode (under the pixel budget) and re-encode, which drops EXIF (with GPS), XMP and text
+    chunks; keeps orientation."""
+    upright = open_image_under_budget(data)
     output = io.BytesIO()
     if content_type == "image/jpeg":
         upright.convert("RGB").save(output, format="JPEG", quality=88, optimize=True)
