@@ -104,13 +104,30 @@ def import_roster(import_id: int) -> None:
         rosters.run_import(import_id)
 
 
-@huey.periodic_task(crontab(minute="*/10"))
-def fail_stalled_rosters() -> int:
-    """Rosters a consumer crash left checking or importing are marked failed, to be checked again."""
-    from portal.services.enrollment import rosters
+# --- Jobs a dead worker left (leases: portal.services.background) --------------------------------
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_background_jobs() -> dict:
+    """Checks, imports and settlements whose worker died are retried or failed with a way forward."""
+    from portal.services import background
 
     with app_context():
-        return rosters.fail_stalled()
+        return background.sweep_jobs()
+
+
+@huey.on_startup()
+def sweep_when_a_consumer_starts() -> None:
+    """A consumer starting after a crash finds at once the jobs its dead predecessor held
+    (a lease whose owner process on this host is gone), without waiting for the lease to expire."""
+    if getattr(huey, "flask_app", None) is None or huey._immediate:
+        return
+    from portal.services import background
+
+    with app_context():
+        try:
+            background.sweep_jobs()
+        except Exception:  # noqa: BLE001 - a sweep that fails must not stop the consumer; the minute's runs again
+            huey.flask_app.logger.exception("the start-up sweep of background jobs failed")
 
 
 # --- Payouts -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.auth import LoginCode, StaffLoginLock
+from portal.models.background import BackgroundJob
 from portal.models.childcare import (
     Attendance,
     Child,
@@ -77,6 +78,7 @@ from portal.models.unions import Union, UnionKind, add_union
 
 __all__ = [
     "Attendance",
+    "BackgroundJob",
     "Child",
     "ChildcareBallot",
     "ChildcareClass",

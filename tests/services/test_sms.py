@@ -91,7 +91,7 @@ def test_the_nightly_sweeps_are_scheduled_in_the_task_queue():
 
     names = {task.__name__ for task in huey._registry._periodic_tasks}
     assert {"deliver_due_texts", "expire_lapsed_covers", "allocate_closed_childcare_classes",
-            "close_expired_positions", "fail_stalled_rosters"} <= names
+            "close_expired_positions", "sweep_background_jobs", "resume_payout_settlements"} <= names
 
 
 def test_a_failed_text_is_retried_in_the_morning_but_a_code_at_once(app, provider):

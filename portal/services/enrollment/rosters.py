@@ -10,6 +10,7 @@ nothing, and a failure is then recorded on the roster in a unit of its own.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,17 +18,19 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from portal import clock
+from portal.domain.background import JobKind, JobStatus
 from portal.domain.enrollment import ROSTER_IMPORT, RosterImportAction
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Plan, RosterImport, RosterImportStatus, Union
+from portal.models.background import BackgroundJob
 from portal.models.base import utcnow
 from portal.services import audit
 from portal.services.access import require_role, require_union_in_scope
+from portal.services.background import LeaseLost, end_lease, put_progress, register_job, run_after_commit, take_lease
 from portal.services.background import get_progress as _get_progress
-from portal.services.background import put_progress, run_after_commit
 from portal.services.enrollment.plans import current_plan
 from portal.services.enrollment.roster_rows import Outcome, open_roster, process_roster
 from portal.services.unit_of_work import is_unique_violation, savepoint, transaction, unit_of_work
@@ -127,35 +130,55 @@ def upload_roster(actor, union: Union, data: bytes, filename: str) -> tuple[Rost
 def check_roster(import_id: int, *, today: date | None = None) -> RosterImport:
     """Check a stored roster row by row and keep the report (the task queue runs this).
 
-    Three units of work, one after the other, so the page sees each step: the roster is marked as
-    being checked, then the report is stored, or, if the check died, the failure is.
+    Under a lease (``CHECK_JOB``), in three units of work, one after the other, so the page sees
+    each step: the roster is marked as being checked, then the report is stored (with the lease
+    released in the same transaction), or, if the check died, the failure is. A worker that dies
+    leaves the lease to expire: the sweep checks the roster again, or says it failed.
     """
     today = today or clock.today()
-    if not _start_check(import_id):
+    lease = take_lease(CHECK_JOB.name, import_id)
+    if lease is None:  # another worker is checking it right now
         return db.session.get(RosterImport, import_id)
+    if not _start_check(import_id):
+        end_lease(lease)
+        return db.session.get(RosterImport, import_id)
+
+    def progress(done: int, total: int) -> None:
+        set_progress(import_id, "validating", done, total)
+        lease.beat()
+
     try:
         with transaction():
             roster = db.session.get(RosterImport, import_id)
             source = open_roster(_read_stored(roster), roster.filename)
             outcome = process_roster(source, union=roster.union, plan=roster.plan, today=today, write=False,
-                                     progress=lambda done, total: set_progress(import_id, "validating", done, total))
+                                     progress=progress)
             _store_outcome(roster, outcome)
             ROSTER_IMPORT.move(roster, RosterImportAction.PASS)
             roster.validated_at = utcnow()
             roster.failure = None
+            lease.finish()
         return roster
+    except LeaseLost:
+        return db.session.get(RosterImport, import_id)  # the sweep took it over
     except Exception as error:  # noqa: BLE001 - the page must never wait for a check that died
         if not isinstance(error, InvalidInput):
             current_app.logger.exception("roster check %s failed", import_id)
         message = error.message if isinstance(error, InvalidInput) else \
             "校验时出现系统错误，请稍后点击“重新校验”；如仍失败请联系管理员。"
-        return _record_failure(import_id, message)
+        roster = _record_failure(import_id, message)
+        end_lease(lease, failure=message)
+        return roster
 
 
 @unit_of_work
 def _start_check(import_id: int) -> bool:
-    """Mark the roster as being checked; ``False`` when it is not waiting for a check (a task run twice)."""
+    """Mark the roster as being checked; ``False`` when it is not waiting for a check (a task run
+    twice). A roster already being checked is checked again only by the holder of a new lease:
+    the sweep's retry after its first checker died."""
     roster = db.session.get(RosterImport, import_id)
+    if roster is not None and roster.status == RosterImportStatus.VALIDATING:
+        return True
     if roster is None or not ROSTER_IMPORT.can(roster.status, RosterImportAction.CHECK):
         return False
     ROSTER_IMPORT.move(roster, RosterImportAction.CHECK)
@@ -203,10 +226,19 @@ IMPORT_FAILED = "导入失败，未写入任何数据。请稍后点击“重新
 
 
 def run_import(import_id: int, *, today: date | None = None) -> RosterImport:
-    """Import a confirmed roster in one unit of work; if anything fails, nothing is written and
-    the roster says why (the task queue runs this)."""
+    """Import a confirmed roster in one unit of work, under a lease (``IMPORT_JOB``); if anything
+    fails, nothing is written and the roster says why (the task queue runs this)."""
+    lease = take_lease(IMPORT_JOB.name, import_id)
+    if lease is None:  # another worker is importing it right now
+        return db.session.get(RosterImport, import_id)
+    roster = db.session.get(RosterImport, import_id)
+    if roster is None or roster.status != RosterImportStatus.IMPORTING:
+        end_lease(lease)  # a late or repeated delivery of the task: nothing to do
+        return roster
     try:
-        return _import(import_id, today=today or clock.today())
+        return _import(import_id, today=today or clock.today(), lease=lease)
+    except LeaseLost:
+        return db.session.get(RosterImport, import_id)  # the sweep took it over; this attempt wrote nothing
     except Exception as error:  # noqa: BLE001 - whatever failed, the roster must say so and write nothing
         if is_unique_violation(error) or getattr(error, "code", None) == "duplicate":
             message = IMPORT_RACED  # COPY (PostgreSQL) raises psycopg's own error, not IntegrityError
@@ -215,18 +247,24 @@ def run_import(import_id: int, *, today: date | None = None) -> RosterImport:
         else:
             current_app.logger.exception("roster import %s failed", import_id)
             message = IMPORT_FAILED
-        return _record_failure(import_id, message)
+        roster = _record_failure(import_id, message)
+        end_lease(lease, failure=message)
+        return roster
 
 
 @unit_of_work
-def _import(import_id: int, *, today: date) -> RosterImport:
+def _import(import_id: int, *, today: date, lease) -> RosterImport:
     roster = db.session.get(RosterImport, import_id)
     uploader = _uploader(roster)
     source = open_roster(_read_stored(roster), roster.filename)
+
+    def progress(done: int, total: int) -> None:
+        set_progress(import_id, "importing", done, total)
+        lease.beat()
+
     outcome = process_roster(
         source, union=roster.union, plan=current_plan(roster.plan.code), today=today, write=True,
-        actor=uploader, roster_import_id=roster.id,
-        progress=lambda done, total: set_progress(import_id, "importing", done, total),
+        actor=uploader, roster_import_id=roster.id, progress=progress,
     )
     _store_outcome(roster, outcome)
     roster.created_count = outcome.created
@@ -235,6 +273,7 @@ def _import(import_id: int, *, today: date) -> RosterImport:
     roster.finished_at = utcnow()
     audit.record(uploader, "enrollment.roster_import", "roster_import", roster.id,
                  created=outcome.created, members_created=outcome.members_created)
+    lease.finish()  # in this transaction: an import the sweep took over never lands
     return roster
 
 
@@ -245,21 +284,51 @@ def _uploader(roster: RosterImport):
 
 
 STALLED_AFTER = timedelta(minutes=30)  # far longer than checking or importing the largest roster takes
-STALLED = "处理过程中断（例如服务器重启），未写入任何数据。请点击“重新校验”后再确认导入。"
+STALLED = "处理过程中断（例如服务器重启），未写入任何数据。请点击“重新校验”后再确认导入，或重新上传名单。"
+# Checking reads only: a check a dead worker left is run again once. An import is one
+# transaction (a dead one wrote nothing): it is tried once more, then the officer decides.
+CHECK_JOB = JobKind("check_roster", lease=timedelta(minutes=10), max_attempts=2)
+IMPORT_JOB = JobKind("import_roster", lease=timedelta(minutes=15), max_attempts=2)
+
+
+def _retry(task_name: str, status: RosterImportStatus) -> Callable[[int], bool]:
+    def retry(import_id: int) -> bool:
+        roster = db.session.get(RosterImport, import_id)
+        if roster is None or roster.status != status:
+            return False
+        run_after_commit(task_name, import_id)
+        return True
+    return retry
+
+
+def _give_up(import_id: int) -> None:
+    """The sweep gave up on a dead worker's check or import: the roster fails with a way forward."""
+    roster = db.session.get(RosterImport, import_id)
+    if roster is not None and roster.status in (RosterImportStatus.VALIDATING, RosterImportStatus.IMPORTING):
+        ROSTER_IMPORT.move(roster, RosterImportAction.FAIL)
+        roster.failure = STALLED
+
+
+register_job(CHECK_JOB, retry=_retry("check_roster", RosterImportStatus.VALIDATING), give_up=_give_up)
+register_job(IMPORT_JOB, retry=_retry("import_roster", RosterImportStatus.IMPORTING), give_up=_give_up)
 
 
 @unit_of_work
 def fail_stalled(*, now: datetime | None = None) -> int:
-    """Rosters a dead consumer left checking or importing say so, and can be checked again.
+    """Rosters left checking or importing with no job holding them (a task lost with its queue,
+    or left from before leases) say so after ``STALLED_AFTER``, and can be checked again.
 
-    An import is one transaction, so one that died wrote nothing; without this sweep the page
-    would poll for ever and "重新校验" would refuse. Run every few minutes by the task queue.
+    Jobs with a lease are the sweep's (``services.background.sweep_jobs``), which runs this too.
     """
     now = now or utcnow()
     sources = [status for status in (RosterImportStatus.VALIDATING, RosterImportStatus.IMPORTING)
                if ROSTER_IMPORT.can(status, RosterImportAction.FAIL)]
+    leased = select(BackgroundJob.subject_id).where(
+        BackgroundJob.kind.in_((CHECK_JOB.name, IMPORT_JOB.name)),
+        BackgroundJob.status.in_((JobStatus.RUNNING, JobStatus.RETRYING)))
     return db.session.execute(
-        update(RosterImport).where(RosterImport.status.in_(sources), RosterImport.updated_at < now - STALLED_AFTER)
+        update(RosterImport).where(RosterImport.status.in_(sources), RosterImport.updated_at < now - STALLED_AFTER,
+                                   RosterImport.id.not_in(leased))
         .values(status=RosterImportStatus.FAILED, failure=STALLED, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

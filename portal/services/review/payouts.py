@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import String, func, insert, literal, select, type_coerce, update
 from sqlalchemy.orm import selectinload
 
 from portal import clock
+from portal.domain.background import JobKind
 from portal.domain.claims import (
     CLAIM_MACHINE,
     PAYOUT_BATCH_MACHINE,
@@ -36,7 +37,14 @@ from portal.models.base import UtcDateTime
 from portal.models.claims import Claim, ClaimEvent, PayoutBatch, PayoutItem
 from portal.services import audit
 from portal.services.access import require_role
-from portal.services.background import put_progress, run_after_commit
+from portal.services.background import (
+    LeaseLost,
+    end_lease,
+    put_progress,
+    register_job,
+    run_after_commit,
+    take_lease,
+)
 from portal.services.claims import access, timeline
 from portal.services.review.queries import PAYOUT_ROLES, get_batch
 from portal.services.unit_of_work import savepoint, transaction, unit_of_work
@@ -221,35 +229,66 @@ def settle_batch(batch_id: int, *, now: datetime | None = None, chunk: int = SET
     """Mark the claims of a paid batch paid and text their members, ``chunk`` claims per
     transaction, with progress under ``settle_progress_key``. Resumable: it only takes claims
     still "payout pending", so a run cut short (a crash, a restart) is finished by the next one
-    (``resume_settlements``), and two runs at once never pay a claim twice (claim versions)."""
+    (the lease sweep, ``resume_settlements``), and two runs at once never pay a claim twice
+    (claim versions; the lease lets only one run at a time anyway)."""
     batch = db.session.get(PayoutBatch, batch_id)
     if batch is None or batch.status != PayoutBatchStatus.PAID:
         return 0
+    lease = take_lease(SETTLE_JOB.name, batch_id)
+    if lease is None:
+        return 0  # another worker is settling it right now
     now = now or batch.paid_at or clock.now()
     actor = db.session.get(StaffUser, batch.paid_by_id) if batch.paid_by_id else None
     settled, conflicts = 0, 0
-    while True:
-        try:
-            with transaction():
-                items = list(db.session.scalars(
-                    select(PayoutItem).join(Claim, Claim.id == PayoutItem.claim_id)
-                    .where(PayoutItem.batch_id == batch_id, Claim.status == ClaimStatus.PAYOUT_PENDING)
-                    .options(selectinload(PayoutItem.claim).selectinload(Claim.member))
-                    .options(selectinload(PayoutItem.claim).selectinload(Claim.events))
-                    .order_by(PayoutItem.id).limit(chunk)))
-                for item in items:
-                    _pay(actor, item, now, bulk=True)
-        except Conflict:
-            conflicts += 1  # another run paid some of this chunk meanwhile: take what is still pending
-            if conflicts > SETTLE_RETRIES:
-                raise  # the queue retries the task later, and ``resume_settlements`` stays behind it
-            continue
-        if not items:
-            break
-        settled += len(items)
-        put_progress(settle_progress_key(batch_id), {"paid": paid_count(batch_id), "total": batch.claim_count})
+    try:
+        while True:
+            try:
+                with transaction():
+                    items = list(db.session.scalars(
+                        select(PayoutItem).join(Claim, Claim.id == PayoutItem.claim_id)
+                        .where(PayoutItem.batch_id == batch_id, Claim.status == ClaimStatus.PAYOUT_PENDING)
+                        .options(selectinload(PayoutItem.claim).selectinload(Claim.member))
+                        .options(selectinload(PayoutItem.claim).selectinload(Claim.events))
+                        .order_by(PayoutItem.id).limit(chunk)))
+                    for item in items:
+                        _pay(actor, item, now, bulk=True)
+                    if not items:
+                        lease.finish()
+            except LeaseLost:
+                return settled  # the sweep took it over: its retry pays what is still pending
+            except Conflict:
+                conflicts += 1  # another run paid some of this chunk meanwhile: take what is still pending
+                if conflicts > SETTLE_RETRIES:
+                    raise  # the queue retries the task later, and the sweep stays behind it
+                continue
+            if not items:
+                break
+            settled += len(items)
+            lease.beat()
+            put_progress(settle_progress_key(batch_id), {"paid": paid_count(batch_id), "total": batch.claim_count})
+    except BaseException as error:
+        end_lease(lease, failure=str(error)[:200] or type(error).__name__)
+        raise
     put_progress(settle_progress_key(batch_id), {"paid": paid_count(batch_id), "total": batch.claim_count})
     return settled
+
+
+# Settling is resumable (only claims still pending are taken): a run a dead worker left is
+# queued again, up to five times; after that the five-minute ``resume_settlements`` goes on.
+SETTLE_JOB = JobKind("settle_payout_batch", lease=timedelta(minutes=5), max_attempts=5)
+
+
+def _settle_again(batch_id: int) -> bool:
+    run_after_commit("settle_payout_batch", batch_id)
+    return True
+
+
+def _settlement_given_up(batch_id: int) -> None:
+    current_app.logger.warning("payout batch %s: settlement abandoned by its workers; resume_settlements "
+                               "takes the claims still pending", batch_id)
+
+
+register_job(SETTLE_JOB, retry=_settle_again, give_up=_settlement_given_up)
 
 
 def resume_settlements() -> int:
