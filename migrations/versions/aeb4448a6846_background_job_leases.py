@@ -1,7 +1,7 @@
 """background job leases: who runs each check, import and settlement, and until when (issue 12)
 
 Revision ID: aeb4448a6846
-Revises: f6a2ec1a570e
+Revises: 1ed51e473c27
 Create Date: 2026-12-02 11:45:40.789129
 
 """
@@ -13,7 +13,7 @@ import portal.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'aeb4448a6846'
-down_revision = 'f6a2ec1a570e'
+down_revision = '1ed51e473c27'
 branch_labels = None
 depends_on = None
 
