@@ -26,7 +26,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import OperationalError
 
 from portal.domain.background import JobKind, JobStatus, abandoned, next_step
 from portal.domain.errors import Conflict
@@ -34,7 +33,7 @@ from portal.domain.i18n import N_
 from portal.extensions import db
 from portal.models.background import BackgroundJob
 from portal.models.base import utcnow
-from portal.services.unit_of_work import after_commit, in_unit_of_work, savepoint, unit_of_work
+from portal.services.unit_of_work import after_commit, in_unit_of_work, savepoint, unit_of_work, write_apart
 
 
 def _queue():
@@ -100,21 +99,7 @@ class Lease:
                      .where(BackgroundJob.id == self.job_id, BackgroundJob.token == self.token,
                             BackgroundJob.status == JobStatus.RUNNING)
                      .values(heartbeat_at=now, lease_expires_at=now + self.kind.lease))
-        with db.engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            if sqlite:
-                waited = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-                connection.exec_driver_sql("PRAGMA busy_timeout = 0")
-            try:
-                done = connection.execute(statement).rowcount == 1
-                connection.commit()
-                return done
-            except OperationalError:
-                connection.rollback()
-                return False
-            finally:
-                if sqlite:
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
+        return write_apart(statement, wait=False) == 1
 
     def finish(self) -> None:
         """Mark the job done in the caller's transaction, with its work; ``LeaseLost`` (and the

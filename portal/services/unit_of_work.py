@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -144,6 +144,30 @@ def independent_unit() -> Iterator[Session]:
     with Session(db.engine, expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+def write_apart(statement, *, wait: bool = True) -> int | None:
+    """Run one write on a connection of its own, committed at once, so that it is seen while the
+    caller's transaction is still open (a job's heartbeat); its row count. With ``wait=False``, on
+    SQLite, where an open write transaction holds the only write lock, it gives up at once
+    (``None``) instead of waiting for that lock."""
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite and not wait:
+            waited = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            count = connection.execute(statement).rowcount
+            connection.commit()
+            return count
+        except OperationalError:
+            if wait or not sqlite:
+                raise
+            connection.rollback()
+            return None
+        finally:
+            if sqlite and not wait:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
 
 
 def in_unit_of_work() -> bool:
