@@ -34,6 +34,7 @@ from portal.domain.i18n import N_
 log = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("sheet_worker.py")
 MB = 1024 * 1024
+CHILD_ENVIRONMENT = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 FILE_TYPE = N_("只支持Excel（.xlsx）或CSV文件，请使用下载的模板。")
 UNREADABLE = N_("文件已损坏或不是有效的Excel文件，请用Excel另存为.xlsx后重试。")
@@ -195,9 +196,11 @@ def _read_in_child(data: bytes, kind: str, limits: SheetLimits) -> Sheet:
     settings = {**dataclasses.asdict(limits), "kind": kind}
     started = time.monotonic()
     try:
-        # Our own interpreter and script; the untrusted file only travels on stdin.
+        # Our own interpreter and script; the untrusted file only travels on stdin, and the child
+        # gets none of this process's environment (no database address, no keys) nor its files.
         done = subprocess.run([sys.executable, "-I", str(WORKER), json.dumps(settings)],  # noqa: S603
-                              input=data, capture_output=True, timeout=limits.wall_seconds, check=False)
+                              input=data, capture_output=True, timeout=limits.wall_seconds, check=False,
+                              env=CHILD_ENVIRONMENT, close_fds=True)
     except subprocess.TimeoutExpired as error:  # run() has killed the child
         log.warning("spreadsheet reader stopped after %.0f s", time.monotonic() - started)
         raise InvalidInput(TIMEOUT, code="file_too_complex") from error

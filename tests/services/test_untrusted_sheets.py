@@ -153,3 +153,20 @@ def test_hostile_files_through_the_pages_answer_with_a_message_never_500(client,
                            content_type="multipart/form-data")
         assert answer.status_code == 200, _case
         assert "重新上传" in answer.get_data(as_text=True) or "请检查该行" in answer.get_data(as_text=True)
+
+
+def test_the_reader_gets_none_of_the_portal_s_environment(monkeypatch):
+    """A reader a hostile file took over would find no database address or key to steal."""
+    import subprocess
+
+    seen = {}
+    real_run = subprocess.run
+
+    def recording(args, **kwargs):
+        seen.update(kwargs.get("env") or {"inherited": "everything"})
+        return real_run(args, **kwargs)
+
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "not-for-the-child")
+    monkeypatch.setattr(subprocess, "run", recording)
+    assert read_sheet(b"a,b\n1,2\n", "a.csv").rows == [["a", "b"], ["1", "2"]]
+    assert seen and not any(key.startswith("PORTAL_") or key == "inherited" for key in seen)
