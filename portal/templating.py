@@ -10,6 +10,7 @@ from flask import Flask, current_app, session
 from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
+from portal import charts
 from portal.domain.i18n import chinese_date
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
 from portal.domain.money import format_amount, format_yuan
@@ -33,6 +34,46 @@ def local_date(value: date | None) -> str:
     if locale is None or locale.language == "zh":
         return chinese_date(value)
     return format_date(value, format="medium")
+
+
+def local_moment(value: datetime | None) -> str:
+    """A moment as the day in the page's language and the time in China: ``2026年7月15日 09:30``."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    moment = value.astimezone(zone)
+    return f"{local_date(moment.date())} {moment:%H:%M}"
+
+
+def month_label(value: date, short: bool = False) -> str:
+    """A month in the page's language: ``2026年7月`` / ``Jul 2026``; ``short``: ``7月`` / ``Jul``."""
+    locale = get_locale()
+    if locale is None or locale.language == "zh":
+        return f"{value.month}月" if short else f"{value.year}年{value.month}月"
+    return format_date(value, format="MMM" if short else "MMM yyyy")
+
+
+def compact_yuan(fen: int | float | None) -> str:
+    """An axis label for money: ``12.5万元`` / ``¥125k``; the tables beside charts give exact amounts."""
+    if fen is None:
+        return ""
+    amount = Decimal(int(round(fen))) / 100
+    locale = get_locale()
+    if locale is None or locale.language == "zh":
+        if amount >= 10000:
+            return f"{(amount / 10000).normalize():f}万元"
+        return f"{amount.normalize():f}元"
+    for limit, suffix in ((Decimal(1_000_000), "M"), (Decimal(1000), "k")):
+        if amount >= limit:
+            return f"¥{(amount / limit).quantize(Decimal('0.01')).normalize():f}{suffix}"
+    return f"¥{amount.normalize():f}"
+
+
+def zip_rows(first_column, rows, *keys, money: bool = False) -> list[list[str]]:
+    """The rows of a chart's table: ``first_column``'s values, then each row's ``keys`` as numbers
+    (``1,234``), or as money in the page's language when ``money``."""
+    return [[str(first), *((yuan(int(row[key])) if money else f"{row[key]:,}") for key in keys)]
+            for first, row in zip(first_column, rows, strict=True)]
 
 
 def yuan(value: int | Decimal | None) -> str:
@@ -67,7 +108,13 @@ def init_app(app: Flask) -> None:
         mask_mobile=mask_mobile,
         mask_name=mask_name,
         translated=translated,
+        local_moment=local_moment,
+        month_label=month_label,
+        compact_yuan=compact_yuan,
+        zip_rows=zip_rows,
     )
+    app.jinja_env.globals.update(bar_chart=charts.bar_chart, line_chart=charts.line_chart, Series=charts.Series,
+                                compact_yuan_text=compact_yuan)
 
     @app.context_processor
     def portal_globals():

@@ -3,23 +3,52 @@ The hardship register has its own area (``portal.blueprints.hardship``)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import clock
 from portal.blueprints.staff import bp
 from portal.blueprints.staff.forms import UnionForm
-from portal.domain.errors import DomainError
+from portal.domain.claims import CLAIM_STATUS_LABELS
+from portal.domain.dashboards import REPORT_ROLES, Section, parse_year
+from portal.domain.enrollment import CHANNEL_LABELS
+from portal.domain.errors import DomainError, InvalidInput
+from portal.domain.jobs import PLACEMENT_STATUS_LABELS
 from portal.domain.roles import Role
 from portal.services import unions
-from portal.web import field_error, render, roles_required, staff_required
+from portal.services.access import role_of
+from portal.services.dashboards import queries as dashboards
+from portal.services.dashboards.queues import queue_counts
+from portal.web import error_text, field_error, render, roles_required, staff_required
+
+LABELS = {"claim_status": CLAIM_STATUS_LABELS, "channel": CHANNEL_LABELS, "placement_status": PLACEMENT_STATUS_LABELS}
 
 
 @bp.get("/")
 @staff_required
 def dashboard():
-    """Where each role starts: the tasks of that role."""
-    return render("staff/dashboard.html")
+    """Where each role starts: live figures of its scope with charts, then the tasks of that role.
+    The filters (year, union) are in the address; htmx swaps only the figures."""
+    year_text, union_code = request.args.get("year", ""), request.args.get("union", "").strip()
+    error = None
+    try:
+        board = dashboards.dashboard(current_user, year=parse_year(year_text), union_code=union_code or None)
+    except InvalidInput as refusal:
+        error, year_text, union_code = error_text(refusal), "", ""
+        board = dashboards.dashboard(current_user)
+    today = clock.today()
+    return render("staff/dashboard.html", "staff/_figures.html", board=board, error=error,
+                  years=list(range(today.year + 1, today.year - 5, -1)), year_text=year_text, union_code=union_code,
+                  unions=dashboards.unions_to_choose(current_user), labels=LABELS, Section=Section,
+                  can_report=role_of(current_user) in REPORT_ROLES, queues=queue_counts(current_user))
+
+
+@bp.get("/queue-counts")
+@staff_required
+def queue_count_list():
+    """The counts of work waiting, for the staff navigation (htmx loads it and refreshes it every minute)."""
+    return render("staff/_nav_queues.html", queues=queue_counts(current_user))
 
 
 @bp.route("/unions", methods=["GET", "POST"], endpoint="unions")

@@ -1,0 +1,147 @@
+"""The staff dashboard page: charts with their tables, filters in the address and in place with htmx,
+refusals in words, the page's language, and the counts of work waiting in the navigation."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from portal import clock
+from portal.domain.roles import Role
+from portal.extensions import db
+from portal.models import Claim, UnionKind
+from tests.conftest import post_form
+from tests.factories import (
+    create_enrollment,
+    create_member,
+    create_plan,
+    create_staff,
+    create_union,
+)
+
+
+def _city():
+    federation = create_union("FED", "市总工会", kind=UnionKind.FEDERATION)
+    district = create_union("DA", "梁溪区总工会", parent=federation, kind=UnionKind.DISTRICT)
+    other = create_union("DB", "新吴区总工会", parent=federation, kind=UnionKind.DISTRICT)
+    grassroots = create_union("GA1", "快递工会", parent=district)
+    plan = create_plan()
+    now = clock.now()
+    for union, people in ((grassroots, 3), (other, 5)):
+        for number in range(people):
+            member = create_member(union=union, name=f"会员{number}")
+            create_enrollment(member, plan, starts_on=date(now.year, 1, 1))
+            submitted = now - timedelta(days=number + 1)
+            db.session.add(Claim(member=member, union_id=union.id, claim_type="hospital", filed_by_type="member",
+                                 status="paid", submitted_at=submitted, decided_at=submitted + timedelta(days=1),
+                                 paid_at=now - timedelta(hours=1), approved_fen=121_000))
+            db.session.add(Claim(member=member, union_id=union.id, claim_type="hospital", filed_by_type="member",
+                                 status="submitted", submitted_at=submitted))
+    db.session.commit()
+    return {"district": district, "other": other, "grassroots": grassroots}
+
+
+def _figure(page: str, figure_id: str) -> str:
+    match = re.search(rf'id="{figure_id}"><span class="figure-value">([^<]*)</span>', page)
+    assert match, figure_id
+    return match.group(1)
+
+
+def test_the_federation_dashboard_shows_figures_and_accessible_charts(client, auth):
+    _city()
+    create_staff("admin", Role.ADMIN)
+    auth.staff("admin")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert _figure(page, "figure-enrolments") == "8"
+    assert _figure(page, "figure-paid") == "8"
+    assert _figure(page, "figure-paid-amount") == "9,680.00元"
+    charts = re.findall(r'<svg class="chart[^"]*" role="img"[^>]*aria-labelledby="([^"]+)"', page)
+    assert len(charts) >= 5
+    for labelled_by in charts:  # each chart names a <title> and a <desc> that exist
+        title_id, desc_id = labelled_by.split()
+        assert f'<title id="{title_id}">' in page and f'<desc id="{desc_id}">' in page
+    # Each chart has its table: a caption, header cells and the same figures.
+    assert page.count('<div class="chart-data"><table>') == len(charts)
+    assert re.search(r"<th scope=\"row\">已发放</th><td class=\"num\">8</td>", page)
+    assert " style=" not in page and "<script>" not in page
+
+
+def test_filters_live_in_the_address_and_htmx_swaps_only_the_figures(client, auth):
+    _city()
+    create_staff("admin", Role.ADMIN)
+    auth.staff("admin")
+    full = client.get("/staff/?union=DB").get_data(as_text=True)
+    assert 'hx-push-url="true"' in full and 'hx-target="#dashboard-figures"' in full
+    assert _figure(full, "figure-enrolments") == "5"
+    assert '<option value="DB" selected>' in full
+    fragment = client.get("/staff/?union=GA1", headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert body.lstrip().startswith('<div id="dashboard-figures"') and "<html" not in body
+    assert _figure(body, "figure-enrolments") == "3"
+    next_year = clock.today().year + 1
+    assert _figure(client.get(f"/staff/?year={next_year}").get_data(as_text=True), "figure-enrolments") == "0"
+
+
+def test_a_union_outside_the_scope_or_junk_is_refused_in_words(client, auth):
+    city = _city()
+    create_staff("officer", Role.UNION_OFFICER, union=city["district"])
+    auth.staff("officer")
+    for query in ("union=DB", "union=NOPE", "year=abcd", "year=99999", "union=%00"):
+        answer = client.get(f"/staff/?{query}")
+        page = answer.get_data(as_text=True)
+        assert answer.status_code in (200, 400), query
+        if answer.status_code == 200:
+            assert "role=\"alert\"" in page, query
+            assert _figure(page, "figure-enrolments") == "3", query  # its own scope, never the other district's
+    page = client.get("/staff/").get_data(as_text=True)
+    assert _figure(page, "figure-enrolments") == "3"
+    assert 'value="DB"' not in page  # the other district is not offered
+
+
+def test_english_pages_show_english_months_and_money(client, auth):
+    _city()
+    create_staff("admin", Role.ADMIN)
+    auth.staff("admin")
+    post_form(client, "/lang/en", {"next": "/"}, form_page="/")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert _figure(page, "figure-paid-amount") == "¥9,680.00"
+    month = clock.today().replace(day=1)
+    assert f'<th scope="row">{month:%b %Y}</th>' in page
+    assert "年" not in re.sub(r"<option[^>]*>[^<]*</option>", "", page.split('id="dashboard-figures"')[1]
+                             .split("</div>\n<h2>")[0]).replace("锡新保", "")
+
+
+def test_the_navigation_loads_the_counts_of_work_waiting(client, auth):
+    city = _city()
+    create_staff("reviewer", Role.REVIEWER)
+    auth.staff("reviewer")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert 'hx-get="/staff/queue-counts"' in page and 'hx-trigger="load, every 60s"' in page
+    counts = client.get("/staff/queue-counts", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'href="/review/">待审理赔<span class="nav-count">8</span>', counts)
+    db.session.add(Claim(member=create_member(union=city["other"]), union_id=city["other"].id,
+                         claim_type="hospital", filed_by_type="member", status="in_review",
+                         submitted_at=datetime.now(UTC)))
+    db.session.commit()
+    counts = client.get("/staff/queue-counts").get_data(as_text=True)
+    assert '待审理赔<span class="nav-count">9</span>' in counts
+
+
+def test_an_officer_counts_only_its_own_queues(client, auth):
+    from portal.models import Enrollment
+
+    city = _city()
+    for union in (city["grassroots"], city["other"]):
+        member = create_member(union=union)
+        db.session.add(Enrollment(member=member, plan_id=create_plan(code=f"P{union.id}").id, union_id=union.id,
+                                  plan_year=clock.today().year, status="pending", channel="self_service",
+                                  payer="member", contribution_fen=5000))
+    db.session.commit()
+    create_staff("officer", Role.UNION_OFFICER, union=city["district"])
+    auth.staff("officer")
+    counts = client.get("/staff/queue-counts").get_data(as_text=True)
+    assert '自助参保待确认<span class="nav-count">1</span>' in counts
+    assert "待审理赔" not in counts
+    page = client.get("/staff/").get_data(as_text=True)
+    assert re.search(r'id="queue-applications" href="/enrollment/applications"><span class="figure-value">1<', page)
