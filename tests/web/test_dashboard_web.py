@@ -145,3 +145,54 @@ def test_an_officer_counts_only_its_own_queues(client, auth):
     assert "待审理赔" not in counts
     page = client.get("/staff/").get_data(as_text=True)
     assert re.search(r'id="queue-applications" href="/enrollment/applications"><span class="figure-value">1<', page)
+
+
+def _sheets(content: bytes) -> dict[str, list[list]]:
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+    return {name: workbook.get_sheet_by_name(name).to_python() for name in workbook.sheet_names}
+
+
+def test_the_monthly_report_has_each_district_and_is_audited(client, auth):
+    from portal.models import AuditEvent
+
+    _city()
+    create_staff("admin", Role.ADMIN)
+    auth.staff("admin")
+    month = clock.today().replace(day=1)
+    answer = client.get(f"/staff/report.xlsx?month={month:%Y-%m}")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    sheets = _sheets(answer.data)
+    assert list(sheets) == ["概览", "职工互助保障", "理赔", "锡新保", "勤工俭学", "暑托班", "自助终端"]
+    overview = {row[0]: row for row in sheets["概览"][3:]}
+    headers = sheets["概览"][2]
+    paid, amount = headers.index("累计发放人次"), headers.index("累计支付互助金（元）")
+    assert overview["梁溪区总工会"][paid] == 3 and overview["新吴区总工会"][paid] == 5
+    assert overview["合计"][paid] == 8 and overview["合计"][amount] == 9680
+    assert "市总工会（本级）" in overview
+    (event,) = db.session.query(AuditEvent).filter_by(action="dashboard.monthly_report").all()
+    assert event.details["month"] == f"{month:%Y-%m}"
+
+
+def test_a_district_s_report_lists_only_its_own_unions(client, auth):
+    city = _city()
+    create_staff("officer", Role.UNION_OFFICER, union=city["district"])
+    auth.staff("officer")
+    sheets = _sheets(client.get(f"/staff/report.xlsx?month={clock.today():%Y-%m}").data)
+    names = [row[0] for row in sheets["概览"][3:]]
+    assert names == ["快递工会", "梁溪区总工会（本级）", "合计"]
+    assert client.get("/staff/report.xlsx?union=DB").status_code == 302  # refused, back to the dashboard
+    assert "不在您的工作范围内" in client.get("/staff/").get_data(as_text=True)
+    assert client.get("/staff/report.xlsx?month=2026-13").status_code == 302
+
+
+def test_enterprise_contacts_and_organisers_get_no_monthly_report(client, auth):
+    city = _city()
+    create_staff("organiser", Role.CHILDCARE_ORGANISER, union=city["grassroots"])
+    auth.staff("organiser")
+    assert client.get("/staff/report.xlsx").status_code == 403
+    assert 'id="monthly-report"' not in client.get("/staff/").get_data(as_text=True)

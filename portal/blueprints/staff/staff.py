@@ -3,7 +3,7 @@ The hardship register has its own area (``portal.blueprints.hardship``)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,14 +11,16 @@ from portal import clock
 from portal.blueprints.staff import bp
 from portal.blueprints.staff.forms import UnionForm
 from portal.domain.claims import CLAIM_STATUS_LABELS
-from portal.domain.dashboards import REPORT_ROLES, Section, parse_year
+from portal.domain.dashboards import REPORT_ROLES, Section, parse_month, parse_year
 from portal.domain.enrollment import CHANNEL_LABELS
 from portal.domain.errors import DomainError, InvalidInput
 from portal.domain.jobs import PLACEMENT_STATUS_LABELS
 from portal.domain.roles import Role
+from portal.integrations.spreadsheets import XLSX_MIME
 from portal.services import unions
 from portal.services.access import role_of
 from portal.services.dashboards import queries as dashboards
+from portal.services.dashboards import report
 from portal.services.dashboards.queues import queue_counts
 from portal.web import error_text, field_error, render, roles_required, staff_required
 
@@ -41,7 +43,38 @@ def dashboard():
     return render("staff/dashboard.html", "staff/_figures.html", board=board, error=error,
                   years=list(range(today.year + 1, today.year - 5, -1)), year_text=year_text, union_code=union_code,
                   unions=dashboards.unions_to_choose(current_user), labels=LABELS, Section=Section,
-                  can_report=role_of(current_user) in REPORT_ROLES, queues=queue_counts(current_user))
+                  can_report=role_of(current_user) in REPORT_ROLES, queues=queue_counts(current_user),
+                  last_month=parse_month("", today=today))
+
+
+@bp.get("/report.xlsx")
+@roles_required(*REPORT_ROLES)
+def monthly_report():
+    """The monthly report workbook of the chosen month and union (the actor's scope by default)."""
+    try:
+        month = parse_month(request.args.get("month"), today=clock.today())
+        union_code = request.args.get("union", "").strip() or None
+        file = report.monthly_report(current_user, month=month, union_code=union_code)
+    except InvalidInput as refusal:
+        flash(error_text(refusal), "error")
+        return redirect(url_for("staff.dashboard"))
+    return xlsx_stream(f"月报-{month.year}-{month.month:02d}.xlsx", file)
+
+
+def xlsx_stream(filename: str, file) -> Response:
+    """Stream an open temporary workbook file as a download; the file closes (and, being anonymous,
+    disappears) when the last chunk is sent or the client goes away."""
+    from urllib.parse import quote
+
+    def chunks():
+        with file:
+            while chunk := file.read(64 * 1024):
+                yield chunk
+
+    response = Response(chunks(), mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/queue-counts")
