@@ -118,6 +118,7 @@ def test_the_navigation_loads_the_counts_of_work_waiting(client, auth):
     auth.staff("reviewer")
     page = client.get("/staff/").get_data(as_text=True)
     assert 'hx-get="/staff/queue-counts"' in page and 'hx-trigger="load, every 60s"' in page
+    assert 'hx-select=".nav-queue-list"' in page  # a sign-in page (session ended) swaps in nothing
     counts = client.get("/staff/queue-counts", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert re.search(r'href="/review/">待审理赔<span class="nav-count">8</span>', counts)
     db.session.add(Claim(member=create_member(union=city["other"]), union_id=city["other"].id,

@@ -180,18 +180,20 @@ def enrolment_figures(scope: Scope, period: Period) -> dict:
     base = scope.where(select(Enrollment.id).where(Enrollment.status.in_(CONFIRMED_COVER)), Enrollment.union_id)
     if period.year:
         base = base.where(Enrollment.plan_year == period.year)
-    by_year = db.session.execute(base.with_only_columns(
-        Enrollment.plan_year, func.count(Enrollment.id), func.count(distinct(Enrollment.member_id)))
-        .group_by(Enrollment.plan_year).order_by(Enrollment.plan_year)).all()
+    # A member has one live cover per plan year (a unique index), so within a year people = enrolments.
+    by_year = db.session.execute(base.with_only_columns(Enrollment.plan_year, func.count(Enrollment.id))
+                                 .group_by(Enrollment.plan_year).order_by(Enrollment.plan_year)).all()
     by_channel = db.session.execute(base.with_only_columns(Enrollment.channel, func.count(Enrollment.id))
                                     .group_by(Enrollment.channel).order_by(func.count(Enrollment.id).desc())).all()
-    totals = db.session.execute(base.with_only_columns(
-        func.count(Enrollment.id), func.count(distinct(Enrollment.member_id)))).one()
+    if len(by_year) <= 1:  # one plan year (or none): one cover per member in it
+        people = by_year[0][1] if by_year else 0
+    else:  # several years: the members covered in any of them
+        people = db.session.scalar(base.with_only_columns(func.count(distinct(Enrollment.member_id))))
     gig = db.session.scalar(base.with_only_columns(func.count(Enrollment.id))
                             .where(Enrollment.campaign_id.is_not(None)))
     return {
-        "enrolments": totals[0], "people": totals[1], "gifted": gig,
-        "by_year": [{"year": year, "enrolments": count, "people": people} for year, count, people in by_year],
+        "enrolments": sum(count for _year, count in by_year), "people": people, "gifted": gig,
+        "by_year": [{"year": year, "enrolments": count, "people": count} for year, count in by_year],
         "by_channel": [{"channel": channel, "enrolments": count} for channel, count in by_channel],
     }
 
