@@ -197,3 +197,15 @@ def test_enterprise_contacts_and_organisers_get_no_monthly_report(client, auth):
     auth.staff("organiser")
     assert client.get("/staff/report.xlsx").status_code == 403
     assert 'id="monthly-report"' not in client.get("/staff/").get_data(as_text=True)
+
+
+def test_an_account_without_its_union_or_enterprise_still_opens_its_start_page(client, auth):
+    for username, role in (("lost_officer", Role.UNION_OFFICER), ("lost_contact", Role.ENTERPRISE)):
+        create_staff(username, role)
+        auth.staff(username)
+        answer = client.get("/staff/")
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 200, username
+        assert 'role="alert"' in page and 'id="dashboard-figures"' not in page
+        assert client.get("/staff/queue-counts").status_code == 200
+        auth.logout()

@@ -13,7 +13,7 @@ from portal.blueprints.staff.forms import UnionForm
 from portal.domain.claims import CLAIM_STATUS_LABELS
 from portal.domain.dashboards import REPORT_ROLES, Section, parse_month, parse_year
 from portal.domain.enrollment import CHANNEL_LABELS
-from portal.domain.errors import DomainError, InvalidInput
+from portal.domain.errors import DomainError, InvalidInput, PermissionDenied
 from portal.domain.jobs import PLACEMENT_STATUS_LABELS
 from portal.domain.roles import Role
 from portal.integrations.spreadsheets import XLSX_MIME
@@ -35,14 +35,17 @@ def dashboard():
     year_text, union_code = request.args.get("year", ""), request.args.get("union", "").strip()
     error = None
     try:
-        board = dashboards.dashboard(current_user, year=parse_year(year_text), union_code=union_code or None)
-    except InvalidInput as refusal:
-        error, year_text, union_code = error_text(refusal), "", ""
-        board = dashboards.dashboard(current_user)
+        try:
+            board = dashboards.dashboard(current_user, year=parse_year(year_text), union_code=union_code or None)
+        except InvalidInput as refusal:
+            error, year_text, union_code = error_text(refusal), "", ""
+            board = dashboards.dashboard(current_user)
+    except PermissionDenied as refusal:  # an account without its union or enterprise: tasks, no figures
+        error, board = error_text(refusal), None
     today = clock.today()
     return render("staff/dashboard.html", "staff/_figures.html", board=board, error=error,
                   years=list(range(today.year + 1, today.year - 5, -1)), year_text=year_text, union_code=union_code,
-                  unions=dashboards.unions_to_choose(current_user), labels=LABELS, Section=Section,
+                  unions=dashboards.unions_to_choose(current_user) if board else [], labels=LABELS, Section=Section,
                   can_report=role_of(current_user) in REPORT_ROLES, queues=queue_counts(current_user),
                   last_month=parse_month("", today=today))
 

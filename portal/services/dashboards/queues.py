@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from portal.domain.claims import OPEN_FOR_REVIEW, ClaimStatus
 from portal.domain.enrollment import EnrollmentStatus
+from portal.domain.errors import PermissionDenied
 from portal.domain.i18n import N_
 from portal.domain.jobs import ApplicationStatus, ConcernStatus
 from portal.domain.joining import JoinStatus
@@ -33,7 +34,15 @@ def _count(stmt) -> int:
 
 
 def queue_counts(actor) -> list[QueueCount]:
-    """The queues of the actor's role, each with how much is waiting in its scope."""
+    """The queues of the actor's role, each with how much is waiting in its scope (none for an account
+    that has no union or enterprise to be scoped to)."""
+    try:
+        return _queue_counts(actor)
+    except PermissionDenied:
+        return []
+
+
+def _queue_counts(actor) -> list[QueueCount]:
     role = role_of(actor)
     counts: list[QueueCount] = []
     if role in (Role.REVIEWER, Role.ADMIN):
