@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "bench-password-42"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 GOAL_MS = 300
 BATCH = 5000
 
@@ -112,6 +113,7 @@ def build_database(app, sizes: dict) -> dict:
         admin = StaffUser(username="bench_admin", display_name="管理员", role=Role.ADMIN)
         officer = StaffUser(username="bench_district", display_name="区经办人", role=Role.UNION_OFFICER,
                             union_id=districts[0].id)
+        admin.totp_secret, admin.totp_enabled_at = TOTP_SECRET, now  # administrators sign in with two factors
         for user in (admin, officer):
             user.set_password(PASSWORD)
             db.session.add(user)
@@ -317,7 +319,11 @@ def measure(app, admin: str, officer: str | None, rounds: int) -> dict:
     client = app.test_client()
 
     def sign_in(username):
-        client.post("/auth/staff/login", data={"username": username, "password": PASSWORD})
+        import pyotp
+
+        answer = client.post("/auth/staff/login", data={"username": username, "password": PASSWORD})
+        if answer.status_code == 302 and answer.headers["Location"].endswith("/auth/staff/two-factor"):
+            client.post("/auth/staff/two-factor", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
         assert client.get("/staff/").status_code == 200, f"cannot sign in as {username}"
 
     sign_in(admin)
@@ -368,9 +374,11 @@ def run(url: str, args, instance: Path) -> dict:
         admin, officer = "bench_admin", "bench_district"
     else:
         admin, officer = args.admin, args.officer
-        if args.password:
-            global PASSWORD
-            PASSWORD = args.password
+        global PASSWORD, TOTP_SECRET
+        from portal.demo.core import DEMO_TOTP_SECRETS
+
+        PASSWORD = args.password
+        TOTP_SECRET = args.totp_secret or DEMO_TOTP_SECRETS.get(args.admin, TOTP_SECRET)
     with app.app_context():
         result = measure(app, admin, officer, args.rounds)
     return {"data": {**({} if args.skip_build else sizes), **built}, **result}
@@ -385,6 +393,7 @@ def main() -> None:
     parser.add_argument("--admin", default="admin")
     parser.add_argument("--officer", default=None)
     parser.add_argument("--password", default="demo-portal-2026")
+    parser.add_argument("--totp-secret", help="the administrator's two-factor secret (with --skip-build)")
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--enrolments", type=int, default=200_000)
     parser.add_argument("--claims", type=int, default=20_000)

@@ -85,6 +85,8 @@ POLICY: dict[str, Access] = {
     "members.sms_consent": _({M}, OWN),
     # staff: the start page, the union tree; administrators: accounts, texts, audit log
     "staff.dashboard": _(STAFF, UNION),
+    "staff.monthly_report": _({A, R, U}, UNION),
+    "staff.queue_count_list": _(STAFF, UNION),
     "staff.unions": _({A, U, C}, UNION),
     "staff.accounts": _({A}, FEDERATION),
     "staff.account": _({A}, FEDERATION),
