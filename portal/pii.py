@@ -1,8 +1,14 @@
-"""Personal data at rest: ID numbers and mobiles are encrypted, and found through a keyed hash.
+"""Personal data at rest: ID numbers, mobiles and health data are encrypted; IDs found through a keyed hash.
 
 A copied database file reveals no one: the ciphertext needs the data key, kept outside the
 database (``instance/data_key`` or ``PORTAL_DATA_KEY``), and the lookup hash is an HMAC with a
 key derived from it, so it cannot be reversed by hashing every possible ID number.
+
+Health data (a claim's hospital, diagnosis, disease, accident description, its automatic checks
+and benefit breakdown, its timeline) is stored the same way (``EncryptedText``, ``EncryptedJSON``).
+Bulk writers (the city-scale generator, imports with Core ``insert``) either let the column types
+encrypt, or, for PostgreSQL ``COPY`` and other raw paths, take ``bulk_encryptor()`` once and call it
+per value: it skips the application lookup and gives exactly what the column type would store.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+from collections.abc import Callable
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -58,6 +67,30 @@ def lookup_hash(value: str) -> str:
     return vault().lookup_hash(value)
 
 
+def dump_json(value: Any) -> str:
+    """The JSON text an ``EncryptedJSON`` column encrypts (compact, Chinese kept as it is)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def bulk_encryptor() -> Callable[[Any], str | None]:
+    """A fast function giving, for one value, what an encrypted column stores (``None`` stays ``None``).
+
+    Strings are encrypted as ``EncryptedText`` does; lists and dicts as ``EncryptedJSON`` does.
+    About 12 µs a value on one core (Fernet: AES-128-CBC + HMAC-SHA256, a fresh IV each time, so
+    equal values never give equal ciphertexts). Take it once inside the app, then use it anywhere.
+    """
+    encrypt = vault().encrypt
+
+    def encrypt_value(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return encrypt(value)
+        return encrypt(dump_json(value))
+
+    return encrypt_value
+
+
 class EncryptedText(TypeDecorator):
     """A text column stored encrypted; Python code sees the plain value."""
 
@@ -69,3 +102,19 @@ class EncryptedText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else vault().decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON value (list or dict) stored encrypted as text; Python code sees the plain value.
+
+    Not searchable in SQL: filter on a plain column kept beside it (e.g. ``Claim.flag_codes``).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else vault().encrypt(dump_json(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(vault().decrypt(value))

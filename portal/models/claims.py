@@ -14,7 +14,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     text,
 )
@@ -37,7 +36,7 @@ from portal.models.base import TimestampMixin, UtcDateTime, status_check, utcnow
 from portal.models.enrollment import Enrollment, Plan
 from portal.models.members import Member
 from portal.models.unions import Union
-from portal.pii import EncryptedText
+from portal.pii import EncryptedJSON, EncryptedText
 
 PAID_STAY_WHERE = ("admission_date IS NOT NULL AND status IN "
                    "('awaiting_second', 'approved', 'payout_pending', 'paid')")
@@ -78,12 +77,14 @@ class Claim(TimestampMixin, db.Model):
 
     admission_date: Mapped[date | None] = mapped_column(Date)
     discharge_date: Mapped[date | None] = mapped_column(Date)
-    hospital: Mapped[str | None] = mapped_column(String(120))
-    diagnosis: Mapped[str | None] = mapped_column(String(200))
-    disease: Mapped[str | None] = mapped_column(String(60))
+    # Health data, encrypted at rest like ID numbers (``portal.pii``). Lengths are bounded where the
+    # facts arrive (claim form, sync schema, discharge list), not by the column: it holds ciphertext.
+    hospital: Mapped[str | None] = mapped_column(EncryptedText)
+    diagnosis: Mapped[str | None] = mapped_column(EncryptedText)
+    disease: Mapped[str | None] = mapped_column(EncryptedText)
     diagnosis_date: Mapped[date | None] = mapped_column(Date)
     accident_date: Mapped[date | None] = mapped_column(Date)
-    accident_description: Mapped[str | None] = mapped_column(Text)
+    accident_description: Mapped[str | None] = mapped_column(EncryptedText)
     medical_costs_fen: Mapped[int | None] = mapped_column(Integer)
     disability_grade: Mapped[int | None] = mapped_column(Integer)
     is_death: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -100,11 +101,12 @@ class Claim(TimestampMixin, db.Model):
     bank_card_last4: Mapped[str | None] = mapped_column(String(4))
 
     # Automatic checks: [{code, message}], and the codes as ",a,b," for an indexed-enough LIKE filter.
-    flags: Mapped[list] = mapped_column(JSON, default=list)
+    # Encrypted: a message can name the disease. Filter on ``flag_codes``, never on ``flags``.
+    flags: Mapped[list] = mapped_column(EncryptedJSON, default=list)
     flag_codes: Mapped[str] = mapped_column(String(200), default="")
     is_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     calculated_fen: Mapped[int | None] = mapped_column(Integer)
-    breakdown: Mapped[dict | None] = mapped_column(JSON)  # Benefit.as_dict()
+    breakdown: Mapped[dict | None] = mapped_column(EncryptedJSON)  # Benefit.as_dict(): names the disease
     # What this claim uses of the plan year's limits, summed for the member's later claims.
     allowance_days: Mapped[int] = mapped_column(Integer, default=0)
     # The medical-cost part this claim pays, summed against the plan year's cap by later claims.
@@ -230,7 +232,8 @@ class ClaimEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(30))  # created, submitted, checked, approved, …
     actor_label: Mapped[str] = mapped_column(String(80))
-    message: Mapped[str] = mapped_column(String(500))  # what the member reads
+    # What the member reads; encrypted, as a step can quote the checks (the disease) or a reviewer's note.
+    message: Mapped[str] = mapped_column(EncryptedText)
     visible_to_member: Mapped[bool] = mapped_column(Boolean, default=True)
 
     claim: Mapped[Claim] = relationship(back_populates="events")

@@ -35,6 +35,7 @@ from portal.integrations.spreadsheets import write_xlsx
 from portal.models import StaffUser
 from portal.models.base import UtcDateTime
 from portal.models.claims import Claim, ClaimEvent, PayoutBatch, PayoutItem
+from portal.pii import EncryptedText
 from portal.services import audit
 from portal.services.access import require_role
 from portal.services.background import (
@@ -120,7 +121,8 @@ def _move_into_batch(actor, batch: PayoutBatch, ids: list[int], now: datetime, t
     db.session.execute(insert(ClaimEvent.__table__).from_select(
         ["claim_id", "at", "kind", "actor_label", "message", "visible_to_member"],
         select(claims.c.id, literal(now, UtcDateTime), literal("batched"),
-               literal(timeline.public_actor(actor)), literal(interpolate(timeline.BATCHED, {})), literal(True))
+               literal(timeline.public_actor(actor)),
+               literal(interpolate(timeline.BATCHED, {}), EncryptedText()), literal(True))
         .where(claims.c.id.in_(ids))))
 
 
