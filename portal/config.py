@@ -49,6 +49,10 @@ DEFAULTS: dict[str, object] = {
     "HUEY_IMMEDIATE": False,
     "UPLOAD_FOLDER": None,  # None: instance/uploads
     "PAGE_SIZE": 50,
+    "SEARCH_TOKEN_SECONDS": 8 * 3600,  # a search's sealed words (``?s=``) open for this long, one user only
+    # SQL parameters (ID numbers, health data) are kept out of logs and error messages; turn on for
+    # development only.
+    "LOG_SQL_PARAMETERS": False,
     "PAYOUT_BATCH_MAX_CLAIMS": 5000,  # claims per payout batch (one bank file); a backlog makes several
     # Kiosk sync (SYNC.md); the limits are announced to kiosks by POST /api/sync/v1/session.
     "SYNC_MAX_ENVELOPES": 100,  # per push
@@ -131,6 +135,9 @@ def finalise(config: dict, instance_path: str) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["hide_parameters"] = not config.get("LOG_SQL_PARAMETERS")
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if uri.startswith("sqlite"):
         # SQLite has no pool worth pinging; a busy timeout lets concurrent writers wait.
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

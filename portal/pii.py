@@ -44,6 +44,7 @@ class PersonalDataVault:
             raise ValueError("DATA_KEY must be base64 of 32 random bytes")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"portal/pii/encrypt/v1")))
         self._hash_key = _derive(master, b"portal/pii/lookup/v1")
+        self._sealer = Fernet(base64.urlsafe_b64encode(_derive(master, b"portal/search-token/v1")))
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
@@ -53,6 +54,19 @@ class PersonalDataVault:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("personal data cannot be decrypted: wrong DATA_KEY?") from exc
+
+    def seal(self, value: str, owner: str) -> str:
+        """An opaque, URL-safe token carrying ``value`` for ``owner`` only (a search typed by staff)."""
+        return self._sealer.encrypt(f"{owner}\n{value}".encode()).decode().rstrip("=")
+
+    def unseal(self, token: str, owner: str, max_age: int) -> str | None:
+        """What ``seal`` put in ``token``, if it was sealed for ``owner`` less than ``max_age`` s ago."""
+        try:
+            plain = self._sealer.decrypt((token + "=" * (-len(token) % 4)).encode(), ttl=max_age).decode()
+        except (InvalidToken, ValueError, UnicodeError):
+            return None
+        sealed_for, _, value = plain.partition("\n")
+        return value if hmac.compare_digest(sealed_for, owner) else None
 
     def lookup_hash(self, value: str) -> str:
         """A stable keyed hash of a normalised value, for unique constraints and exact search."""

@@ -6,7 +6,7 @@ from datetime import date
 from functools import wraps
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -89,6 +89,49 @@ def checked_id(text) -> int:
 def page_arg() -> int:
     """The ``page`` query argument as a page number from 1 to ``MAX_PAGE``."""
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+SEARCH_TOKEN = "s"  # the query argument carrying typed search words, sealed
+
+
+def _search_owner() -> str:
+    # The session's user id carries its generation: signing out ends the searches too.
+    return str(current_user.get_id() or "")
+
+
+def search_term(limit: int = 60) -> str:
+    """The words typed in a staff search box (a name, an ID number, a mobile, a claim number).
+
+    They never travel in an address: the form POSTs them (``search_redirect``) and the page's
+    address carries only ``s``, an opaque token sealed for this signed-in user, valid for
+    ``SEARCH_TOKEN_SECONDS``. So access logs, browser history and ``Referer`` headers never hold an
+    ID number, and a copied address opens nothing for someone else.
+    """
+    from portal.pii import vault
+
+    token = request.args.get(SEARCH_TOKEN, "")
+    if not token or len(token) > 1024:
+        return ""
+    term = vault().unseal(token, _search_owner(), current_app.config["SEARCH_TOKEN_SECONDS"])
+    return (term or "").strip()[:limit]
+
+
+def search_redirect(endpoint: str, filters: tuple[str, ...], limit: int = 60, **values):
+    """Post/redirect/get for a search form: the typed words (``q``, from the form or from an old
+    ``?q=`` address) become a sealed token; the other ``filters`` stay readable in the address."""
+    from portal.pii import vault
+
+    source = request.form if request.method == "POST" else request.args
+    args = {name: source.get(name, "")[:100] for name in filters if source.get(name)}
+    term = source.get("q", "").strip()[:limit]
+    if term:
+        args[SEARCH_TOKEN] = vault().seal(term, _search_owner())
+    return redirect(url_for(endpoint, **values, **args), 303)
+
+
+def needs_search_redirect() -> bool:
+    """A POSTed search form, or an old address with ``?q=``: both are answered with a redirect."""
+    return request.method == "POST" or "q" in request.args
 
 
 def safe_next(target: str | None) -> str | None:

@@ -117,8 +117,8 @@ def test_the_migration_encrypts_claims_already_stored_and_gives_them_back_on_dow
                 "INSERT INTO claims (id, member_id, claim_type, status, filed_by_type, hospital, diagnosis, disease, "
                 "accident_description, flags, flag_codes, is_flagged, breakdown, allowance_days, medical_fen, "
                 "pays_critical_illness, is_death, sample_hold, version_id, created_at, updated_at) VALUES "
-                "(7, :member, 'critical_illness', 'submitted', 'member', :h, :d, :s, :a, :flags, ',disease_not_listed,', "
-                ":t, :breakdown, 0, 0, :f, :f, :f, 1, :now, :now)"),
+                "(7, :member, 'critical_illness', 'submitted', 'member', :h, :d, :s, :a, :flags, "
+                "',disease_not_listed,', :t, :breakdown, 0, 0, :f, :f, :f, 1, :now, :now)"),
                 {"h": SECRETS[0], "d": SECRETS[1], "s": SECRETS[2], "a": SECRETS[3], "t": True, "f": False,
                  "flags": f'[{{"code": "disease_not_listed", "message": "{SECRETS[2]}"}}]',
                  "breakdown": f'{{"total_fen": 0, "lines": [{{"rule_params": {{"disease": "{SECRETS[2]}"}}}}]}}',

@@ -37,7 +37,7 @@ def test_an_officer_never_reads_outside_its_union_subtree(client, auth):
     create_staff("officer", Role.UNION_OFFICER, union=mine)
     auth.staff("officer")
     for url in ["/enrollment/", "/enrollment/members", "/enrollment/?q=乙某"]:
-        page = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+        page = client.get(url, headers={"HX-Request": "true"}, follow_redirects=True).get_data(as_text=True)
         assert "乙某" not in page.split('<div class="table-wrap">', 1)[1], url
     assert "甲某" in client.get("/enrollment/").get_data(as_text=True)
     export = client.get("/enrollment/export.xlsx")

@@ -25,12 +25,14 @@ claimants_required = roles_required(Role.MEMBER, Role.UNION_OFFICER)
 viewers_required = roles_required(Role.MEMBER, Role.UNION_OFFICER, Role.REVIEWER, Role.ADMIN)
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])  # POST: an officer's search (``staff.union_claims``)
 @claimants_required
 def index():
     """Members: every claim of theirs. Officers: their union's claims, filtered and paged."""
     if current_user.role != Role.MEMBER:
         return staff.union_claims()
+    if request.method == "POST":
+        return redirect(url_for("claims.index"), 303)
     return render("claims/index.html", claims=queries.member_claims(current_user))
 
 

@@ -15,7 +15,18 @@ from portal.domain.roles import Role
 from portal.integrations.spreadsheets import xlsx_download
 from portal.services.enrollment import enrolments, exports, queries, roster_rows, rosters
 from portal.templating import local_date
-from portal.web import EmptyForm, error_text, flash_error, int_arg, page_arg, render, roles_required
+from portal.web import (
+    EmptyForm,
+    error_text,
+    flash_error,
+    int_arg,
+    needs_search_redirect,
+    page_arg,
+    render,
+    roles_required,
+    search_redirect,
+    search_term,
+)
 
 READERS = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
 OFFICERS = (Role.ADMIN, Role.UNION_OFFICER)
@@ -28,16 +39,23 @@ def _page() -> int:
 def _enrollment_filters() -> queries.EnrollmentFilters:
     args = request.args
     return queries.EnrollmentFilters(
-        q=args.get("q", "")[:60], status=args.get("status", "") if args.get("status") in rules.STATUS_LABELS else "",
+        q=search_term(), status=args.get("status", "") if args.get("status") in rules.STATUS_LABELS else "",
         plan_year=int_arg("plan_year", 1900, 9999), union_code=args.get("union_code", "")[:32],
         channel=args.get("channel", "") if args.get("channel") in rules.CHANNEL_LABELS else "",
     )
 
 
-@bp.get("/")
+ENROLLMENT_FILTERS = ("status", "channel", "plan_year", "union_code")
+MEMBER_FILTERS = ("union_code", "cover", "gig")
+
+
+@bp.route("/", methods=["GET", "POST"])
 @roles_required(*READERS)
 def enrollments():
-    """Enrolments in the actor's union subtree, filtered and paged."""
+    """Enrolments in the actor's union subtree, filtered and paged. The search words are POSTed
+    and carried sealed (``web.search_term``): an ID number never sits in an address."""
+    if needs_search_redirect():
+        return search_redirect("enrollment.enrollments", ENROLLMENT_FILTERS)
     filters, page, per_page = _enrollment_filters(), _page(), current_app.config["PAGE_SIZE"]
     try:
         rows, total = queries.list_enrollments(current_user, filters, page=page, per_page=per_page)
@@ -58,14 +76,16 @@ def export_enrollments():
 
 def _member_filters() -> queries.MemberFilters:
     args = request.args
-    return queries.MemberFilters(q=args.get("q", "")[:60], union_code=args.get("union_code", "")[:32],
+    return queries.MemberFilters(q=search_term(), union_code=args.get("union_code", "")[:32],
                                             cover=args.get("cover", ""), gig=args.get("gig", ""))
 
 
-@bp.get("/members")
+@bp.route("/members", methods=["GET", "POST"])
 @roles_required(*READERS)
 def members():
-    """Members of the actor's union subtree with their cover today."""
+    """Members of the actor's union subtree with their cover today (searched as ``enrollments``)."""
+    if needs_search_redirect():
+        return search_redirect("enrollment.members", MEMBER_FILTERS)
     filters, page, per_page = _member_filters(), _page(), current_app.config["PAGE_SIZE"]
     try:
         rows, total, covers = queries.list_members(current_user, filters, page=page, per_page=per_page)
