@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(discharge_sample_command)
     app.cli.add_command(import_roster_command)
     app.cli.add_command(jobs_close_expired_command)
+    app.cli.add_command(purge_command)
     from portal.blueprints.sync.cli import kiosk_group
 
     app.cli.add_command(kiosk_group)
@@ -153,3 +154,15 @@ def jobs_close_expired_command():
     with transaction():
         closed = positions.close_expired_positions()
     click.echo(f"closed {closed} positions past their deadline")
+
+
+@click.command("purge")
+def purge_command():
+    """Delete what is past its retention (codes, roster files, kiosk leftovers…); print the counts as JSON."""
+    import json
+
+    from portal.services import purge
+
+    with transaction():
+        counts = purge.purge()
+    click.echo(json.dumps(counts, ensure_ascii=False, sort_keys=True))

@@ -49,7 +49,15 @@ DEFAULTS: dict[str, object] = {
     "HUEY_IMMEDIATE": False,
     "UPLOAD_FOLDER": None,  # None: instance/uploads
     "PAGE_SIZE": 50,
-    "SEARCH_TOKEN_SECONDS": 8 * 3600,  # a search's sealed words (``?s=``) open for this long, one user only
+    "SEARCH_TOKEN_SECONDS": 8 * 3600,
+    # Retention, in days (``flask purge``, nightly): codes, their seeds and what waited for them;
+    # an unconfirmed or failed roster's file (an imported one goes at once); a kiosk submission
+    # refused and never dealt with (its details; the reason stays); kiosk attachments (copied into
+    # their claim when applied).
+    "RETENTION_CODES_DAYS": 2,
+    "RETENTION_ROSTER_FILE_DAYS": 30,
+    "RETENTION_KIOSK_REJECTED_DAYS": 90,
+    "RETENTION_KIOSK_ATTACHMENT_DAYS": 30,  # a search's sealed words (``?s=``) open for this long, one user only
     # SQL parameters (ID numbers, health data) are kept out of logs and error messages; turn on for
     # development only.
     "LOG_SQL_PARAMETERS": False,

@@ -177,3 +177,14 @@ def close_expired_positions() -> int:
 
     with app_context():
         return positions.close_expired_positions()
+
+
+@huey.periodic_task(crontab(hour="16", minute="20"))
+def purge_expired() -> dict:
+    """What is past its retention is deleted (``flask purge`` by hand)."""
+    from portal.services import purge
+
+    with app_context():
+        counts = purge.purge()
+        huey.flask_app.logger.info("purge: %s", counts)
+        return counts

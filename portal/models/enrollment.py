@@ -238,6 +238,9 @@ class RosterImport(TimestampMixin, db.Model):
     validated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The uploaded file (full ID numbers and mobiles) is deleted once imported, or once past its
+    # retention unconfirmed or failed (``flask purge``); the report then comes from stored rows.
+    file_removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     union: Mapped[Union] = relationship()
     plan: Mapped[Plan] = relationship()

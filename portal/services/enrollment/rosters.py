@@ -33,7 +33,13 @@ from portal.services.background import LeaseLost, end_lease, put_progress, regis
 from portal.services.background import get_progress as _get_progress
 from portal.services.enrollment.plans import current_plan
 from portal.services.enrollment.roster_rows import Outcome, open_roster, process_roster
-from portal.services.unit_of_work import is_unique_violation, savepoint, transaction, unit_of_work
+from portal.services.unit_of_work import (
+    after_commit,
+    is_unique_violation,
+    savepoint,
+    transaction,
+    unit_of_work,
+)
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 ROSTER_ROLES = (Role.ADMIN, Role.UNION_OFFICER)
@@ -61,8 +67,21 @@ def _roster_folder() -> Path:
     return folder
 
 
+FILE_REMOVED = N_("名单文件已按个人信息保护规定删除（导入完成或超过保存期限）。如需再次导入，请重新上传该文件。")
+
+
 def _read_stored(roster: RosterImport) -> bytes:
+    if roster.file_removed_at is not None:
+        raise InvalidInput(FILE_REMOVED, code="roster_file_removed")
     return (_roster_folder() / roster.stored_name).read_bytes()
+
+
+def forget_file(roster: RosterImport, *, now: datetime | None = None) -> None:
+    """Delete the uploaded file once this unit of work commits (a rollback keeps it, to be checked
+    again); the roster's counts, issues and enrolments stay, and so does its report."""
+    roster.file_removed_at = now or utcnow()
+    path = _roster_folder() / roster.stored_name
+    after_commit(lambda: path.unlink(missing_ok=True))
 
 
 def _check_upload(data: bytes, filename: str) -> None:
@@ -93,6 +112,16 @@ def stage_roster(actor, union: Union, data: bytes, filename: str, *, plan: Plan 
     _check_upload(data, filename)
     digest = hashlib.sha256(data).hexdigest()
     existing = _same_file(union, digest)
+    if existing is not None and existing.file_removed_at is not None \
+            and ROSTER_IMPORT.can(existing.status, RosterImportAction.RECHECK):
+        # Its file was deleted past retention before anyone imported it: the same file uploaded
+        # again is kept again and checked afresh (an imported roster stays imported).
+        (_roster_folder() / existing.stored_name).write_bytes(data)
+        existing.file_removed_at = None
+        ROSTER_IMPORT.move(existing, RosterImportAction.RECHECK)
+        audit.record(actor, "enrollment.roster_upload", "roster_import", existing.id, union=union.code,
+                     filename=existing.filename, again=True)
+        return existing, True
     if existing is not None:
         return existing, False
     suffix = Path(filename).suffix.lower()
@@ -206,6 +235,8 @@ def _store_outcome(roster: RosterImport, outcome: Outcome) -> None:
 def confirm_roster(actor, import_id: int) -> RosterImport:
     """The officer confirms the checked roster; a second click finds it already importing."""
     roster = get_roster(actor, import_id)
+    if roster.file_removed_at is not None:
+        raise InvalidInput(FILE_REMOVED, code="roster_file_removed")
     if roster.ok_rows == 0 and roster.status == RosterImportStatus.VALIDATED:
         raise InvalidInput(N_("名单中没有可以参保的行，请按报告修改后重新上传。"))
     # One conditional UPDATE: of two clicks at once, only one finds the roster still checked.
@@ -271,6 +302,7 @@ def _import(import_id: int, *, today: date, lease) -> RosterImport:
     roster.members_created = outcome.members_created
     ROSTER_IMPORT.move(roster, RosterImportAction.FINISH)
     roster.finished_at = utcnow()
+    forget_file(roster, now=roster.finished_at)
     audit.record(uploader, "enrollment.roster_import", "roster_import", roster.id,
                  created=outcome.created, members_created=outcome.members_created)
     lease.finish()  # in this transaction: an import the sweep took over never lands
@@ -338,6 +370,8 @@ def fail_stalled(*, now: datetime | None = None) -> int:
 def recheck_roster(actor, import_id: int) -> RosterImport:
     """Check a roster again (after others enrolled some of its people, or after a failed import)."""
     roster = get_roster(actor, import_id)
+    if roster.file_removed_at is not None:
+        raise InvalidInput(FILE_REMOVED, code="roster_file_removed")
     sources = [status for status in RosterImportStatus if ROSTER_IMPORT.can(status, RosterImportAction.RECHECK)]
     claimed = db.session.execute(
         update(RosterImport).where(RosterImport.id == roster.id, RosterImport.status.in_(sources))
@@ -359,7 +393,7 @@ def get_roster(actor, import_id: int) -> RosterImport:
     return roster
 
 
-REPORT_LABELS = {"ok": "可参保", "error": "有错误", "covered": "已参保"}
+REPORT_LABELS = {"ok": "可参保", "error": "有错误", "covered": "已参保", "imported": "已导入"}
 
 
 def roster_report_xlsx(actor, import_id: int, *, today: date | None = None) -> bytes:
@@ -367,13 +401,32 @@ def roster_report_xlsx(actor, import_id: int, *, today: date | None = None) -> b
     from portal.integrations.spreadsheets import write_xlsx
 
     roster = get_roster(actor, import_id)
-    source = open_roster(_read_stored(roster), roster.filename)
-    outcome = process_roster(source, union=roster.union, plan=roster.plan, today=today or clock.today(),
-                             write=False, collect_rows=True)
-    rows = sorted(outcome.rows)
+    if roster.file_removed_at is not None:
+        rows = _stored_report_rows(roster)
+    else:
+        source = open_roster(_read_stored(roster), roster.filename)
+        outcome = process_roster(source, union=roster.union, plan=roster.plan, today=today or clock.today(),
+                                 write=False, collect_rows=True)
+        rows = sorted(outcome.rows)
     return write_xlsx(["行号", "姓名", "身份证号", "结果", "问题所在列", "说明"],
                       ([r[0], r[1], r[2], REPORT_LABELS[r[3]], r[4], r[5]] for r in rows),
                       sheet="校验报告", text_columns=(2,))
+
+
+def _stored_report_rows(roster: RosterImport) -> list[tuple]:
+    """The report of a roster whose file is gone: its stored issues (row, column, why) first, then
+    the people it enrolled (name, masked ID number) — the same columns as the full report."""
+    from portal.domain.identity import mask_id_number
+    from portal.models import Enrollment, Member
+
+    rows = [(issue["row"], "", "", "covered" if issue.get("kind") == "covered" else "error",
+             "" if issue.get("kind") == "covered" else issue.get("column") or "", str(issue.get("message") or ""))
+            for issue in roster.issues or []]
+    enrolled = db.session.execute(
+        select(Member.name, Member.id_number).join(Enrollment, Enrollment.member_id == Member.id)
+        .where(Enrollment.roster_import_id == roster.id).order_by(Enrollment.id))
+    rows.extend(("", name, mask_id_number(id_number), "imported", "", "") for name, id_number in enrolled)
+    return rows
 
 
 # --- The command line -----------------------------------------------------------------------
@@ -401,6 +454,7 @@ def import_roster_file(union: Union, data: bytes, filename: str, *, dry_run: boo
     roster.created_count, roster.members_created = outcome.created, outcome.members_created
     ROSTER_IMPORT.move(roster, RosterImportAction.IMPORT_AT_ONCE)
     roster.finished_at, roster.validated_at = utcnow(), utcnow()
+    forget_file(roster, now=roster.finished_at)
     audit.record(None, "enrollment.roster_import", "roster_import", roster.id, created=outcome.created,
                  source="cli")
     return outcome
