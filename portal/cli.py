@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_roster_command)
     app.cli.add_command(jobs_close_expired_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(backup_command)
     from portal.blueprints.sync.cli import kiosk_group
 
     app.cli.add_command(kiosk_group)
@@ -166,3 +167,20 @@ def purge_command():
     with transaction():
         counts = purge.purge()
     click.echo(json.dumps(counts, ensure_ascii=False, sort_keys=True))
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False))
+def backup_command(destination):
+    """Back up the database (SQLite online backup or pg_dump) and the uploads into DESTINATION; print the manifest."""
+    import json
+
+    from portal.services import backup
+
+    try:
+        manifest = backup.make_backup(destination)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps({key: manifest[key] for key in ("folder", "dialect", "revision", "database", "uploads")}
+                          | {"tables": len(manifest["tables"]), "rows": sum(manifest["tables"].values())},
+                          ensure_ascii=False))
