@@ -235,7 +235,7 @@ def _store_outcome(roster: RosterImport, outcome: Outcome) -> None:
 def confirm_roster(actor, import_id: int) -> RosterImport:
     """The officer confirms the checked roster; a second click finds it already importing."""
     roster = get_roster(actor, import_id)
-    if roster.file_removed_at is not None:
+    if roster.file_removed_at is not None and roster.status == RosterImportStatus.VALIDATED:
         raise InvalidInput(FILE_REMOVED, code="roster_file_removed")
     if roster.ok_rows == 0 and roster.status == RosterImportStatus.VALIDATED:
         raise InvalidInput(N_("名单中没有可以参保的行，请按报告修改后重新上传。"))
@@ -370,7 +370,7 @@ def fail_stalled(*, now: datetime | None = None) -> int:
 def recheck_roster(actor, import_id: int) -> RosterImport:
     """Check a roster again (after others enrolled some of its people, or after a failed import)."""
     roster = get_roster(actor, import_id)
-    if roster.file_removed_at is not None:
+    if roster.file_removed_at is not None and ROSTER_IMPORT.can(roster.status, RosterImportAction.RECHECK):
         raise InvalidInput(FILE_REMOVED, code="roster_file_removed")
     sources = [status for status in RosterImportStatus if ROSTER_IMPORT.can(status, RosterImportAction.RECHECK)]
     claimed = db.session.execute(
