@@ -167,12 +167,17 @@ def test_sql_parameters_are_hidden_outside_development(app):
         db.engine.dispose()
 
 
-def test_an_error_in_a_view_logs_no_claim_fields(app, caplog, tmp_path):
+def test_an_error_in_a_view_logs_no_claim_fields(app, caplog, tmp_path, monkeypatch):
     """A view that fails in the database (here a query on a table that does not exist, with a claim's
     diagnosis as a parameter) logs the error and its SQL, never the values sent."""
     failing = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x",
                           "DATA_KEY": app.config["DATA_KEY"], "UPLOAD_FOLDER": str(tmp_path),
                           "SQLALCHEMY_ENGINE_OPTIONS": {}, "PROPAGATE_EXCEPTIONS": False})
+
+    from portal import access_policy
+
+    monkeypatch.setitem(access_policy.POLICY, "boom", access_policy.Access(access_policy.ANYONE,
+                                                                           access_policy.Scope.PUBLIC))
 
     @failing.get("/boom")
     def boom():
