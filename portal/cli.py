@@ -128,9 +128,11 @@ def import_roster_command(file, union_code, dry_run, as_json):
 
 @click.command("discharge-sample")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-@click.option("--count", default=8, show_default=True, help="How many covered members to include.")
-def discharge_sample_command(path, count):
-    """Write a hospital-discharge list of current covered members, to try the discharge import."""
+@click.option("--count", default=8, show_default=True, help="How many people to include.")
+@click.option("--covered-members", is_flag=True,
+              help="Real covered members (full ID numbers; audited) instead of made-up people.")
+def discharge_sample_command(path, count, covered_members):
+    """Write a sample hospital-discharge list (made-up people unless --covered-members), to try the import."""
     from sqlalchemy import select
 
     from portal.extensions import db
@@ -141,7 +143,7 @@ def discharge_sample_command(path, count):
         reviewer = db.session.scalar(select(StaffUser).where(StaffUser.role.in_(("reviewer", "admin"))).limit(1))
         if reviewer is None:
             raise click.ClickException("no reviewer or administrator account exists")
-        sample = queries.sample_discharge_list(reviewer, count=count)
+        sample = queries.sample_discharge_list(reviewer, count=count, real_members=covered_members)
     with open(path, "wb") as handle:
         handle.write(sample)
     click.echo(f"wrote {path}: import it under 理赔审核 → 出院名单")

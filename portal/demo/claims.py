@@ -3,7 +3,8 @@
 Runs after the enrolment loader and finds covered members by querying, so it follows whatever
 covers that loader made. The demo member 虞建国 gets the article's case: a 38-day stay for a
 critical illness, 12,100元, approved by two reviewers and paid. A discharge list to import is
-generated on demand (审核 → 出院名单 → 下载示例名单, or ``flask --app wsgi discharge-sample FILE``).
+generated on demand: made-up people (审核 → 出院名单 → 下载示例名单), or demo members to try the
+reminders (``flask --app wsgi discharge-sample FILE --covered-members``, audited).
 """
 
 from __future__ import annotations

@@ -132,26 +132,51 @@ def list_imports(actor) -> list[DischargeImport]:
     return list(db.session.scalars(select(DischargeImport).order_by(DischargeImport.id.desc()).limit(20)))
 
 
-def sample_discharge_list(actor, *, count: int = 8, today: date | None = None) -> bytes:
-    """A discharge list for trying the import: recent stays of covered members with no claim.
+SAMPLE_NAMES = ("示例甲", "示例乙", "示例丙", "示例丁", "示例戊", "示例己", "示例庚", "示例辛", "示例壬", "示例癸")
 
-    Built from the current database (demo data or not), so it always matches real people.
+
+def sample_discharge_list(actor, *, count: int = 8, today: date | None = None, real_members: bool = False) -> bytes:
+    """A discharge list for learning the import's format: made-up people with well-formed but
+    fictional ID numbers (none of them a member here), so a sample file never carries anyone real.
+
+    ``real_members`` (the ``discharge-sample --covered-members`` command, for trying the import
+    on demo data): recent stays of covered members with no claim; the file then carries their
+    full ID numbers, so writing it is audited.
     """
+    from portal.services import audit
+
     require_role(actor, *IMPORT_ROLES)
     today = today or clock.today()
-    members = db.session.scalars(
-        select(Member).join(Enrollment, Enrollment.member_id == Member.id)
-        .where(Enrollment.status == EnrollmentStatus.ACTIVE, Enrollment.starts_on <= today - timedelta(days=60),
-               Enrollment.ends_on >= today, ~Member.id.in_(select(Claim.member_id)))
-        .order_by(Member.id).limit(count))
     hospitals = ["无锡市人民医院", "无锡市第二人民医院", "江南大学附属医院", "无锡市中医医院"]
     diagnoses = ["社区获得性肺炎", "急性阑尾炎", "腰椎间盘突出症", "2型糖尿病", "冠状动脉粥样硬化性心脏病"]
+    if real_members:
+        people = [member.id_number for member in db.session.scalars(
+            select(Member).join(Enrollment, Enrollment.member_id == Member.id)
+            .where(Enrollment.status == EnrollmentStatus.ACTIVE, Enrollment.starts_on <= today - timedelta(days=60),
+                   Enrollment.ends_on >= today, ~Member.id.in_(select(Claim.member_id)))
+            .order_by(Member.id).limit(count))]
+        audit.record(actor, "claim.discharge_sample_real", "member", None, rows=len(people))
+    else:
+        people = _fictional_id_numbers(min(count, len(SAMPLE_NAMES)))
     rows = []
-    for index, member in enumerate(members):
+    for index, id_number in enumerate(people):
         admitted = today - timedelta(days=20 + index * 3)
-        rows.append([member.id_number, admitted.isoformat(), (admitted + timedelta(days=5 + index)).isoformat(),
+        rows.append([id_number, admitted.isoformat(), (admitted + timedelta(days=5 + index)).isoformat(),
                      hospitals[index % len(hospitals)], diagnoses[index % len(diagnoses)]])
     # A stay of someone who is not a member: the import says so instead of failing.
     rows.append([compose_id_number("110101", date(1990, 3, 7), 999), (today - timedelta(days=15)).isoformat(),
                  (today - timedelta(days=9)).isoformat(), hospitals[0], "桡骨远端骨折"])
     return write_xlsx(list(DISCHARGE_LIST_HEADERS), rows, sheet="出院名单", text_columns=(0,))
+
+
+def _fictional_id_numbers(count: int) -> list[str]:
+    """Well-formed ID numbers (check digit right) from sequence numbers 9xx of fixed dates, skipping any
+    that happens to be a member's here."""
+    found, sequence = [], 901
+    while len(found) < count and sequence < 1000:
+        candidate = compose_id_number("320213", date(1980 + sequence % 20, 1 + sequence % 12, 1 + sequence % 28),
+                                      sequence)
+        if Member.by_id_number(candidate) is None:
+            found.append(candidate)
+        sequence += 1
+    return found
