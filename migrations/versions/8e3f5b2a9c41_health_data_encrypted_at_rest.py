@@ -6,7 +6,7 @@ steps are encrypted like ID numbers (``portal.pii``): the columns become text ho
 and every existing row is encrypted here, in batches, with the application's data key.
 
 Revision ID: 8e3f5b2a9c41
-Revises: 1ed51e473c27
+Revises: aeb4448a6846
 Create Date: 2026-12-02 11:30:00
 
 """
@@ -19,7 +19,7 @@ from portal.pii import dump_json, vault
 
 # revision identifiers, used by Alembic.
 revision = '8e3f5b2a9c41'
-down_revision = '1ed51e473c27'
+down_revision = 'aeb4448a6846'
 branch_labels = None
 depends_on = None
 

@@ -77,7 +77,7 @@ def test_the_bulk_encryptor_stores_what_the_column_types_store():
 
 # ---------------------------------------------------------------- the migration of existing rows
 
-BEFORE = "1ed51e473c27"  # the last revision with health data in clear
+BEFORE = "aeb4448a6846"  # the last revision with health data in clear
 
 
 def _scratch_url(tmp_path) -> tuple[str, str | None]:
