@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from contextlib import contextmanager
 from urllib.parse import quote
 
 os.environ.setdefault("PORTAL_HUEY_IMMEDIATE", "1")  # before portal.tasks is imported
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal import create_app
 from portal.extensions import db, limiter
@@ -208,3 +209,52 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+class StatementLog:
+    """The SQL statements one block sent to the database (``count_queries``)."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __str__(self) -> str:
+        return "\n".join(f"{number:3d}. {' '.join(statement.split())[:200]}"
+                         for number, statement in enumerate(self.statements, start=1))
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as log: client.get(url)``: ``log.count`` statements were sent.
+
+    Every statement on the app's engine is counted (savepoints and the user loader included), so
+    a page's count is the same for the same data; an N+1 shows as a count that grows with the rows.
+    """
+
+    @contextmanager
+    def counting():
+        log = StatementLog()
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            log.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield log
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+def assert_same_count(small: StatementLog, large: StatementLog, what: str) -> None:
+    """The page sent as many statements with three times the rows: no query per row."""
+    assert large.count == small.count, (
+        f"{what}: {small.count} statements with the smaller data, {large.count} with three times as many rows "
+        f"(a query per row?)\n-- smaller:\n{small}\n-- larger:\n{large}")
