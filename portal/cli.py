@@ -50,8 +50,13 @@ def create_staff_command(username, display_name, role, union_code, password):
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
 @click.option("--members", default=300, show_default=True)
-def demo_data_command(if_empty, members):
+@click.option("--scale", type=click.Choice(["small", "test", "city"]), default="small", show_default=True,
+              help="city: add the figures of a city federation (300,000 members, 600,000 enrolments, 60,000 "
+                   "claims…) in bulk on top of the small demo; test: a thousandth of that.")
+def demo_data_command(if_empty, members, scale):
     """Load the demo federation, members and staff accounts."""
+    import time
+
     from portal.demo import database_is_empty, load_demo_data
 
     if not database_is_empty():
@@ -59,9 +64,16 @@ def demo_data_command(if_empty, members):
             click.echo("database has data; demo data not loaded")
             return
         raise click.ClickException("the database is not empty; demo data goes into an empty database only")
+    started = time.monotonic()
     with transaction():
         context = load_demo_data(members=members)
+        if scale != "small":
+            from portal.demo.city import SCALES, grow_city
+
+            counts = grow_city(SCALES[scale], today=context.today)
     click.echo(f"demo data loaded: {len(context.unions)} unions, {len(context.members)} members")
+    if scale != "small":
+        click.echo(f"{scale} scale added in {time.monotonic() - started:.0f} s: {counts}")
     for note in context.notes:
         click.echo(note)
 
