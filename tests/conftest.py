@@ -225,8 +225,8 @@ class StatementLog:
         return self.count
 
     def __str__(self) -> str:
-        return "\n".join(f"{number:3d}. {' '.join(statement.split())[:200]}"
-                         for number, statement in enumerate(self.statements, start=1))
+        return "\n".join(f"{number:3d}. {' '.join(statement.split())[:160]}"
+                         for number, statement in enumerate(self.statements, start=1) if number <= 60)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ ID numbers and mobiles (the N+1 tests render pages with N and 3N rows this way).
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,7 +47,6 @@ from portal.models import (
     Union,
     UnionKind,
 )
-from portal.models.base import utcnow
 from portal.models.claims import Claim, ClaimEvent, PayoutBatch, PayoutItem
 from portal.models.members import GIG_OCCUPATIONS
 from portal.pii import lookup_hash
@@ -68,7 +66,8 @@ BIRTH_FIRST = date(1966, 1, 1)
 BIRTH_DAYS = 12_784  # births over 35 years: 1966 to 2000
 MOBILE_PREFIXES = ("138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187", "188",
                    "189", "180", "133", "153", "177", "199", "183")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+            "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石")
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红建国志海燕晨阳子涵浩然欣怡"
 WORDS = "华新恒盛德利源达隆兴昌泰丰瑞祥宏鑫嘉信安康顺联创锡惠梁滨太湖运河"
 TRADES = ("精密机械", "纺织", "电子科技", "物流", "建设工程", "食品", "医药", "新材料", "汽车零部件", "环境服务",
@@ -413,7 +412,8 @@ def _claim_events(claims, counts: CityCounts) -> None:
         for claim in claims:
             created = (claim.submitted_at or _at(date.today())) - timedelta(hours=1)  # noqa: DTZ011
             yield {"claim_id": claim.id, "at": created, "kind": "created", "actor_label": "本人",
-                   "message": timeline.interpolate(timeline.CREATED, {"claim_type": CLAIM_TYPE_LABELS[ClaimType(claim.claim_type)]}),
+                   "message": timeline.interpolate(
+                       timeline.CREATED, {"claim_type": CLAIM_TYPE_LABELS[ClaimType(claim.claim_type)]}),
                    "visible_to_member": True}
             if claim.submitted_at is None:
                 continue
@@ -474,10 +474,9 @@ def _payouts(claims, facts_of, reviewer, today: date, counts: CityCounts) -> Non
 
     counts.add("payout_items", bulk_insert(PayoutItem, rows()))
     # A paid claim's paid_at is its batch's.
-    for batch_id, (number, group) in zip(batch_ids, enumerate(groups), strict=False):
+    for number, group in enumerate(groups):
         db.session.execute(update(Claim).where(Claim.id.in_([claim.id for claim, _ in group]))
                            .values(paid_at=batches[number]["paid_at"]))
-        _ = batch_id
 
 
 # ----------------------------------------------------------------------- stations, jobs, childcare
@@ -498,9 +497,10 @@ def _stations(count: int, unions: list[tuple[int, str]], rng: random.Random, cou
         union_id, _ = unions[(offset * 7) % len(unions)]
         code = f"ST{number:05d}"
         kind = kinds[number % len(kinds)]
+        place = rng.choice(WORDS) + rng.choice(WORDS)
         station = stations.create_station(admin, stations.StationInput(
-            code=code, name=f"{rng.choice(WORDS)}{rng.choice(WORDS)}{'清凉驿站' if kind == 'cooling' else '服务站'}{number}",
-            kind=kind, union_code=codes[union_id], address=f"{rng.choice(WORDS)}{rng.choice(WORDS)}路{number % 300 + 1}号",
+            code=code, name=f"{place}{'清凉驿站' if kind == 'cooling' else '服务站'}{number}",
+            kind=kind, union_code=codes[union_id], address=f"{place}路{number % 300 + 1}号",
             opening_hours="每天 7:00—21:00", services=rng.sample(services, rng.randint(2, 6)),
             contact_name="站点值班员", contact_phone=f"0510-8{number % 1_000_000:06d}1",
             season_starts_on=None, season_ends_on=None))
@@ -557,7 +557,8 @@ def _childcare(classes: int, registrations: int, unions, members: list[CityMembe
             site_name=f"{rng.choice(WORDS)}{rng.choice(WORDS)}社区职工之家", address=f"{district}社区活动中心",
             starts_on=summer, ends_on=summer + timedelta(days=39), weekdays="12345", daily_start=time(8),
             daily_end=time(17, 30), seats=46, seats_taken=0, last_number=0, min_age=6, max_age=12, fee_fen=0,
-            meals="午餐、下午点心（工会承担）", programme="作业辅导、阅读、手工、参观", staff_and_volunteers="教师2名、志愿者4名",
+            meals="午餐、下午点心（工会承担）", programme="作业辅导、阅读、手工、参观",
+            staff_and_volunteers="教师2名、志愿者4名",
             safety_rules="只交给登记的接送人。", registration_opens_on=summer - timedelta(days=30),
             registration_closes_on=summer - timedelta(days=14), status=ClassStatus.PUBLISHED,
             published_at=_at(summer - timedelta(days=35)))
@@ -570,7 +571,8 @@ def _childcare(classes: int, registrations: int, unions, members: list[CityMembe
     for number, parent in enumerate(parents):
         birth = date(summer.year - rng.randint(6, 12), rng.randint(1, 12), rng.randint(1, 28))
         id_number = compose_id_number(parent.region, birth, 800 + number % 100)
-        child_rows.append({"parent_id": parent.id, "name": parent.name[0] + rng.choice(("子涵", "浩然", "欣怡", "雨桐")),
+        given = rng.choice(("子涵", "浩然", "欣怡", "雨桐"))
+        child_rows.append({"parent_id": parent.id, "name": parent.name[0] + given,
                            "id_number": id_number, "id_number_hash": lookup_hash(id_number),
                            "gender": "M" if number % 2 else "F", "birth_date": birth})
     first_child = _max_id(Child) + 1
@@ -591,11 +593,11 @@ def _childcare(classes: int, registrations: int, unions, members: list[CityMembe
                      "status": RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED,
                      "category": category, "category_declared": False,
                      "tier": category.tier,
-                     "queue_number": None if confirmed else cls.last_number, "seat_source": "ballot" if confirmed else None,
+                     "queue_number": None if confirmed else cls.last_number,
+                     "seat_source": "ballot" if confirmed else None,
                      "accepted_rules_at": requested, "requested_at": requested,
                      "confirmed_at": requested + timedelta(days=15) if confirmed else None})
     counts.add("childcare_classes", len(made))
     counts.add("registrations", bulk_insert(Registration, rows))
     for cls in made:
         cls.allocated_at = _at(cls.registration_closes_on + timedelta(days=1))
-    _ = utcnow, uuid

@@ -150,7 +150,9 @@ def update_station(actor, station_id: int, data: StationInput) -> Station:
 
 
 def stations_in_scope(actor) -> list[Station]:
-    stmt = union_scope(select(Station).order_by(Station.code), actor, Station.union_id)
+    # Each line names its union: loaded with the stations, not one query per line.
+    stmt = union_scope(select(Station).options(selectinload(Station.union)).order_by(Station.code), actor,
+                       Station.union_id)
     return list(db.session.scalars(stmt))
 
 

@@ -212,7 +212,7 @@ def union_concerns(actor, *, limit: int = 100) -> list[Concern]:
 def union_enterprises(actor, *, status: str | None = None) -> list[Enterprise]:
     """Pending enterprises first: they wait for this officer."""
     access.require_union_staff(actor)
-    stmt = union_scope(select(Enterprise), actor, Enterprise.union_id)
+    stmt = union_scope(select(Enterprise).options(joinedload(Enterprise.union)), actor, Enterprise.union_id)
     if status:
         stmt = stmt.where(Enterprise.status == status)
     rows = list(db.session.scalars(stmt.order_by(Enterprise.id)))
