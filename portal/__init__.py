@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
 
-    from portal import access_policy, cli, errors, security, tasks, templating
+    from portal import access_policy, cli, errors, proxy, security, tasks, templating
     from portal.services import unit_of_work
     from portal.services.sync import watch
 
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     app.before_request(access_policy.enforce)  # the declared policy gates every endpoint
+    proxy.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,
     "DATA_KEY": None,  # base64 of 32 bytes; encrypts ID numbers and mobiles
     "REDIS_URL": None,  # rate limits, task queue and shared caches when set
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host to believe (nginx: 1); 0: none.
+    "PROXY_FIX_X_FOR": 0,
     "SMS_BACKEND": "outbox",  # outbox | http
     "SMS_HTTP_URL": None,  # e.g. https://sms.example/send?to={mobile}&text={text}
     "SMS_HTTP_METHOD": "GET",
@@ -47,7 +49,8 @@ DEFAULTS: dict[str, object] = {
     "TOTP_LOCK_MINUTES": 15,
     "TOTP_ISSUER": "职工互助保障",
     "HUEY_IMMEDIATE": False,
-    "UPLOAD_FOLDER": None,  # None: instance/uploads
+    # None: instance/uploads. Several app servers: one shared directory (NFS, a mounted volume).
+    "UPLOAD_FOLDER": None,
     "PAGE_SIZE": 50,
     "SEARCH_TOKEN_SECONDS": 8 * 3600,
     # Retention, in days (``flask purge``, nightly): codes, their seeds and what waited for them;
