@@ -81,8 +81,9 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Every benchmark, then BENCHMARKS.md with the tables; BENCH_QUICK=1 for small sizes (a few minutes).
 bench: setup
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	$(BIN)/python bench/run_all.py $(if $(BENCH_QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

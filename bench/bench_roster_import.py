@@ -4,7 +4,11 @@ Prints one JSON object per database: seconds, rows_per_second and peak_memory_mb
 resident memory of the process that imported, each database in a process of its own), plus the
 time Fernet encryption of the ID numbers and mobiles takes on its own, for comparison; and the
 cost of reading the file safely (``safe_parse``: a child process under limits, rows back as
-JSON) against reading it with python-calamine in this process (best of three each).
+JSON) against reading it with python-calamine in this process (best of three each); and the
+same file through a bare baseline in a process of its own: parsed with python-calamine and
+bulk-inserted with the raw driver (``sqlite3`` executemany, psycopg ``COPY``) into a plain table,
+no validation, no encryption. ``ratio`` is the portal's time over the baseline's (goal ≤ 3, with
+peak memory under 250 MB).
 
     .venv/bin/python bench/bench_roster_import.py [--rows 100000]
 
@@ -133,6 +137,37 @@ def read_overhead(roster: Path) -> dict:
             "child_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
+def run_baseline(url: str, roster: Path) -> dict:
+    """Only what any import must do: read the sheet (python-calamine) and bulk-insert its rows."""
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    rows = CalamineWorkbook.from_path(str(roster)).get_sheet_by_index(0).to_python(skip_empty_area=True)
+    records = [tuple(str(value) for value in row[:6]) for row in rows[2:] if any(row)]
+    columns = "name text, id_number text, mobile text, occupation text, is_gig text, social text"
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+        connection.execute("DROP TABLE IF EXISTS baseline_roster")
+        connection.execute(f"CREATE TABLE baseline_roster ({columns})")
+        connection.executemany("INSERT INTO baseline_roster VALUES (?, ?, ?, ?, ?, ?)", records)
+        connection.commit()
+        connection.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url.replace("+psycopg", "")) as connection:
+            connection.execute("DROP TABLE IF EXISTS baseline_roster")
+            connection.execute(f"CREATE TABLE baseline_roster ({columns})")
+            with connection.cursor().copy("COPY baseline_roster FROM STDIN") as copy:
+                for record in records:
+                    copy.write_row(record)
+    seconds = time.perf_counter() - started
+    return {"baseline": "calamine + raw driver", "rows": len(records), "seconds": round(seconds, 2),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 def postgres_ready(url: str) -> bool:
     import psycopg
 
@@ -154,9 +189,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--run", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_one(args.run[0], Path(args.run[1]))))
+        return
+    if args.baseline:
+        print(json.dumps(run_baseline(args.baseline[0], Path(args.baseline[1]))))
         return
     with tempfile.TemporaryDirectory(prefix="bench-roster-") as folder:
         roster = Path(folder) / "roster.xlsx"
@@ -171,13 +210,21 @@ def main() -> None:
         else:
             print(json.dumps({"database": "postgresql", "skipped": f"not reachable at {PG_URL}"}))
         for url in targets:
-            # A process per database, so the peak memory is that import's alone.
+            # A process per database (and for the baseline), so the peak memory is that import's alone.
             answer = subprocess.run([sys.executable, __file__, "--run", url, str(roster)], capture_output=True,
                                     text=True, check=False)
             if answer.returncode != 0:
                 print(json.dumps({"url": url, "failed": answer.stderr.strip().splitlines()[-1:]}))
                 continue
-            print(answer.stdout.strip().splitlines()[-1])
+            result = json.loads(answer.stdout.strip().splitlines()[-1])
+            bare = subprocess.run([sys.executable, __file__, "--baseline", url, str(roster)], capture_output=True,
+                                  text=True, check=True)
+            baseline = json.loads(bare.stdout.strip().splitlines()[-1])
+            result.update(benchmark="roster import", baseline_seconds=baseline["seconds"],
+                          baseline_peak_memory_mb=baseline["peak_memory_mb"],
+                          ratio=round(result["seconds"] / max(baseline["seconds"], 0.01), 1))
+            result["goal_met"] = result["ratio"] <= 3 and result["peak_memory_mb"] < 250
+            print(json.dumps(result))
 
 
 if __name__ == "__main__":
