@@ -167,8 +167,16 @@ def sign_in(base: str, app) -> tuple[requests.Session, requests.Session, int]:
         db.session.remove()
     assert _post_form(visitor, f"{base}/auth/member/code", {"code": code}).status_code == 302
     reviewer = requests.Session()
-    assert _post_form(reviewer, f"{base}/auth/staff/login",
-                      {"username": "reviewer", "password": DEMO_PASSWORD}).status_code == 302
+    answer = _post_form(reviewer, f"{base}/auth/staff/login", {"username": "reviewer", "password": DEMO_PASSWORD})
+    assert answer.status_code == 302, answer.status_code
+    if answer.headers["Location"].endswith("/auth/staff/two-factor"):  # the demo reviewer's authenticator
+        import pyotp
+
+        from portal.demo.core import DEMO_TOTP_SECRETS
+
+        answer = _post_form(reviewer, f"{base}/auth/staff/two-factor",
+                            {"code": pyotp.TOTP(DEMO_TOTP_SECRETS["reviewer"]).now()})
+        assert answer.status_code == 302, answer.status_code
     return visitor, reviewer, member_id
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
@@ -139,4 +140,7 @@ def reset_password(actor, user_id: int) -> tuple[StaffUser, str]:
 
 def list_staff(actor) -> list[StaffUser]:
     require_role(actor, Role.ADMIN)
-    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
+    # Each line names the account's union: joined to the list, not one query per account (a
+    # many-to-one ``selectinload`` would skip unions the page already holds: a count that varies).
+    return list(db.session.scalars(select(StaffUser).options(joinedload(StaffUser.union))
+                                   .order_by(StaffUser.role, StaffUser.username)))

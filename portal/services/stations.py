@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import clock
 from portal.domain import stations as rules
@@ -151,7 +151,7 @@ def update_station(actor, station_id: int, data: StationInput) -> Station:
 
 def stations_in_scope(actor) -> list[Station]:
     # Each line names its union: loaded with the stations, not one query per line.
-    stmt = union_scope(select(Station).options(selectinload(Station.union)).order_by(Station.code), actor,
+    stmt = union_scope(select(Station).options(joinedload(Station.union)).order_by(Station.code), actor,
                        Station.union_id)
     return list(db.session.scalars(stmt))
 
