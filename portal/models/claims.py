@@ -38,6 +38,8 @@ from portal.models.members import Member
 from portal.models.unions import Union
 from portal.pii import EncryptedJSON, EncryptedText
 
+# The statuses of ``domain.claims.OPEN_FOR_REVIEW``, in the same order as the queue's IN list.
+OPEN_QUEUE_WHERE = "status IN ('submitted', 'in_review', 'awaiting_second')"
 PAID_STAY_WHERE = ("admission_date IS NOT NULL AND status IN "
                    "('awaiting_second', 'approved', 'payout_pending', 'paid')")
 
@@ -50,6 +52,11 @@ class Claim(TimestampMixin, db.Model):
         Index("ix_claims_member_created", "member_id", "id"),
         # Covers the reviewer queue's filter, order and page (id): an index-only scan, no heap visits.
         Index("ix_claims_status_submitted", "status", "submitted_at", "id"),
+        # The default queue (every open status, oldest first) reads its page of fifty straight off
+        # this partial index: at city scale (60,000 claims, 24,000 open) 0.1 ms instead of merging
+        # three statuses' ranges, 50 ms (bench/explain_hot.py, PostgreSQL).
+        Index("ix_claims_open_queue", "submitted_at", "id", sqlite_where=text(OPEN_QUEUE_WHERE),
+              postgresql_where=text(OPEN_QUEUE_WHERE)),
         Index("ix_claims_union_status", "union_id", "status"),
         Index("ix_claims_stay", "member_id", "admission_date"),
         # A stay is paid once: two claims of one member's admission can never both be approved,
