@@ -25,9 +25,10 @@ PORTRAIT = {"width": 1080, "height": 1920}
 
 @pytest.fixture
 def kiosk_screen(tmp_path):
-    """The kiosk app served on loopback with short idle times (warning 5 s, reset 9 s)."""
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "kiosk"), "IDLE_WARNING_SECONDS": 5,
-                      "IDLE_RESET_SECONDS": 9, "STATUS_POLL_SECONDS": 1, "RECEIPT_POLL_SECONDS": 1})
+    """The kiosk app served on loopback. Idle times are long while a test acts (a loaded machine
+    must not reset the screen mid-journey); a test that waits for the reset shortens them itself."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "kiosk"), "IDLE_WARNING_SECONDS": 600,
+                      "IDLE_RESET_SECONDS": 900, "STATUS_POLL_SECONDS": 1, "RECEIPT_POLL_SECONDS": 1})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -98,7 +99,11 @@ def test_a_claim_filed_offline_gets_its_number_after_sync_and_the_screen_forgets
         expect(page.get_by_test_id("receipt-state")).to_have_text("已办理")
         expect(page.get_by_test_id("waiting")).to_have_text("0")
 
-        # Hands off: the warning, then home with nothing of this person left.
+        # Hands off: the warning, then home with nothing of this person left. The page reads its
+        # idle times when it is drawn, so the short ones start counting from this reload.
+        kiosk_app.config.update(IDLE_WARNING_SECONDS=2, IDLE_RESET_SECONDS=4)
+        page.reload()
+        expect(page.get_by_test_id("central-receipt")).to_have_text(claim_number)
         expect(page.locator("#idle-warning")).to_be_visible(timeout=15_000)
         page.wait_for_url(f"{url}/")
         expect(page.get_by_role("heading", name="您好，请选择要办理的事项")).to_be_visible()
