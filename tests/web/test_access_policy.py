@@ -41,6 +41,7 @@ from portal.models import (
     WeddingCouple,
 )
 from tests.conftest import CSRF_RE, Auth
+from tests.factories import create_application, create_placement, create_student
 from tests.web.walk import load_world, url_for_rule
 
 STAFF = ("admin", "reviewer", "officer", "officer_hs", "officer_wx", "knx01", "organiser", "enterprise")
@@ -77,6 +78,9 @@ class World:
         ).order_by(Member.id).limit(1)) or db.session.scalar(
             select(Member).where(Member.union_id != self.home.id).order_by(Member.id).limit(1))
         self.staff = {user.username: user for user in db.session.scalars(select(StaffUser))}
+        # The demo member's child at work, so the member's own placement pages are tried too.
+        position = db.session.scalar(select(Position).order_by(Position.id).limit(1))
+        create_placement(create_application(position, create_student(self.member)))
 
     def in_home(self, model, *where):
         """A record of ``model`` in the home union's subtree if there is one, else any."""
@@ -272,7 +276,7 @@ UNSAMPLED = {
     "stations.kiosk_receipt",
     "enrollment.roster", "enrollment.roster_status", "enrollment.roster_report", "review.discharge_import",
     "evaluation.result", "evaluation.photo", "joining.proof", "events.participant", "events.couple",
-    "jobs.my_placement", "jobs.my_certificate", "events.register", "events.register_couple",
+    "events.register", "events.register_couple",
 }
 
 SIGN_IN_PAGES = ("/auth/member/login", "/auth/staff/login")

@@ -195,3 +195,17 @@ def test_only_an_administrator_resets_two_factor(client, auth):
     assert post_form(client, f"/staff/accounts/{officer.id}/two-factor", {}, form_page="/staff/").status_code == 403
     db.session.expire_all()
     assert db.session.get(StaffUser, officer.id).has_two_factor
+
+
+def test_the_demo_code_command_answers_only_for_the_published_demo_keys(runner):
+    from portal.demo.core import DEMO_TOTP_SECRETS
+
+    admin = create_staff("admin", Role.ADMIN, two_factor=False)
+    admin.totp_secret = DEMO_TOTP_SECRETS["admin"]
+    db.session.commit()
+    create_staff("reviewer", Role.REVIEWER)  # enrolled with a key of its own, as on a real server
+    shown = runner.invoke(args=["demo-totp", "admin"])
+    totp = pyotp.TOTP(DEMO_TOTP_SECRETS["admin"])
+    assert shown.exit_code == 0 and totp.verify(shown.output.strip(), valid_window=1)
+    refused = runner.invoke(args=["demo-totp", "reviewer"])
+    assert refused.exit_code != 0 and not re.search(r"\b\d{6}\b", refused.output)
