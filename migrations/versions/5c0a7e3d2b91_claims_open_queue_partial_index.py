@@ -1,7 +1,7 @@
 """the review queue's open claims in a partial index (submitted_at, id)
 
 Revision ID: 5c0a7e3d2b91
-Revises: aeb4448a6846
+Revises: b7d41c9e2f10
 Create Date: 2026-12-02 13:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c0a7e3d2b91'
-down_revision = 'aeb4448a6846'
+down_revision = 'b7d41c9e2f10'
 branch_labels = None
 depends_on = None
 
