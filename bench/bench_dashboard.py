@@ -403,7 +403,12 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=3_000)
     parser.add_argument("--kiosks", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--quick", action="store_true",
+                        help="a tenth of the sizes and five rounds (make bench BENCH_QUICK=1)")
     args = parser.parse_args()
+    if args.quick:
+        args.members, args.enrolments, args.claims = args.members // 10, args.enrolments // 10, args.claims // 10
+        args.children, args.kiosks, args.rounds = args.children // 10, args.kiosks // 10, 5
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
