@@ -44,6 +44,9 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered, as a server sends it: the whole body is read and the response closed, so a
+        # streamed file (an Excel export from an unnamed temporary file) is closed too.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -46,11 +46,15 @@ class PayUnit(StrEnum):
 
 
 class PositionStatus(StrEnum):
+    PENDING = "pending"  # posted by its enterprise, waiting for the union's approval: not public
     OPEN = "open"
+    REJECTED = "rejected"  # the union turned it down, with a reason the enterprise is told
     CLOSED = "closed"  # full, past its deadline, or taken down
 
 
 class PositionAction(StrEnum):
+    APPROVE = "approve"  # the union: fit to be published
+    REJECT = "reject"  # the union: not as posted (a reason is required)
     WITHDRAW = "withdraw"  # its enterprise no longer needs it
     TAKE_DOWN = "take_down"  # the union: unsafe or misleading
     EXPIRE = "expire"  # the application deadline passed
@@ -105,7 +109,8 @@ ENTERPRISE_STATUS_LABELS = {
     EnterpriseStatus.REJECTED: N_("未通过"),
 }
 PAY_UNIT_LABELS = {PayUnit.DAY: N_("元/天"), PayUnit.MONTH: N_("元/月")}
-POSITION_STATUS_LABELS = {PositionStatus.OPEN: N_("招募中"), PositionStatus.CLOSED: N_("已结束")}
+POSITION_STATUS_LABELS = {PositionStatus.PENDING: N_("待工会审核"), PositionStatus.OPEN: N_("招募中"),
+                          PositionStatus.REJECTED: N_("未通过审核"), PositionStatus.CLOSED: N_("已结束")}
 APPLICATION_STATUS_LABELS = {
     ApplicationStatus.SUBMITTED: N_("待企业答复"), ApplicationStatus.ACCEPTED: N_("已录用"),
     ApplicationStatus.DECLINED: N_("未录用"), ApplicationStatus.WITHDRAWN: N_("已撤回"),
@@ -120,7 +125,7 @@ CONCERN_CATEGORY_LABELS = {
 }
 CONCERN_STATUS_LABELS = {ConcernStatus.OPEN: N_("待处理"), ConcernStatus.ANSWERED: N_("已答复")}
 CLOSED_REASON_LABELS = {"full": N_("名额已满"), "deadline": N_("报名已截止"), "withdrawn": N_("企业已撤下"),
-                        "union": N_("工会已下架")}
+                        "union": N_("工会已下架"), "pending": N_("待工会审核"), "rejected": N_("未通过工会审核")}
 
 # ---------------------------------------------------------------- state machines
 # Every status of the programme and the only moves between them; the columns' CHECKs come from
@@ -136,9 +141,18 @@ ENTERPRISE = StateMachine(
 )
 
 POSITION = StateMachine(
-    name="position", statuses=PositionStatus, labels=POSITION_STATUS_LABELS, initial=PositionStatus.OPEN,
-    transitions={(PositionStatus.OPEN, action): PositionStatus.CLOSED for action in PositionAction},
-    action_labels={PositionAction.WITHDRAW: N_("撤下岗位"), PositionAction.TAKE_DOWN: N_("下架岗位"),
+    name="position", statuses=PositionStatus, labels=POSITION_STATUS_LABELS, initial=PositionStatus.PENDING,
+    transitions={
+        (PositionStatus.PENDING, PositionAction.APPROVE): PositionStatus.OPEN,
+        (PositionStatus.PENDING, PositionAction.REJECT): PositionStatus.REJECTED,
+        (PositionStatus.PENDING, PositionAction.WITHDRAW): PositionStatus.CLOSED,
+        (PositionStatus.PENDING, PositionAction.EXPIRE): PositionStatus.CLOSED,
+        **{(PositionStatus.OPEN, action): PositionStatus.CLOSED
+           for action in (PositionAction.WITHDRAW, PositionAction.TAKE_DOWN, PositionAction.EXPIRE,
+                          PositionAction.FILL)},
+    },
+    action_labels={PositionAction.APPROVE: N_("通过审核"), PositionAction.REJECT: N_("退回岗位"),
+                   PositionAction.WITHDRAW: N_("撤下岗位"), PositionAction.TAKE_DOWN: N_("下架岗位"),
                    PositionAction.EXPIRE: N_("截止报名"), PositionAction.FILL: N_("满员停招")},
 )
 # Why a closed position closed, by the move that closed it (keys of ``CLOSED_REASON_LABELS``).
@@ -258,6 +272,8 @@ def position_closed_reason(*, status: str, filled: int, places: int, apply_by: d
     """Why a position takes no applications (a key of ``CLOSED_REASON_LABELS``), or ``None`` if open."""
     if status == PositionStatus.CLOSED:
         return "withdrawn"
+    if status in (PositionStatus.PENDING, PositionStatus.REJECTED):
+        return PositionStatus(status).value
     if filled >= places:
         return "full"
     if apply_by < today:

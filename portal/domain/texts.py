@@ -150,6 +150,12 @@ TEXT_TEMPLATES |= _templates(
         "approved": N_("%(enterprise)s已通过工会审核，成为“关爱·圆梦”爱心企业。请登录平台发布爱心岗位。"),
         "rejected": N_("%(enterprise)s的爱心企业登记未通过审核：%(note)s。如有疑问请联系%(union)s。"),
     }),
+    # ``note`` is what the union officer typed (staff words, cut to 60 characters); ``position`` its number.
+    TextTemplate("jobs_position_reviewed", N_("爱心岗位审核结果"), {
+        "approved": N_("%(enterprise)s发布的爱心岗位（编号%(position)s）已通过工会审核，现已公开招募。"),
+        "rejected": N_("%(enterprise)s发布的爱心岗位（编号%(position)s）未通过审核：%(note)s。可按意见重新发布，"
+                       "如有疑问请联系%(union)s。"),
+    }),
     # Sent at a visitor's request (a student applying alone): system values only, no name or title.
     # Sent at a visitor's request: the sign-up page answers the same whether a username is taken.
     TextTemplate("jobs_enterprise_username_taken", N_("爱心企业登记未完成"),

@@ -16,6 +16,7 @@ from portal.domain.jobs import (
     ENTERPRISE_STATUS_LABELS,
     PAY_UNIT_LABELS,
     PLACEMENT_STATUS_LABELS,
+    POSITION_STATUS_LABELS,
     ApplicationStatus,
     ConcernCategory,
     ConcernStatus,
@@ -113,8 +114,16 @@ class Position(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default=PositionStatus.OPEN)
     closed_reason: Mapped[str | None] = mapped_column(String(16))
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The union's review: a new position is public only once approved; a refusal keeps its reason.
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    review_note: Mapped[str | None] = mapped_column(String(200))
 
     enterprise: Mapped[Enterprise] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return POSITION_STATUS_LABELS[PositionStatus(self.status)]
 
     def closed_reason_on(self, today: date) -> str | None:
         if self.status == PositionStatus.CLOSED:

@@ -90,17 +90,20 @@ def may_see_in_full(actor, sheet: Sheet) -> bool:
     return role_of(actor) in sheet.full_for
 
 
-def rows_of(sheet: Sheet, stmt: Select, *, full: bool) -> Iterable[list[object]]:
-    """The sheet's rows for ``stmt``, fetched in chunks."""
+def rows_of(sheet: Sheet, source: Select | Iterable, *, full: bool) -> Iterable[list[object]]:
+    """The sheet's rows for ``source``: a statement, fetched in chunks, or (for the short lists of
+    one class or one day that a page builds in Python) the page's own rows."""
     pickers = [column.full if full and column.full is not None else column.value for column in sheet.columns]
-    stmt = stmt.limit(MAX_ROWS).execution_options(yield_per=FETCH_CHUNK)
-    result = db.session.execute(stmt) if sheet.rows_are_tuples else db.session.scalars(stmt)
-    for item in result:
+    if isinstance(source, Select):
+        stmt = source.limit(MAX_ROWS).execution_options(yield_per=FETCH_CHUNK)
+        source = db.session.execute(stmt) if sheet.rows_are_tuples else db.session.scalars(stmt)
+    for item in source:
         yield [pick(item) for pick in pickers]
 
 
 @unit_of_work
-def export(actor, sheet: Sheet, stmt: Select, *, filters: object = None, day: date | None = None) -> Export:
+def export(actor, sheet: Sheet, stmt: Select | Iterable, *, filters: object = None, day: date | None = None,
+           name: str | None = None, record_id: object = None) -> Export:
     """``stmt`` (the list's own, already scoped to ``actor``) as an ``.xlsx`` file, audited."""
     from portal import clock
 
@@ -108,9 +111,10 @@ def export(actor, sheet: Sheet, stmt: Select, *, filters: object = None, day: da
     text_columns = [index for index, column in enumerate(sheet.columns) if column.text]
     stream, count = write_xlsx_file(sheet.headers, rows_of(sheet, stmt, full=full), sheet=sheet.name,
                                     text_columns=text_columns)
-    audit.record(actor, sheet.action, sheet.entity, None, rows=count, full_personal_data=full,
+    audit.record(actor, sheet.action, sheet.entity, record_id, rows=count, full_personal_data=full,
                  filters=filters_record(filters))
-    return Export(filename=f"{sheet.name}-{(day or clock.today()):%Y%m%d}.xlsx", stream=stream, rows=count, full=full)
+    return Export(filename=f"{name or sheet.name}-{(day or clock.today()):%Y%m%d}.xlsx", stream=stream, rows=count,
+                  full=full)
 
 
 def yes_no(value: bool | None) -> str:

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import Application, AuditEvent, Placement, Position, SmsMessage, StaffUser
 from portal.models.unions import UnionKind
 from portal.services.jobs import applications, concerns, enterprises, placements, positions, queries, students
+from portal.services.jobs import exports as jobs_exports
 from tests.conftest import sent_code
 from tests.factories import (
     TODAY,
@@ -486,13 +487,14 @@ def test_contact_details_are_for_the_accepting_enterprise_and_the_union_and_each
 def test_export_masks_id_numbers(placed):
     from portal.integrations.spreadsheets import read_rows
 
-    content = placements.export_placements(placed["officer"])
-    rows = list(read_rows(content, "x.xlsx"))
+    export = jobs_exports.export_placements(placed["officer"])
+    rows = list(read_rows(export.stream.read(), "x.xlsx"))
+    export.stream.close()
     assert rows[0][0] == "企业" and len(rows) == 2
     student = placed["placement"].student
     assert student.id_number not in str(rows[1]) and student.masked_id_number in rows[1]
     with pytest.raises(PermissionDenied):
-        placements.export_placements(placed["contact"])
+        jobs_exports.export_placements(placed["contact"])
 
 
 def test_the_daily_command_closes_positions_past_their_deadline(runner, area):

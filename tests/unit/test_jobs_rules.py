@@ -174,7 +174,7 @@ def test_records_move_only_along_their_tables(machine, start, action, end):
 
 def test_what_is_final_in_each_machine():
     assert rules.ENTERPRISE.terminal() == {"approved", "rejected"}
-    assert rules.POSITION.terminal() == {"closed"}
+    assert rules.POSITION.terminal() == {"closed", "rejected"}
     assert rules.APPLICATION.terminal() == {"accepted", "declined", "withdrawn"}
     assert rules.PLACEMENT.terminal() == {"finished"}
     assert rules.CONCERN.terminal() == {"answered"}
@@ -182,8 +182,12 @@ def test_what_is_final_in_each_machine():
 
 
 def test_every_way_a_position_closes_has_its_reason_shown_to_people():
-    assert set(rules.CLOSED_REASONS) == set(rules.PositionAction)
-    assert set(rules.CLOSED_REASONS.values()) == set(rules.CLOSED_REASON_LABELS)
+    closing = {action for action in rules.PositionAction
+               if any(rules.POSITION.next(status, action) == "closed" for status in rules.PositionStatus
+                      if rules.POSITION.can(status, action))}
+    assert set(rules.CLOSED_REASONS) == closing
+    # and a position not yet public says why too: waiting for the union, or refused by it
+    assert set(rules.CLOSED_REASONS.values()) | {"pending", "rejected"} == set(rules.CLOSED_REASON_LABELS)
 
 
 def test_a_refused_move_speaks_the_programmes_words_with_the_status():

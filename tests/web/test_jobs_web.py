@@ -85,6 +85,19 @@ def test_whole_flow_from_enterprise_sign_up_to_certificate_and_union_view(app, c
     post_form(client, "/jobs/enterprise/positions/new", {**form, "agreement_confirmed": "y"})
     position = db.session.scalar(select(Position).where(Position.title == "财务助理"))
     assert position is not None and position.pay_fen == 15_000
+    assert client.get(f"/jobs/positions/{position.id}").status_code == 404  # not public before the union says so
+    assert "等待工会审核" in client.get(f"/jobs/enterprise/positions/{position.id}").get_data(as_text=True)
+    auth.logout()
+
+    # 3b. The union officer reads it in full and publishes it.
+    auth.staff("officer_hs")
+    waiting = client.get("/jobs/union/positions").get_data(as_text=True)
+    assert "不安排夜班" in waiting and "待工会审核" in waiting
+    post_form(client, f"/jobs/union/positions/{position.id}/review", {"decision": "approve", "note": ""},
+              form_page="/jobs/union/positions")
+    db.session.expire_all()
+    assert position.status == "open"
+    assert client.get(f"/jobs/positions/{position.id}").status_code == 200
     auth.logout()
 
     # 4. A parent signs in, registers the child (under-age first) and applies.

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from portal.clock import CHINA
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.integrations.spreadsheets import read_rows
+from portal.integrations.spreadsheets import cell_text, read_rows
 from portal.models import AuditEvent
 from portal.services import audit
 from portal.services.sms import queue_text
@@ -21,7 +21,7 @@ def xlsx_rows(response) -> list[list[str]]:
     content = response.get_data()
     response.close()  # as a server does once sent: the unnamed temporary file is closed
     rows = list(read_rows(content, "export.xlsx"))
-    return [["" if cell is None else str(cell) for cell in row] for row in rows]
+    return [[cell_text(cell) for cell in row] for row in rows]
 
 
 def test_the_audit_log_shows_words_filters_in_place_and_exports_what_is_on_screen(client, auth):

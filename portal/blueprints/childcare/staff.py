@@ -18,8 +18,9 @@ from portal.domain.errors import DomainError, InvalidInput, PermissionDenied
 from portal.domain.i18n import N_
 from portal.domain.money import yuan_to_fen
 from portal.domain.roles import Role
-from portal.integrations.spreadsheets import xlsx_download
+from portal.integrations.spreadsheets import xlsx_download, xlsx_stream
 from portal.services.childcare import allocation, attendance, classes, notices, queries, registrations, reports
+from portal.services.childcare import exports as childcare_exports
 from portal.services.childcare.permissions import STAFF_VIEWERS
 from portal.web import EmptyForm, error_text, field_error, flash_error, form_errors, is_htmx, render, roles_required
 
@@ -44,6 +45,27 @@ def manage_index():
 def manage_export():
     """The overview as an Excel file (counts only, no child's personal data)."""
     return xlsx_download(f"暑托班统计-{clock.today():%Y%m%d}.xlsx", reports.export_overview(current_user))
+
+
+@bp.get("/manage/<int:class_id>/registrations.xlsx")
+@viewer_required
+def manage_export_registrations(class_id: int):
+    """The class's registrations as on its page; names and mobiles in full for its organiser only."""
+    export = childcare_exports.export_registrations(current_user, class_id)
+    return xlsx_stream(export.filename, export.stream)
+
+
+@bp.get("/manage/<int:class_id>/attendance.xlsx")
+@viewer_required
+def manage_export_attendance(class_id: int):
+    """One day's attendance sheet (``day``, today by default) as Excel."""
+    try:
+        day = _day()
+    except InvalidInput as error:
+        flash_error(error)
+        return _to_class(class_id)
+    export = childcare_exports.export_attendance(current_user, class_id, day)
+    return xlsx_stream(export.filename, export.stream)
 
 
 # --- classes ------------------------------------------------------------------------------

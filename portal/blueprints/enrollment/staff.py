@@ -12,7 +12,7 @@ from portal.blueprints.enrollment.forms import RejectForm, RosterUploadForm, Uni
 from portal.domain import enrollment as rules
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
-from portal.integrations.spreadsheets import xlsx_download
+from portal.integrations.spreadsheets import xlsx_download, xlsx_stream
 from portal.services.enrollment import enrolments, exports, queries, roster_rows, rosters
 from portal.templating import local_date
 from portal.web import (
@@ -70,8 +70,8 @@ def enrollments():
 @roles_required(*READERS)
 def export_enrollments():
     """The filtered enrolments as an Excel file."""
-    content = exports.export_enrollments(current_user, _enrollment_filters())
-    return xlsx_download("参保名单.xlsx", content)
+    export = exports.export_enrollments(current_user, _enrollment_filters())
+    return xlsx_stream(export.filename, export.stream)
 
 
 def _member_filters() -> queries.MemberFilters:
@@ -100,7 +100,8 @@ def members():
 @roles_required(*READERS)
 def export_members():
     """The filtered members as an Excel file."""
-    return xlsx_download("会员名单.xlsx", exports.export_members(current_user, _member_filters()))
+    export = exports.export_members(current_user, _member_filters())
+    return xlsx_stream(export.filename, export.stream)
 
 
 @bp.get("/applications")

@@ -40,7 +40,7 @@ def dashboard():
 @bp.route("/positions/new", methods=["GET", "POST"])
 @enterprise_required
 def new_position():
-    """Post a caring position; it appears in the public listing at once."""
+    """Post a caring position; it is public once the union approves it."""
     enterprise = access.enterprise_of(current_user)
     form = PositionForm()
     if not form.is_submitted():
@@ -51,7 +51,7 @@ def new_position():
         except DomainError as error:
             field_error(form, error, "title")
         else:
-            flash(_("岗位“%(title)s”已发布。", title=item.title), "success")
+            flash(_("岗位“%(title)s”已提交，工会审核通过后公开招募，结果会短信通知您。", title=item.title), "success")
             return redirect(url_for("jobs.enterprise.position", position_id=item.id))
     return render("jobs/enterprise/position_form.html", form=form, enterprise=enterprise)
 

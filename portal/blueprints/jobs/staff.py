@@ -14,10 +14,11 @@ from portal.blueprints.jobs import bp as jobs_bp
 from portal.blueprints.jobs.forms import AnswerForm, CloseForm, EnterpriseForm, ReviewForm
 from portal.blueprints.jobs.public import certificate_page, take_position_down
 from portal.domain.errors import DomainError
-from portal.domain.jobs import APPLICATION_STATUS_LABELS, ApplicationStatus
+from portal.domain.jobs import APPLICATION_STATUS_LABELS, POSITION_STATUS_LABELS, ApplicationStatus, PositionStatus
 from portal.domain.roles import Role
-from portal.integrations.spreadsheets import xlsx_download
-from portal.services.jobs import access, concerns, enterprises, placements, queries
+from portal.integrations.spreadsheets import xlsx_stream
+from portal.services.jobs import access, concerns, enterprises, placements, positions, queries
+from portal.services.jobs import exports as jobs_exports
 from portal.web import field_error, flash_error, render, roles_required, safe_next
 
 bp = Blueprint("union", __name__, url_prefix="/union")
@@ -84,12 +85,51 @@ def review(enterprise_id: int):
     return redirect(_back(url_for("jobs.union.enterprises")))
 
 
+def _position_status() -> str | None:
+    status = request.args.get("status") or None
+    return status if status in {s.value for s in PositionStatus} else None
+
+
 @bp.get("/positions", endpoint="positions")
 @union_required
 def position_list():
-    """Every position of the area, with places filled."""
-    return render("jobs/union/positions.html", positions=queries.union_positions(current_user),
-                  today=clock.today(), close_form=CloseForm())
+    """Every position of the area, those waiting for approval first, with places filled."""
+    status = _position_status()
+    return render("jobs/union/positions.html", positions=queries.union_positions(current_user, status=status),
+                  today=clock.today(), close_form=CloseForm(), review_form=ReviewForm(), status=status,
+                  labels=POSITION_STATUS_LABELS)
+
+
+@bp.post("/positions/<int:position_id>/review")
+@union_required
+def review_position(position_id: int):
+    """Publish a position, or turn it down with a reason the enterprise is texted."""
+    form = ReviewForm()
+    if form.validate_on_submit():
+        approve = request.form.get("decision") == "approve"
+        try:
+            position = positions.review_position(current_user, position_id, approve=approve,
+                                                 note=form.note.data or "")
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("岗位“%(title)s”已通过审核，现已公开招募，已短信通知企业。", title=position.title) if approve
+                  else _("岗位“%(title)s”未通过审核，已短信通知企业。", title=position.title), "success")
+    return redirect(_back(url_for("jobs.union.positions")))
+
+
+@bp.get("/positions/export.xlsx")
+@union_required
+def export_positions():
+    """The positions on screen (same filter) as Excel; the export is audited."""
+    return _stream(jobs_exports.export_positions(current_user, status=_position_status()))
+
+
+@bp.get("/enterprises/export.xlsx")
+@union_required
+def export_enterprises():
+    """The area's enterprises as Excel (contact mobiles masked); audited."""
+    return _stream(jobs_exports.export_enterprises(current_user))
 
 
 @bp.post("/positions/<int:position_id>/close")
@@ -99,13 +139,23 @@ def close_position(position_id: int):
     return take_position_down(position_id, done=_("岗位已下架。"), back=url_for("jobs.union.positions"))
 
 
+def _application_status() -> str | None:
+    status = request.args.get("status") or None
+    return status if status in {s.value for s in ApplicationStatus} else None
+
+
+@bp.get("/applications/export.xlsx")
+@union_required
+def export_applications():
+    """The applications on screen (same filter) as Excel, students masked; audited."""
+    return _stream(jobs_exports.export_applications(current_user, status=_application_status()))
+
+
 @bp.get("/applications")
 @union_required
 def applications():
     """Applications of the area, filterable by state."""
-    status = request.args.get("status") or None
-    if status not in {s.value for s in ApplicationStatus}:
-        status = None
+    status = _application_status()
     return render("jobs/union/applications.html", status=status, labels=APPLICATION_STATUS_LABELS,
                   applications=queries.union_applications(current_user, status=status))
 
@@ -154,5 +204,9 @@ def answer(concern_id: int):
 @bp.get("/export.xlsx")
 @union_required
 def export():
-    """Placements of the area as an Excel file (ID numbers masked)."""
-    return xlsx_download(f"勤工俭学上岗情况-{clock.today():%Y%m%d}.xlsx", placements.export_placements(current_user))
+    """Placements of the area as an Excel file (ID numbers masked); audited."""
+    return _stream(jobs_exports.export_placements(current_user))
+
+
+def _stream(export):
+    return xlsx_stream(f"勤工俭学{export.filename}", export.stream)

@@ -11,10 +11,21 @@ from portal.blueprints.review.forms import DecisionForm, DischargeListForm, Paid
 from portal.domain.claims import DISCHARGE_OUTCOME_LABELS
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
-from portal.integrations.spreadsheets import xlsx_download
+from portal.integrations.spreadsheets import xlsx_download, xlsx_stream
 from portal.services.claims import queries as claim_queries
 from portal.services.review import decisions, discharges, payouts, queries
-from portal.web import MAX_ID, EmptyForm, field_error, flash_error, page_arg, redirect_back, render, roles_required
+from portal.services.review import exports as review_exports
+from portal.web import (
+    MAX_ID,
+    EmptyForm,
+    field_error,
+    flash_error,
+    int_arg,
+    page_arg,
+    redirect_back,
+    render,
+    roles_required,
+)
 
 federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
 reviewers_only = roles_required(Role.REVIEWER)
@@ -40,6 +51,22 @@ def queue():
     return render("review/queue.html", fragment="review/_queue_table.html", claims=claims, total=total, page=page,
                   per_page=PER_PAGE, filters=filters, counts=queries.queue_counts(current_user), bulk=EmptyForm(),
                   age=request.args.get("age", ""))
+
+
+@bp.get("/export.xlsx")
+@federation_staff
+def export_queue():
+    """The queue as filtered on screen, every page of it, as Excel; audited."""
+    export = review_exports.export_claims(current_user, _filters())
+    return xlsx_stream(export.filename, export.stream)
+
+
+@bp.get("/payouts/export.xlsx")
+@federation_staff
+def export_payouts():
+    """Every payout line (or one batch's, ``batch``) as Excel; bank cards in full for administrators only."""
+    export = review_exports.export_payouts(current_user, batch_id=int_arg("batch", 1))
+    return xlsx_stream(export.filename, export.stream)
 
 
 @bp.get("/claims/<int:claim_id>")

@@ -1,5 +1,6 @@
-"""The staff lists as Excel, personal numbers masked; every export is audited (personal data
-leaves the portal), so each is an action in a unit of work of its own."""
+"""The enrolment and member lists as Excel through the shared export helper: the very statements
+of the list pages (``queries.enrollments_stmt`` / ``members_stmt``), so the file is what the
+screen shows for the same filters; personal numbers masked for everyone; every export audited."""
 
 from __future__ import annotations
 
@@ -9,53 +10,45 @@ from sqlalchemy.orm import joinedload
 
 from portal import clock
 from portal.domain import enrollment as rules
-from portal.extensions import db
 from portal.models import Enrollment, Member
-from portal.services import audit
+from portal.services import exports
 from portal.services.enrollment.queries import EnrollmentFilters, MemberFilters, enrollments_stmt, members_stmt
-from portal.services.unit_of_work import unit_of_work
+from portal.services.exports import Column, Sheet, yes_no
 
-EXPORT_LIMIT = 200_000
+ENROLLMENTS = Sheet(name="参保名单", action="enrollment.export", entity="enrollment", columns=(
+    Column("姓名", lambda e: e.member.name),
+    Column("身份证号", lambda e: e.member.masked_id_number, text=True),
+    Column("手机号", lambda e: e.member.masked_mobile, text=True),
+    Column("工会", lambda e: e.union.name if e.union else ""),
+    Column("保障项目", lambda e: e.plan.name),
+    Column("版本", lambda e: e.plan.version),
+    Column("保障年度", lambda e: e.plan_year),
+    Column("状态", lambda e: str(rules.STATUS_LABELS.get(e.status, e.status))),
+    Column("渠道", lambda e: str(rules.CHANNEL_LABELS.get(e.channel, e.channel))),
+    Column("缴费方", lambda e: str(rules.PAYER_LABELS.get(e.payer, e.payer))),
+    Column("开始日期", lambda e: e.starts_on),
+    Column("结束日期", lambda e: e.ends_on),
+))
+
+MEMBERS = Sheet(name="会员名单", action="enrollment.member_export", entity="member", columns=(
+    Column("姓名", lambda m: m.name),
+    Column("身份证号", lambda m: m.masked_id_number, text=True),
+    Column("手机号", lambda m: m.masked_mobile, text=True),
+    Column("工会", lambda m: m.union.name if m.union else ""),
+    Column("职业", lambda m: m.occupation or ""),
+    Column("是否新就业形态劳动者", lambda m: yes_no(m.is_gig_worker)),
+    Column("是否参加社保", lambda m: yes_no(m.has_social_insurance)),
+))
 
 
-@unit_of_work
-def export_enrollments(actor, filters: EnrollmentFilters) -> bytes:
-    """The filtered enrolments as Excel, personal numbers masked; the export itself is audited."""
-    from portal.integrations.spreadsheets import write_xlsx
-
+def export_enrollments(actor, filters: EnrollmentFilters) -> exports.Export:
     stmt = enrollments_stmt(actor, filters).options(
         joinedload(Enrollment.member), joinedload(Enrollment.union), joinedload(Enrollment.plan)
-    ).order_by(Enrollment.id).limit(EXPORT_LIMIT)
-    headers = ["姓名", "身份证号", "手机号", "工会", "保障项目", "版本", "保障年度", "状态", "渠道", "缴费方",
-               "开始日期", "结束日期"]
-
-    def rows():
-        for e in db.session.scalars(stmt).yield_per(1000):
-            yield [e.member.name, e.member.masked_id_number, e.member.masked_mobile, e.union.name if e.union else "",
-                   e.plan.name, e.plan.version, e.plan_year, rules.STATUS_LABELS.get(e.status, e.status),
-                   rules.CHANNEL_LABELS.get(e.channel, e.channel), rules.PAYER_LABELS.get(e.payer, e.payer),
-                   e.starts_on, e.ends_on]
-
-    content = write_xlsx(headers, rows(), sheet="参保名单", text_columns=(1, 2))
-    audit.record(actor, "enrollment.export", "enrollment", None, filters=filters.__dict__)
-    return content
+    ).order_by(Enrollment.id)
+    return exports.export(actor, ENROLLMENTS, stmt, filters=filters)
 
 
-@unit_of_work
-def export_members(actor, filters: MemberFilters, *, today: date | None = None) -> bytes:
-    """The filtered members as Excel, personal numbers masked; audited like the enrolment export."""
-    from portal.integrations.spreadsheets import write_xlsx
-
-    today = today or clock.today()
-    stmt = members_stmt(actor, filters, today=today).options(joinedload(Member.union)).order_by(Member.id) \
-        .limit(EXPORT_LIMIT)
-    headers = ["姓名", "身份证号", "手机号", "工会", "职业", "是否新就业形态劳动者", "是否参加社保"]
-
-    def rows():
-        for m in db.session.scalars(stmt).yield_per(1000):
-            yield [m.name, m.masked_id_number, m.masked_mobile, m.union.name if m.union else "", m.occupation or "",
-                   "是" if m.is_gig_worker else "否", "是" if m.has_social_insurance else "否"]
-
-    content = write_xlsx(headers, rows(), sheet="会员名单", text_columns=(1, 2))
-    audit.record(actor, "enrollment.member_export", "member", None, filters=filters.__dict__)
-    return content
+def export_members(actor, filters: MemberFilters, *, today: date | None = None) -> exports.Export:
+    stmt = members_stmt(actor, filters, today=today or clock.today()).options(joinedload(Member.union)) \
+        .order_by(Member.id)
+    return exports.export(actor, MEMBERS, stmt, filters=filters)

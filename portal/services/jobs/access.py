@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
 from portal.domain.i18n import N_
-from portal.domain.jobs import EnterpriseStatus
+from portal.domain.jobs import EnterpriseStatus, PositionStatus
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Application, Concern, Enterprise, Placement, Position, Student, Union
@@ -120,9 +120,13 @@ def placement_of_child(member, placement_id) -> Placement:
 
 # ---------------------------------------------------------------- anyone
 
+UNPUBLISHED = (PositionStatus.PENDING, PositionStatus.REJECTED)
+
+
 def public_position(position_id) -> Position:
-    """Any position of an approved enterprise (closed ones too: a shared link still explains itself)."""
+    """Any published position of an approved enterprise (closed ones too: a shared link still
+    explains itself); one its union has not approved is not public."""
     position = get_or_not_found(Position, position_id, N_("找不到该岗位，可能已被撤下。"))
-    if position.enterprise.status != EnterpriseStatus.APPROVED:
+    if position.enterprise.status != EnterpriseStatus.APPROVED or position.status in UNPUBLISHED:
         raise NotFound(N_("找不到该岗位，可能已被撤下。"))
     return position

@@ -12,18 +12,17 @@ from portal import clock
 from portal.domain import jobs as rules
 from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
-from portal.domain.identity import mask_id_number, mask_name, parse_id_number
-from portal.domain.jobs import ConcernStatus, PlacementAction, PlacementStatus
-from portal.domain.money import fen_to_yuan, yuan_to_fen
+from portal.domain.identity import parse_id_number
+from portal.domain.jobs import PlacementAction, PlacementStatus
+from portal.domain.money import yuan_to_fen
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.integrations.spreadsheets import write_xlsx
 from portal.models import Application, AttendanceReport, Placement, Position
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.access import role_of
-from portal.services.jobs import access, queries
+from portal.services.jobs import access
 from portal.services.sms import queue_text
 from portal.services.unit_of_work import unit_of_work
 
@@ -163,23 +162,3 @@ def placement_contact(actor, placement_id) -> dict[str, str]:
     student = placement.student
     audit.record(actor, "jobs.contact_view", "student", student.id, placement_id=placement.id)
     return {"name": student.name, "mobile": student.mobile, "id_number": student.id_number}
-
-
-EXPORT_HEADERS = ["企业", "统一社会信用代码", "岗位", "学生", "身份证号码（脱敏）", "学校", "专业", "困难职工家庭",
-                  "状态", "开始日期", "结束日期", "协议签订日期", "保险公司", "保单号", "出勤周数", "实践天数",
-                  "报酬（元）", "待处理问题"]
-
-
-@unit_of_work
-def export_placements(actor) -> bytes:
-    """The union's placements as an Excel file (ID numbers masked); the export is audited."""
-    rows = [[
-        p.enterprise.name, p.enterprise.uscc, p.position.title, mask_name(p.student.name),
-        mask_id_number(p.student.id_number), p.student.school, p.student.major,
-        "是" if p.student.is_hardship_family else "否", p.status_label, p.starts_on, p.ends_on,
-        p.agreement_signed_on, p.insurer, p.insurance_policy_no, len(p.reports), p.days_worked,
-        None if p.pay_received_fen is None else fen_to_yuan(p.pay_received_fen),
-        sum(1 for c in p.concerns if c.status == ConcernStatus.OPEN),
-    ] for p in queries.union_placements(actor)]
-    audit.record(actor, "jobs.export", "placement", None, rows=len(rows))
-    return write_xlsx(EXPORT_HEADERS, rows, sheet="上岗情况", text_columns=(1, 4, 13))

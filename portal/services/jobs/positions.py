@@ -8,7 +8,7 @@ re-evaluates after a concurrent writer commits, so two accepts for the last plac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -25,6 +25,7 @@ from portal.models.base import utcnow
 from portal.services import audit
 from portal.services.access import role_of
 from portal.services.jobs import access
+from portal.services.sms import queue_text
 from portal.services.unit_of_work import unit_of_work
 
 REPOST_WINDOW = timedelta(minutes=10)  # the same position posted again this soon is a double submit
@@ -53,7 +54,8 @@ class PositionDetails:
 
 @unit_of_work
 def post_position(actor, details: PositionDetails, *, today: date | None = None) -> Position:
-    """An approved enterprise publishes a position; it is open at once in the public listing."""
+    """An approved enterprise posts a position; it waits for its union's approval before it is
+    public (``review_position``)."""
     enterprise = access.enterprise_of(actor)
     pay_unit, pay_fen = _checked_terms(details, today=today or clock.today())
     repeat = _just_posted(enterprise, details, pay_fen)
@@ -105,6 +107,36 @@ def _just_posted(enterprise: Enterprise, details: PositionDetails, pay_fen: int)
 
 
 @unit_of_work
+def review_position(actor, position_id, *, approve: bool, note: str = "", today: date | None = None,
+                    now: datetime | None = None) -> Position:
+    """The union approves a position of its area (it is public from now on) or turns it down with a
+    reason; the enterprise's contact is told by text either way and reads the reason on its page."""
+    position = access.position_in_scope(actor, position_id)
+    action = PositionAction.APPROVE if approve else PositionAction.REJECT
+    rules.check_move(rules.POSITION, position.status, action, N_("该岗位已审核（%(status)s），无需再次处理。"),
+                     code="already_reviewed")
+    note = note.strip()
+    if not approve and not note:
+        raise InvalidInput(N_("不通过时请写明原因，企业会收到短信。"), field="note")
+    if approve and position.apply_by < (today or clock.today()):
+        raise Conflict(N_("该岗位的报名截止日期已过，不能再发布。请退回并请企业修改日期后重新发布。"),
+                       code="deadline_past")
+    rules.POSITION.move(position, action)
+    position.reviewed_by_id = actor.id
+    position.reviewed_at = now or utcnow()
+    position.review_note = note[:200] or None
+    enterprise = position.enterprise
+    params = {"outcome": "approved"} if approve else {"outcome": "rejected", "note": note[:60],
+                                                      "union": enterprise.union.name}
+    queue_text(enterprise.contact_mobile, kind="jobs_position_reviewed",
+               params={"enterprise": enterprise.name, "position": position.id, **params},
+               subject=("position", position.id))
+    audit.record(actor, "jobs.position_approve" if approve else "jobs.position_reject", "position", position.id,
+                 note=note or None)
+    return position
+
+
+@unit_of_work
 def close_position(actor, position_id, *, reason: str = "") -> Position:
     """Take a position down: its enterprise (no longer needed) or the union (unsafe, misleading)."""
     if role_of(actor) == Role.ENTERPRISE:
@@ -123,6 +155,8 @@ def close_expired_positions(*, today: date | None = None) -> int:
     """Close every open position whose deadline has passed (run daily by the task queue or the CLI)."""
     today = today or clock.today()
     closed = _close_where(PositionAction.EXPIRE, Position.apply_by < today)
+    # Still waiting for the union when applications would have closed: nothing left to approve.
+    closed += _close_where(PositionAction.EXPIRE, Position.apply_by < today, waiting=PositionStatus.PENDING)
     if closed:
         audit.record(None, "jobs.positions_expire", "position", None, count=closed, day=today.isoformat())
     return closed
@@ -148,11 +182,12 @@ def close_if_full(position: Position) -> bool:
     return bool(closed)
 
 
-def _close_where(action: PositionAction, *conditions) -> int:
-    """Move the open positions matching ``conditions`` along ``action`` in one UPDATE (the database
-    decides which are still open, so a concurrent close is never undone)."""
+def _close_where(action: PositionAction, *conditions, waiting: PositionStatus = PositionStatus.OPEN) -> int:
+    """Move the positions in ``waiting`` (open ones by default) matching ``conditions`` along
+    ``action`` in one UPDATE (the database decides which are still open, so a concurrent close is
+    never undone)."""
     return db.session.execute(
-        update(Position).where(Position.status == PositionStatus.OPEN, *conditions)
-        .values(status=rules.POSITION.next(PositionStatus.OPEN, action), closed_reason=rules.CLOSED_REASONS[action])
+        update(Position).where(Position.status == waiting, *conditions)
+        .values(status=rules.POSITION.next(waiting, action), closed_reason=rules.CLOSED_REASONS[action])
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal import clock
@@ -209,37 +209,54 @@ def union_concerns(actor, *, limit: int = 100) -> list[Concern]:
     return [*open_rows, *answered]
 
 
-def union_enterprises(actor, *, status: str | None = None) -> list[Enterprise]:
-    """Pending enterprises first: they wait for this officer."""
+def union_enterprises_stmt(actor, *, status: str | None = None) -> Select:
+    """The area's enterprises, pending ones first (they wait for this officer), then by name."""
     access.require_union_staff(actor)
     stmt = union_scope(select(Enterprise).options(joinedload(Enterprise.union)), actor, Enterprise.union_id)
     if status:
         stmt = stmt.where(Enterprise.status == status)
-    rows = list(db.session.scalars(stmt.order_by(Enterprise.id)))
-    rows.sort(key=lambda e: (e.status != EnterpriseStatus.PENDING, e.name))
-    return rows
+    return stmt.order_by(case((Enterprise.status == EnterpriseStatus.PENDING, 0), else_=1), Enterprise.name,
+                         Enterprise.id)
 
 
-def union_positions(actor, *, limit: int = 500) -> list[Position]:
+def union_enterprises(actor, *, status: str | None = None) -> list[Enterprise]:
+    return list(db.session.scalars(union_enterprises_stmt(actor, status=status)))
+
+
+def union_positions_stmt(actor, *, status: str | None = None) -> Select:
+    """The area's positions, those waiting for the union's approval first, then the newest."""
     access.require_union_staff(actor)
-    return list(db.session.scalars(
-        union_scope(select(Position), actor, Position.union_id).options(joinedload(Position.enterprise))
-        .order_by(Position.id.desc()).limit(limit)))
+    stmt = union_scope(select(Position), actor, Position.union_id).options(joinedload(Position.enterprise))
+    if status:
+        stmt = stmt.where(Position.status == status)
+    return stmt.order_by(case((Position.status == PositionStatus.PENDING, 0), else_=1), Position.id.desc())
+
+
+def union_positions(actor, *, status: str | None = None, limit: int = 500) -> list[Position]:
+    return list(db.session.scalars(union_positions_stmt(actor, status=status).limit(limit)))
+
+
+def union_applications_stmt(actor, *, status: str | None = None) -> Select:
+    access.require_union_staff(actor)
+    stmt = union_scope(select(Application).join(Position), actor, Position.union_id).options(
+        joinedload(Application.student).joinedload(Student.parent),
+        joinedload(Application.position).joinedload(Position.enterprise))
+    if status:
+        stmt = stmt.where(Application.status == status)
+    return stmt.order_by(Application.id.desc())
 
 
 def union_applications(actor, *, status: str | None = None, limit: int = 500) -> list[Application]:
+    return list(db.session.scalars(union_applications_stmt(actor, status=status).limit(limit)))
+
+
+def union_placements_stmt(actor) -> Select:
     access.require_union_staff(actor)
-    stmt = union_scope(select(Application).join(Position), actor, Position.union_id).options(
-        joinedload(Application.student).joinedload(Student.parent), joinedload(Application.position))
-    if status:
-        stmt = stmt.where(Application.status == status)
-    return list(db.session.scalars(stmt.order_by(Application.id.desc()).limit(limit)))
+    return (union_scope(select(Placement), actor, Placement.union_id)
+            .options(joinedload(Placement.student).joinedload(Student.parent), joinedload(Placement.enterprise),
+                     joinedload(Placement.position))
+            .order_by(Placement.status, Placement.id.desc()))
 
 
 def union_placements(actor) -> list[Placement]:
-    access.require_union_staff(actor)
-    return list(db.session.scalars(
-        union_scope(select(Placement), actor, Placement.union_id)
-        .options(joinedload(Placement.student).joinedload(Student.parent), joinedload(Placement.enterprise),
-                 joinedload(Placement.position))
-        .order_by(Placement.status, Placement.id.desc())))
+    return list(db.session.scalars(union_placements_stmt(actor)))

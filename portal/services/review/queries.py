@@ -37,15 +37,14 @@ class QueueFilters:
 def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int = 50,
                  now: datetime | None = None) -> tuple[list[Claim], int]:
     """Claims to review, oldest submission first, filtered and paged."""
-    require_role(actor, *REVIEW_ROLES)
-    stmt = _queue_statement(filters, now or clock.now())
+    stmt = queue_stmt(actor, filters, now=now)
     if stmt is None:
         return [], 0
     total = db.session.scalar(stmt.with_only_columns(func.count(Claim.id)).order_by(None))
     # The page's ids first (an index-only scan of the covering index), then only those rows:
     # sorting thousands of whole claim rows to keep fifty cost PostgreSQL 30 ms a page.
     page_ids = list(db.session.scalars(
-        stmt.with_only_columns(Claim.id).order_by(Claim.submitted_at, Claim.id)
+        stmt.with_only_columns(Claim.id)
         .offset((page - 1) * per_page).limit(per_page)
     ))
     # Only what a queue row shows: no decryption of members' ID numbers, no breakdowns.
@@ -57,6 +56,23 @@ def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int =
     )
     by_id = {claim.id: claim for claim in rows}
     return [by_id[claim_id] for claim_id in page_ids], total
+
+
+def queue_stmt(actor, filters: QueueFilters, *, now: datetime | None = None) -> Select | None:
+    """The queue as the page filters it, oldest submission first (the page and its export share it)."""
+    require_role(actor, *REVIEW_ROLES)
+    stmt = _queue_statement(filters, now or clock.now())
+    return None if stmt is None else stmt.order_by(Claim.submitted_at, Claim.id)
+
+
+def payout_items_stmt(actor, *, batch_id: int | None = None) -> Select:
+    """Payout lines, newest batch first (all batches, or one)."""
+    require_role(actor, *PAYOUT_ROLES)
+    stmt = select(PayoutItem).join(PayoutBatch).options(
+        selectinload(PayoutItem.batch), selectinload(PayoutItem.claim).selectinload(Claim.member))
+    if batch_id is not None:
+        stmt = stmt.where(PayoutItem.batch_id == batch_id)
+    return stmt.order_by(PayoutBatch.id.desc(), PayoutItem.id)
 
 
 def _queue_statement(filters: QueueFilters, now: datetime) -> Select | None:
