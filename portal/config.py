@@ -27,6 +27,10 @@ DEFAULTS: dict[str, object] = {
     # request is refused with a message (a stranger gets the same answer as a member).
     "SMS_RECIPIENT_PER_HOUR": 5,
     "SMS_RECIPIENT_PER_DAY": 10,
+    # The HTTP gateway's delivery reports (POST /texts/delivery-reports): HMAC with this shared
+    # secret; unset, the endpoint does not exist. Set it with PORTAL_SMS_REPORT_SECRET.
+    "SMS_REPORT_SECRET": None,
+    "SMS_REPORTS_RATE_LIMIT": "120 per minute",
     "LOGIN_CODES_PER_DAY": 10,  # sign-in codes per ID number
     "SMS_SIGNATURE": "【职工互助保障】",
     "BABEL_DEFAULT_LOCALE": "zh_CN",

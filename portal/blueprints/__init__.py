@@ -16,6 +16,7 @@ from portal.blueprints.review import bp as review_bp
 from portal.blueprints.staff import bp as staff_bp
 from portal.blueprints.stations import bp as stations_bp
 from portal.blueprints.sync import bp as sync_bp
+from portal.blueprints.texts import bp as texts_bp
 
 BLUEPRINTS = [
     main_bp,
@@ -34,4 +35,5 @@ BLUEPRINTS = [
     hardship_bp,
     relief_bp,
     joining_bp,
+    texts_bp,
 ]

@@ -8,11 +8,15 @@ Staff read the label of each kind in the SMS log. Not at night, except codes som
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_, Msgid, interpolate
 from portal.domain.states import StateMachine
 
@@ -43,6 +47,7 @@ class SmsAction(StrEnum):
     SEND = "send"  # the gateway took it
     FAIL = "fail"  # given up: too many attempts, or the member said no to reminders
     CONFIRM_DELIVERY = "confirm_delivery"  # the provider's receipt
+    REPORT_UNDELIVERED = "report_undelivered"  # the provider's receipt: it never reached the phone
 
 
 SMS_STATUS_LABELS = {
@@ -62,11 +67,29 @@ SMS = StateMachine(
         **{(waiting, SmsAction.SEND): SmsStatus.SENT for waiting in (SmsStatus.QUEUED, SmsStatus.HELD)},
         **{(waiting, SmsAction.FAIL): SmsStatus.FAILED for waiting in (SmsStatus.QUEUED, SmsStatus.HELD)},
         (SmsStatus.SENT, SmsAction.CONFIRM_DELIVERY): SmsStatus.DELIVERED,
+        (SmsStatus.SENT, SmsAction.REPORT_UNDELIVERED): SmsStatus.FAILED,
     },
     action_labels={SmsAction.HOLD: N_("定时发送"), SmsAction.SEND: N_("发送"), SmsAction.FAIL: N_("放弃发送"),
-                   SmsAction.CONFIRM_DELIVERY: N_("确认送达")},
+                   SmsAction.CONFIRM_DELIVERY: N_("确认送达"), SmsAction.REPORT_UNDELIVERED: N_("未能送达")},
 )
 WAITING = (SmsStatus.QUEUED, SmsStatus.HELD)
+
+# What a gateway's delivery report says, in the words of the common Chinese SMS platforms (CMPP
+# ``stat`` codes): ``DELIVRD`` reached the phone; anything else in this list did not, for good.
+DELIVERED_CODES = frozenset({"DELIVRD", "DELIVERED", "SUCCESS", "0"})
+UNDELIVERED_CODES = frozenset({"UNDELIV", "EXPIRED", "DELETED", "REJECTD", "UNKNOWN", "FAILED", "BLACKLIST",
+                               "MK:0001", "MA:0001"})
+
+
+def delivery_outcome(code: str) -> SmsAction | None:
+    """The move a provider's status code means for a sent text, or ``None`` for one we do not know
+    (kept as reported, the text stays "sent")."""
+    code = code.strip().upper()
+    if code in DELIVERED_CODES:
+        return SmsAction.CONFIRM_DELIVERY
+    if code in UNDELIVERED_CODES:
+        return SmsAction.REPORT_UNDELIVERED
+    return None
 
 
 def text_send_after(moment: datetime) -> datetime | None:
@@ -225,11 +248,104 @@ TEXT_TEMPLATES |= _templates(
 )
 
 
-def render_text(kind: str, **params) -> str:
-    """The body of a ``kind`` text in Chinese with its parameters filled in (dates the Chinese way)."""
-    return interpolate(TEXT_TEMPLATES[kind].body_for(params), params)
+def render_text(kind: str, custom: str | None = None, **params) -> str:
+    """The body of a ``kind`` text in Chinese with its parameters filled in (dates the Chinese way);
+    ``custom`` is an administrator's wording of it (``check_custom_body`` made sure it fits)."""
+    return interpolate(custom or TEXT_TEMPLATES[kind].body_for(params), params)
 
 
 def text_label(kind: str) -> str:
     template = TEXT_TEMPLATES.get(kind)
     return template.label if template else kind
+
+
+# --- delivery reports from the HTTP gateway ---------------------------------------------------
+REPORT_MAX_AGE_SECONDS = 300  # a report signed longer ago (or ahead) than this is refused
+
+
+def report_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The HMAC-SHA256 (hex) a gateway puts on a delivery report: over ``"<timestamp>." + body``."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def report_is_authentic(secret: str, timestamp: str, body: bytes, signature: str, *, now: float) -> bool:
+    """Whether a report carries the shared secret's signature and was signed within the last minutes."""
+    if not secret or not timestamp.isdigit() or len(timestamp) > 12 or not signature:
+        return False
+    if abs(now - int(timestamp)) > REPORT_MAX_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(report_signature(secret, timestamp, body), signature.strip().lower())
+
+
+# --- templates administrators may reword ------------------------------------------------------
+# An administrator may reword a template, keeping to the values the portal fills in for its kind
+# (the placeholders of our own wording): no new value can be made to appear, so a text a visitor
+# can trigger still carries only values the portal made, and a code text keeps its code.
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+MAX_CUSTOM_LENGTH = 300
+KEPT_PLACEHOLDERS = frozenset({"code"})  # a code text without its code would be useless
+# What a placeholder looks like in the preview.
+SAMPLE_VALUES = {
+    "code": "123456", "minutes": "5", "reference": "LP0001234", "amount": "800.00元", "last4": "6789",
+    "name": "王*国", "student": "李*", "child": "王*明", "enterprise": "无锡长安爱心科技有限公司",
+    "union": "梁溪区总工会", "position": "128", "campaign": "锡新保", "sponsor": "无锡市总工会",
+    "class_name": "工娃小家（梁溪站）", "event": "鹊桥会", "wedding": "集体婚礼", "note": "材料不全",
+    "reason": "不在保障期内", "detail": "出院小结", "starts_on": "2026年7月1日", "ends_on": "2027年6月30日",
+    "held_on": "2026年8月8日", "month": "7", "day": "15", "hours": "8:00—17:30", "site": "梁溪区职工服务中心",
+}
+
+
+def variants(kind: str) -> list[str]:
+    """The outcomes a kind's template has (``[""]`` for a template with one wording)."""
+    body = TEXT_TEMPLATES[kind].body
+    return [""] if isinstance(body, str) else list(body)
+
+
+def default_body(kind: str, outcome: str = "") -> Msgid:
+    template = TEXT_TEMPLATES[kind]
+    return template.body if isinstance(template.body, str) else template.body[outcome]
+
+
+def placeholders(body: str) -> set[str]:
+    return set(PLACEHOLDER.findall(body))
+
+
+def custom_fits(kind: str, outcome: str, body: str) -> bool:
+    """Whether a stored wording still fits the kind's values (a later release may change them)."""
+    try:
+        check_custom_body(kind, outcome, body)
+    except InvalidInput:
+        return False
+    return True
+
+
+def check_custom_body(kind: str, outcome: str, body: str) -> str:
+    """An administrator's wording, trimmed, or ``InvalidInput`` saying what to change."""
+    if kind not in TEXT_TEMPLATES or outcome not in variants(kind):
+        raise InvalidInput(N_("没有这种短信。"), field="body")
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput(N_("请填写短信内容。"), field="body")
+    if len(body) > MAX_CUSTOM_LENGTH:
+        raise InvalidInput(N_("短信内容不能超过%(max)s个字。"), field="body", max=MAX_CUSTOM_LENGTH)
+    if any(ord(ch) < 0x20 for ch in body):
+        raise InvalidInput(N_("短信内容不能包含换行或控制字符。"), field="body")
+    allowed = placeholders(default_body(kind, outcome))
+    unknown = sorted(placeholders(body) - allowed)
+    if unknown:
+        raise InvalidInput(N_("这种短信不能使用占位符：%(names)s。可用的占位符：%(allowed)s。"), field="body",
+                           names="、".join(f"%({name})s" for name in unknown),
+                           allowed="、".join(f"%({name})s" for name in sorted(allowed)) or "—")
+    if "%" in PLACEHOLDER.sub("", body):
+        raise InvalidInput(N_("百分号只能用在占位符里（如验证码的占位符），请删去其他百分号。"), field="body")
+    missing = sorted((allowed & KEPT_PLACEHOLDERS) - placeholders(body))
+    if missing:
+        raise InvalidInput(N_("这种短信必须保留占位符：%(names)s。"), field="body",
+                           names="、".join(f"%({name})s" for name in missing))
+    return body
+
+
+def preview(kind: str, outcome: str, body: str) -> str:
+    """The text as a phone would show it, with sample values."""
+    body = check_custom_body(kind, outcome, body)
+    return interpolate(body, {name: SAMPLE_VALUES.get(name, f"〔{name}〕") for name in placeholders(body)})

@@ -60,7 +60,7 @@ from portal.models.jobs import (
 from portal.models.joining import JoinCode, JoinRequest
 from portal.models.members import Member
 from portal.models.relief import CoolingPackHandout, HeatSeason, HeatSubsidy
-from portal.models.sms import SmsMessage, SmsRequest, SmsStatus
+from portal.models.sms import SmsMessage, SmsRequest, SmsStatus, SmsTemplate
 from portal.models.staff import StaffRecoveryCode, StaffUser
 from portal.models.stations import Station, StationOffer
 from portal.models.sync import (
@@ -111,6 +111,7 @@ __all__ = [
     "RosterImportStatus",
     "SmsMessage",
     "SmsRequest",
+    "SmsTemplate",
     "SmsStatus",
     "StaffRecoveryCode",
     "StaffUser",

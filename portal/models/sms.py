@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.domain.identity import mask_mobile
@@ -30,7 +30,10 @@ class SmsMessage(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=SmsStatus.QUEUED, index=True)
     send_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
     backend: Mapped[str | None] = mapped_column(String(20))
-    provider_ref: Mapped[str | None] = mapped_column(String(120))
+    provider_ref: Mapped[str | None] = mapped_column(String(120), index=True)
+    # The provider's delivery report: its own status code as sent, and when it said so.
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -59,3 +62,18 @@ class SmsRequest(db.Model):
     recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class SmsTemplate(db.Model):
+    """An administrator's wording of one template (a kind, and an outcome for kinds with several);
+    without a row the text uses the portal's own wording. Every change is in the audit log."""
+
+    __tablename__ = "sms_templates"
+    __table_args__ = (UniqueConstraint("kind", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    body: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

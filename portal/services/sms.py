@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -24,6 +25,7 @@ from portal.domain.texts import (
     VISITOR_KINDS,
     WAITING,
     SmsAction,
+    delivery_outcome,
     render_text,
     text_send_after,
 )
@@ -32,6 +34,7 @@ from portal.integrations.sms import SmsDeliveryError
 from portal.models import Member, SmsMessage, SmsRequest, SmsStatus
 from portal.models.base import utcnow
 from portal.pii import lookup_hash
+from portal.services.sms_templates import custom_body
 from portal.services.unit_of_work import after_commit, independent_unit
 
 TOO_MANY_TEXTS = N_("这个手机号码收到的短信太多了，为防止骚扰，请%(minutes)s分钟后再试。")
@@ -100,7 +103,8 @@ def queue_text(mobile: str, *, kind: str, params: dict | None = None, member=Non
     code masked."""
     if code_seed is not None:
         params = {**(params or {}), "code": CODE_MASK}
-    body = render_text(kind, **(params or {}))
+    params = params or {}
+    body = render_text(kind, custom_body(kind, str(params.get("outcome", ""))), **params)
     message = SmsMessage(
         mobile=mobile,
         mobile_hash=lookup_hash(mobile),
@@ -183,3 +187,38 @@ def deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
             .limit(limit)
         ))
     return sum(deliver(message_id, now=now) == SmsStatus.SENT for message_id in ids)
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    ref: str
+    outcome: str  # "delivered", "undelivered", "recorded" (a code we do not know), "unchanged", "unknown"
+
+
+def record_delivery_report(ref: str, code: str, *, now: datetime | None = None) -> ReportResult:
+    """Record what the gateway reports about one text it took (found by the reference it gave).
+
+    Idempotent: a report repeated, or arriving after another moved the text on, changes nothing.
+    Each report is its own unit: one text's report never undoes another's.
+    """
+    ref, code = ref.strip()[:120], code.strip().upper()[:32]
+    if not ref or not code:
+        return ReportResult(ref, "unknown")
+    with independent_unit() as session:
+        message = session.scalars(select(SmsMessage).where(SmsMessage.provider_ref == ref)
+                                  .with_for_update().limit(1)).first()
+        if message is None:
+            return ReportResult(ref, "unknown")
+        if message.provider_status == code and message.reported_at is not None:
+            return ReportResult(ref, "unchanged")
+        action = delivery_outcome(code)
+        if action is not None and not SMS.can(message.status, action):
+            return ReportResult(ref, "unchanged")
+        message.provider_status = code
+        message.reported_at = now or utcnow()
+        if action is None:
+            return ReportResult(ref, "recorded")
+        SMS.move(message, action)
+        if action == SmsAction.REPORT_UNDELIVERED:
+            message.error = f"服务商回执：{code}"
+        return ReportResult(ref, "delivered" if action == SmsAction.CONFIRM_DELIVERY else "undelivered")

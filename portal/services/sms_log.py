@@ -81,6 +81,8 @@ SHEET = exports.Sheet(
         exports.Column("发送时间", lambda m: _local(m.sent_at)),
         exports.Column("发送通道", lambda m: m.backend or ""),
         exports.Column("服务商编号", lambda m: m.provider_ref or "", text=True),
+        exports.Column("服务商回执", lambda m: m.provider_status or ""),
+        exports.Column("回执时间", lambda m: _local(m.reported_at)),
         exports.Column("说明", lambda m: m.error or ""),
     ),
 )
