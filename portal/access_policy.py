@@ -88,6 +88,9 @@ POLICY: dict[str, Access] = {
     "staff.monthly_report": _({A, R, U}, UNION),
     "staff.queue_count_list": _(STAFF, UNION),
     "staff.unions": _({A, U, C}, UNION),
+    "staff.edit_union": _({A}, FEDERATION),
+    "staff.import_unions": _({A}, FEDERATION),
+    "staff.union_template": _({A}, FEDERATION),
     "staff.accounts": _({A}, FEDERATION),
     "staff.account": _({A}, FEDERATION),
     "staff.change_role": _({A}, FEDERATION),
@@ -146,6 +149,8 @@ POLICY: dict[str, Access] = {
     "review.discharge_lists": _({R, A}, FEDERATION),
     "review.discharge_import": _({R, A}, FEDERATION),
     "review.discharge_sample": _({R, A}, FEDERATION),
+    "review.export_queue": _({R, A}, FEDERATION),
+    "review.export_payouts": _({R, A}, FEDERATION),
     # childcare: public classes, a member's registrations, the organiser's classes (officers read)
     "childcare.index": _(ANYONE, PUBLIC),
     "childcare.show_class": _(ANYONE, PUBLIC),
@@ -156,6 +161,8 @@ POLICY: dict[str, Access] = {
     "childcare.cancel": _({M}, OWN),
     "childcare.manage_index": _({C, U, A}, UNION),
     "childcare.manage_export": _({C, U, A}, UNION),
+    "childcare.manage_export_registrations": _({C, U, A}, UNION),
+    "childcare.manage_export_attendance": _({C, U, A}, UNION),
     "childcare.manage_show_class": _({C, U, A}, UNION),
     "childcare.manage_new_class": _({C}, UNION),
     "childcare.manage_edit_class": _({C}, UNION),
@@ -204,6 +211,10 @@ POLICY: dict[str, Access] = {
     "jobs.union.certificate": _({U, A}, UNION),
     "jobs.union.answer": _({U, A}, UNION),
     "jobs.union.export": _({U, A}, UNION),
+    "jobs.union.review_position": _({U, A}, UNION),
+    "jobs.union.export_positions": _({U, A}, UNION),
+    "jobs.union.export_enterprises": _({U, A}, UNION),
+    "jobs.union.export_applications": _({U, A}, UNION),
     # stations and kiosks: the public directory; officers edit their union's stations; admins the fleet
     "stations.index": _(ANYONE, PUBLIC),
     "stations.station": _(ANYONE, PUBLIC),
@@ -289,6 +300,12 @@ POLICY: dict[str, Access] = {
     "sync.rotate_key": _(ANYONE, DEVICE),
     "sync.start_lookup": _(ANYONE, DEVICE),
     "sync.verify_lookup": _(ANYONE, DEVICE),
+    # texts: the SMS gateway's signed delivery reports (a machine, like a kiosk); templates
+    "texts.delivery_reports": _(ANYONE, DEVICE),
+    "texts.templates": _({A}, FEDERATION),
+    "texts.edit_template": _({A}, FEDERATION),
+    "texts.preview_template": _({A}, FEDERATION),
+    "texts.reset_template": _({A}, FEDERATION),
 }
 
 

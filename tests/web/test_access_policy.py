@@ -117,6 +117,8 @@ class World:
             "childcare.manage_show_class": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_edit_class": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_attendance": lambda: _by("class_id", _first(ChildcareClass), union=True),
+            "childcare.manage_export_registrations": lambda: _by("class_id", _first(ChildcareClass), union=True),
+            "childcare.manage_export_attendance": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_health_notes": lambda: _registration(_first(Registration)),
             "jobs.position": lambda: _by("position_id", _first(Position, Position.status == "open")),
             "jobs.student_apply": lambda: _by("position_id", _first(Position, Position.status == "open")),
@@ -158,6 +160,8 @@ class World:
             "joining.proof": lambda: _by("request_id", _first(JoinRequest, JoinRequest.proof_stored_name.is_not(None)),
                                          union=True),
             "staff.account": lambda: _by("user_id", self.staff["officer"]),
+            "staff.edit_union": lambda: ({"code": _first(Union).code}, Owner()),
+            "texts.edit_template": lambda: ({"kind": "login_code"}, Owner()),
         }
         make = samples.get(endpoint)
         return make() if make else None

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.roles import ROLE_LABELS, STAFF_ROLES, Role
@@ -37,3 +38,21 @@ class UnionForm(FlaskForm):
     kind = SelectField(_l("类型"), choices=[(kind.value, _l(label)) for kind, label in UNION_KIND_LABELS.items()],
                        default="grassroots")
     parent_code = StringField(_l("上级工会代码"), validators=[Optional(), Length(max=32)])
+
+
+class UnionEditForm(FlaskForm):
+    name = StringField(_l("工会名称"), validators=[DataRequired(_l("请填写工会名称。")), Length(max=120)])
+    kind = SelectField(_l("类型"), choices=[(kind.value, _l(label)) for kind, label in UNION_KIND_LABELS.items()])
+    district = StringField(_l("所在区"), validators=[Optional(), Length(max=40)])
+    contact_name = StringField(_l("联系人"), validators=[Optional(), Length(max=40)])
+    contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
+    takes_join_requests = BooleanField(_l("在网上入会页面接受入会申请"))
+
+
+class UnionMoveForm(FlaskForm):
+    parent_code = StringField(_l("新的上级工会代码"),
+                              validators=[DataRequired(_l("请填写上级工会代码。")), Length(max=32)])
+
+
+class UnionImportForm(FlaskForm):
+    file = FileField(_l("工会名单（Excel）"), validators=[FileRequired(_l("请选择文件。"))])

@@ -9,14 +9,14 @@ from flask_login import current_user
 
 from portal import clock
 from portal.blueprints.staff import bp
-from portal.blueprints.staff.forms import UnionForm
+from portal.blueprints.staff.forms import UnionEditForm, UnionForm, UnionImportForm, UnionMoveForm
 from portal.domain.claims import CLAIM_STATUS_LABELS
 from portal.domain.dashboards import REPORT_ROLES, Section, parse_month, parse_year
 from portal.domain.enrollment import CHANNEL_LABELS
 from portal.domain.errors import DomainError, InvalidInput, PermissionDenied
 from portal.domain.jobs import PLACEMENT_STATUS_LABELS
 from portal.domain.roles import Role
-from portal.integrations.spreadsheets import XLSX_MIME
+from portal.integrations.spreadsheets import XLSX_MIME, xlsx_download
 from portal.services import unions
 from portal.services.access import role_of
 from portal.services.dashboards import queries as dashboards
@@ -103,3 +103,60 @@ def union_tree():
             return redirect(url_for("staff.unions"))
     return render("staff/unions.html", form=form, tree=unions.union_tree(current_user))
 
+
+
+@bp.route("/unions/<code>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_union(code: str):
+    """Edit a union, or move it (with everything below it) under another parent."""
+    union = unions.get_union(current_user, code)
+    form = UnionEditForm(obj=union) if request.method == "GET" else UnionEditForm()
+    move_form = UnionMoveForm(prefix="move")
+    if request.method == "POST" and "move-parent_code" in request.form:
+        if move_form.validate_on_submit():
+            try:
+                moved = unions.move_union(current_user, union.code, parent_code=move_form.parent_code.data)
+            except DomainError as error:
+                field_error(move_form, error, "parent_code")
+            else:
+                flash(_("已将%(name)s移到%(parent)s之下，其下级工会一并移动。", name=moved.name,
+                        parent=moved.parent.name), "success")
+                return redirect(url_for("staff.unions"))
+    elif form.validate_on_submit():
+        try:
+            unions.update_union(current_user, union.code, name=form.name.data, kind=form.kind.data,
+                                district=form.district.data or "", contact_name=form.contact_name.data or "",
+                                contact_phone=form.contact_phone.data or "",
+                                takes_join_requests=form.takes_join_requests.data)
+        except DomainError as error:
+            field_error(form, error, "name")
+        else:
+            flash(_("已保存 %(name)s。", name=form.name.data), "success")
+            return redirect(url_for("staff.unions"))
+    return render("staff/union.html", union=union, form=form, move_form=move_form)
+
+
+@bp.route("/unions/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def import_unions():
+    """Create or update unions from an Excel sheet (the downloadable template's columns)."""
+    form = UnionImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            outcome = unions.import_unions(current_user, upload.read(), upload.filename or "")
+        except DomainError as error:
+            field_error(form, error, "file")
+        else:
+            flash(_("导入完成：新增%(created)s个，修改%(updated)s个，调整隶属%(moved)s个，未变%(unchanged)s个。",
+                    created=outcome.created, updated=outcome.updated, moved=outcome.moved,
+                    unchanged=outcome.unchanged), "success")
+            return redirect(url_for("staff.unions"))
+    return render("staff/union_import.html", form=form)
+
+
+@bp.get("/unions/template.xlsx")
+@roles_required(Role.ADMIN)
+def union_template():
+    """The import template, with two example rows."""
+    return xlsx_download("工会组织导入模板.xlsx", unions.template_xlsx())
