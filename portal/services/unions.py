@@ -10,6 +10,7 @@ from portal.domain.errors import Conflict, InvalidInput, NotFound
 from portal.domain.i18n import N_
 from portal.domain.roles import Role
 from portal.extensions import db
+from portal.integrations.safe_parse import read_sheet
 from portal.models import Member, Union, UnionKind, add_union
 from portal.models.unions import UNION_KIND_LABELS
 from portal.services import audit
@@ -234,9 +235,8 @@ def import_unions(actor, data: bytes, filename: str) -> ImportOutcome:
     """Create or update the unions of a sheet, in whatever order their rows come (a parent may be
     further down). All or nothing: any problem refuses the whole file, with every problem listed."""
     require_role(actor, Role.ADMIN)
-    from portal.integrations.spreadsheets import read_rows
-
-    rows = parse_import(list(read_rows(data, filename)))
+    # An uploaded file is untrusted: read in a child process under memory, CPU and time limits.
+    rows = parse_import(read_sheet(data, filename).rows)
     outcome, waiting, problems = ImportOutcome(), rows, []
     while waiting:
         codes = {row.parent_code for row in waiting} | {row.code for row in waiting}
