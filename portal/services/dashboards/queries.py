@@ -28,7 +28,7 @@ from portal.domain.dashboards import (
 from portal.domain.enrollment import EnrollmentStatus
 from portal.domain.errors import InvalidInput, PermissionDenied
 from portal.domain.i18n import N_
-from portal.domain.jobs import ApplicationStatus, EnterpriseStatus, PlacementStatus
+from portal.domain.jobs import ApplicationStatus, EnterpriseStatus, PlacementStatus, PositionStatus
 from portal.domain.roles import Role
 from portal.domain.sync import KioskStatus
 from portal.extensions import db
@@ -263,8 +263,9 @@ def job_figures(scope: Scope, period: Period) -> dict:
     enterprises = db.session.scalar(scoped(
         select(func.count(Enterprise.id)).where(Enterprise.status == EnterpriseStatus.APPROVED),
         Enterprise.union_id, Enterprise.id))
+    # Positions offered: published ones (open or since closed), not those waiting for or refused by the union.
     positions = scoped(select(Position.id), Position.union_id, Position.enterprise_id).where(
-        _day_in(Position.starts_on, period))
+        _day_in(Position.starts_on, period), Position.status.in_((PositionStatus.OPEN, PositionStatus.CLOSED)))
     position_count, places, filled = db.session.execute(positions.with_only_columns(
         func.count(Position.id), func.coalesce(func.sum(Position.places), 0),
         func.coalesce(func.sum(Position.filled), 0))).one()
