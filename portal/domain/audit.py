@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, Msgid] = {
     "member.sms_consent": N_("会员更改短信提醒设置"),
     # the audit log, the SMS log and exports
     "audit.export": N_("导出审计日志"),
+    "dashboard.monthly_report": N_("导出月度报表"),
     "sms.export": N_("导出短信记录"),
     "sms.delivery_report": N_("短信服务商回执"),
     "sms.template_edit": N_("修改短信模板"),
@@ -72,6 +73,7 @@ ACTION_LABELS: dict[str, Msgid] = {
     "claim.request_documents": N_("要求补充理赔材料"),
     "claim.bulk_approve": N_("批量核准理赔"),
     "claim.discharge_import": N_("导入出院名单"),
+    "claim.discharge_sample_real": N_("用真实会员生成出院名单样例"),
     "claims.export": N_("导出理赔申请"),
     "payout.create_batch": N_("生成发放批次"),
     "payout.split_batch": N_("拆分发放批次"),
