@@ -4,7 +4,7 @@ A caring enterprise's new position is public only once its union approves it. Po
 published stay open (their status is unchanged).
 
 Revision ID: c41d7a2e8b93
-Revises: b7d41c9e2f10
+Revises: 5c0a7e3d2b91
 Create Date: 2026-12-02 11:50:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import portal.models.base
 
 revision = 'c41d7a2e8b93'
-down_revision = 'b7d41c9e2f10'
+down_revision = '5c0a7e3d2b91'
 branch_labels = None
 depends_on = None
 
