@@ -98,7 +98,23 @@ def translated(text: str | None) -> str:
     return gettext(text) if text else ""
 
 
+def form_problems(*forms) -> list[tuple[str, str, str]]:
+    """(field id, label, message) for every error of ``forms`` (WTForms forms, ``None`` skipped), in
+    the order the fields appear: what the error summary at the top of a page lists."""
+    problems = []
+    for form in forms:
+        if form is None or not hasattr(form, "_fields"):
+            continue
+        for name, field in form._fields.items():
+            if field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            for message in field.errors if isinstance(field.errors, (list, tuple)) else ():
+                problems.append((field.id or name, str(field.label.text), str(message)))
+    return problems
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.filters.update(
         local_time=local_time,
         cn_date=local_date,

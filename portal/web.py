@@ -205,6 +205,16 @@ def flash_error(error: DomainError) -> None:
 def field_error(form, error: DomainError, default_field: str | None = None, *, also_flash: bool = False) -> None:
     """Put a refusal under the field it concerns (or ``default_field``), so the person sees it next
     to what they typed; with no such field on the form, at the top of the page."""
+    placed = False
+    for name, msgid in error.problems:
+        problem_field = getattr(form, name, None)
+        if problem_field is not None and isinstance(getattr(problem_field, "errors", None), (list, tuple)):
+            problem_field.errors = [*problem_field.errors, gettext(msgid)]
+            placed = True
+    if placed:
+        if also_flash:
+            flash(gettext("还不能提交：请补全下面标出的%(count)s项。", count=len(error.problems)), "error")
+        return
     field = getattr(form, error.field or "", None) or (getattr(form, default_field, None) if default_field else None)
     if field is not None and isinstance(getattr(field, "errors", None), (list, tuple)):
         field.errors = [*field.errors, error_text(error)]

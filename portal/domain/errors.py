@@ -23,6 +23,9 @@ class DomainError(Exception):
         self.msgid = message or self.default_message
         self.params = params
         self.field = field
+        # More than one field at fault (a form missing several answers): (field, msgid) for each, so a
+        # page can put every message under its own field at once instead of one at a time.
+        self.problems: list[tuple[str, str]] = []
         if code:
             self.code = code
         super().__init__(self.message)

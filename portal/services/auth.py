@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -93,8 +94,22 @@ def _code_hash(id_hash: str, code: str) -> str:
     return lookup_hash(f"login-code:{id_hash}:{code}")
 
 
+@dataclass(frozen=True)
+class CodeRequest:
+    """What a request for a sign-in code did, the same whoever asked (members and strangers alike).
+
+    ``reused``: a code asked for less than a minute ago is still good, so no new text was sent (a
+    corrected mobile, a second tap, signing straight back in); the page says so instead of
+    claiming a new code is on its way. ``wait_seconds``: when a new code may be asked for.
+    """
+
+    id_hash: str
+    reused: bool = False
+    wait_seconds: int = 0
+
+
 @unit_of_work
-def request_login_code(id_number: str, mobile: str, *, now: datetime | None = None) -> str:
+def request_login_code(id_number: str, mobile: str, *, now: datetime | None = None) -> CodeRequest:
     """Send a 6-digit code when ID number and mobile belong to one member.
 
     The answer is the ID number's lookup hash whether or not anyone matched: the page must not tell
@@ -114,9 +129,9 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
     if recent is not None:
         # A code was just sent: the one on the phone is still good (signing in again after signing
         # out, a second tap); once used, say when a new one can come instead of flooding the phone.
-        if recent.used_at is None and recent.expires_at > now and recent.attempts < config["OTP_MAX_ATTEMPTS"]:
-            return id_hash
         wait = int((recent.created_at + RESEND_INTERVAL - now).total_seconds()) + 1
+        if recent.used_at is None and recent.expires_at > now and recent.attempts < config["OTP_MAX_ATTEMPTS"]:
+            return CodeRequest(id_hash, reused=True, wait_seconds=max(1, wait))
         raise InvalidInput(CODE_USED_WAIT, code="code_wait", field="mobile", seconds=max(1, wait))
     today_codes = db.session.scalar(select(func.count(LoginCode.id)).where(
         LoginCode.id_number_hash == id_hash, LoginCode.created_at > now - timedelta(days=1)))
@@ -136,7 +151,7 @@ def request_login_code(id_number: str, mobile: str, *, now: datetime | None = No
     ))
     if matches:
         queue_text(mobile, kind="login_code", params={"minutes": ttl // 60}, member=member, code_seed=seed)
-    return id_hash
+    return CodeRequest(id_hash, wait_seconds=int(RESEND_INTERVAL.total_seconds()))
 
 
 @unit_of_work

@@ -38,7 +38,7 @@ def test_a_right_password_inside_a_failed_unit_leaves_no_sign_in_behind():
 
 def test_a_wrong_code_uses_up_an_attempt_and_the_right_one_signs_in(app):
     member = create_member()
-    id_hash = auth.request_login_code(member.id_number, member.mobile)
+    id_hash = auth.request_login_code(member.id_number, member.mobile).id_hash
     code = sent_code(member)
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(InvalidInput) as refused:
@@ -53,7 +53,7 @@ def test_a_wrong_code_uses_up_an_attempt_and_the_right_one_signs_in(app):
 
 def test_no_attempt_is_left_once_they_are_used_up(app):
     member = create_member()
-    id_hash = auth.request_login_code(member.id_number, member.mobile)
+    id_hash = auth.request_login_code(member.id_number, member.mobile).id_hash
     code = sent_code(member)
     login = db.session.scalars(select(LoginCode)).one()
     login.attempts = app.config["OTP_MAX_ATTEMPTS"] - 1

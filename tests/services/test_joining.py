@@ -66,7 +66,7 @@ def test_a_courier_on_no_roster_joins_is_confirmed_signs_in_and_claims_the_gift(
         (union.id, COURIER_MOBILE, True, "快递员")
     assert "已由无锡市新就业形态劳动者工会联合会确认" in texts("join_confirmed")[0].body
     # The courier now signs in like any member, and the gift is theirs to claim.
-    id_hash = auth.request_login_code(COURIER_ID, COURIER_MOBILE, now=NOW + timedelta(minutes=5))
+    id_hash = auth.request_login_code(COURIER_ID, COURIER_MOBILE, now=NOW + timedelta(minutes=5)).id_hash
     assert auth.verify_login_code(id_hash, sent_code(member), now=NOW + timedelta(minutes=6)).id == member.id
     cover = campaigns.claim_gift(member, gift.id, today=TODAY)
     assert (cover.payer, cover.status) == ("campaign", "active")

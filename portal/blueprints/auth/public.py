@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from portal import clock
 from portal.blueprints.auth import bp, load_user
 from portal.blueprints.auth.forms import MemberCodeForm, MemberCodeRequestForm, StaffLoginForm, TwoFactorCodeForm
 from portal.domain.errors import InvalidInput
-from portal.domain.identity import mask_id_number, normalise
+from portal.domain.identity import mask_id_number, normalise, parse_id_number, parse_mobile
 from portal.extensions import limiter
 from portal.services import auth, two_factor
 from portal.web import EmptyForm, error_text, field_error, flash_error, render, safe_next
@@ -95,17 +96,35 @@ def staff_two_factor() -> Response | str:
 def member_login() -> Response | str:
     """Step one of member sign-in: ID number and mobile, then a code by text."""
     form = MemberCodeRequestForm()
-    if form.validate_on_submit():
+    if form.is_submitted() and all([form.validate(), _formats_ok(form)]):
         try:
-            id_hash = auth.request_login_code(form.id_number.data, form.mobile.data)
+            asked = auth.request_login_code(form.id_number.data, form.mobile.data)
         except InvalidInput as error:
             field_error(form, error, "id_number")
         else:
-            session["login_id_hash"] = id_hash
+            session["login_id_hash"] = asked.id_hash
             session["login_masked_id"] = mask_id_number(normalise(form.id_number.data))
             session["login_next"] = _safe_next(url_for("members.home"))
+            session["login_code_reused"] = asked.reused
+            session["login_resend_at"] = time.time() + asked.wait_seconds
             return redirect(url_for("auth.member_code"))
     return render("auth/member_login.html", form=form)
+
+
+def _formats_ok(form: MemberCodeRequestForm) -> bool:
+    """Both numbers checked at once, so every mistake shows in one go, not one per try."""
+    ok = True
+    for name, check in (("id_number", lambda raw: parse_id_number(raw, today=clock.today())), ("mobile", parse_mobile)):
+        if getattr(form, name).errors:
+            ok = False
+            continue
+        try:
+            check(getattr(form, name).data)
+        except InvalidInput as error:
+            error.field = error.field or name
+            field_error(form, error, name)
+            ok = False
+    return ok
 
 
 @bp.route("/member/code", methods=["GET", "POST"])
@@ -126,7 +145,9 @@ def member_code() -> Response | str:
             _fresh_session()
             login_user(member)
             return redirect(target)
-    return render("auth/member_code.html", form=form, masked_id=session.get("login_masked_id", ""))
+    wait = max(0, int(session.get("login_resend_at", 0) - time.time() + 0.999))
+    return render("auth/member_code.html", form=form, masked_id=session.get("login_masked_id", ""),
+                  reused=session.get("login_code_reused", False), wait=wait)
 
 
 @bp.post("/logout")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -75,5 +75,7 @@ class ClaimForm(FlaskForm):
 
 class DocumentForm(FlaskForm):
     kind = SelectField(_l("材料类型"), choices=[])
-    file = FileField(_l("选择文件（JPG、PNG或PDF，每个不超过10MB）"),
+    MAX_FILES = 12
+    # Several photos at once (the pages of a discharge summary, both sides of an ID card).
+    file = MultipleFileField(_l("选择文件（JPG、PNG或PDF，每个不超过10MB，可多选）"),
                      validators=[FileRequired(_l("请选择要上传的文件。"))])

@@ -19,7 +19,16 @@ from portal.domain.errors import DomainError
 from portal.domain.plans import DEFAULT_CRITICAL_DISEASES
 from portal.domain.roles import Role
 from portal.services.claims import documents, filing, queries
-from portal.web import EmptyForm, field_error, flash_error, form_errors, redirect_back, render, roles_required
+from portal.web import (
+    EmptyForm,
+    error_text,
+    field_error,
+    flash_error,
+    form_errors,
+    redirect_back,
+    render,
+    roles_required,
+)
 
 claimants_required = roles_required(Role.MEMBER, Role.UNION_OFFICER)
 viewers_required = roles_required(Role.MEMBER, Role.UNION_OFFICER, Role.REVIEWER, Role.ADMIN)
@@ -61,8 +70,7 @@ def edit(claim_id: int):
     claim = queries.load_claim(current_user, claim_id)
     if claim.status not in EDITABLE_BY_CLAIMANT:
         return _already_submitted(claim_id, said=request.method == "POST")
-    form = ClaimForm(obj=claim if request.method == "GET" else None)
-    form.disease.choices = [("", _("请选择"))] + [(name, name) for name in _diseases(claim)]
+    form = _claim_form(claim)
     if request.method == "GET":
         form.show(claim)
     elif form.validate_on_submit():
@@ -71,6 +79,10 @@ def edit(claim_id: int):
             result = _save(form, claim_id, submitting=submitting)
         except DomainError as error:
             result = filing.SubmitResult(claim, refused=error)
+        else:
+            # What was typed is saved even when the submission is refused: the page goes on from the
+            # saved version, or the next 保存草稿 would be taken for someone else's change.
+            form.version.data = result.claim.version_id
         if result.refused is None:
             return _saved(result, submitted=submitting)
         if queries.load_claim(current_user, claim_id).status not in EDITABLE_BY_CLAIMANT:
@@ -79,6 +91,12 @@ def edit(claim_id: int):
     else:
         flash(_("请按提示修改后再保存。"), "error")
     return _edit_page(queries.load_claim(current_user, claim_id), form)
+
+
+def _claim_form(claim) -> ClaimForm:
+    form = ClaimForm(obj=claim if request.method == "GET" else None)
+    form.disease.choices = [("", _("请选择"))] + [(name, name) for name in _diseases(claim)]
+    return form
 
 
 def _save(form: ClaimForm, claim_id: int, *, submitting: bool) -> filing.SubmitResult:
@@ -97,9 +115,10 @@ def _saved(result: filing.SubmitResult, *, submitted: bool):
     return redirect(url_for("claims.detail", claim_id=result.claim.id))
 
 
-def _edit_page(claim, form: ClaimForm):
-    upload = DocumentForm()
-    upload.kind.choices = queries.document_choices(claim)
+def _edit_page(claim, form: ClaimForm, upload: DocumentForm | None = None):
+    if upload is None:
+        upload = DocumentForm(formdata=None)
+        upload.kind.choices = queries.document_choices(claim)
     return render("claims/edit.html", claim=claim, form=form, document_form=upload,
                   missing=queries.missing_document_kinds(claim), button=EmptyForm())
 
@@ -118,23 +137,63 @@ def _diseases(claim) -> list[str]:
 @bp.post("/<int:claim_id>/documents")
 @claimants_required
 def upload(claim_id: int):
-    """Add one document; a refused file is explained and the draft stays as it was."""
+    """Add documents (several photos at once); a refused file is explained and the draft stays.
+
+    The 上传 button belongs to the claim form, so what was typed above comes along and is saved
+    first: choosing a photo never wipes the accident date, the costs or the bank card. A request
+    with the document alone (an older page, a script) leaves the draft as it was.
+    """
     claim = queries.load_claim(current_user, claim_id)
-    form = DocumentForm()
-    form.kind.choices = queries.document_choices(claim)
-    if form.validate_on_submit():
-        file = form.file.data
-        try:
-            documents.upload_document(current_user, claim.id, kind=form.kind.data, filename=file.filename,
-                                      data=file.read())
-        except DomainError as error:
-            flash_error(error)
-        else:
-            flash(_("材料已上传。"), "success")
+    if claim.status not in EDITABLE_BY_CLAIMANT:
+        return _already_submitted(claim_id, said=True)
+    upload_form = DocumentForm()
+    upload_form.kind.choices = queries.document_choices(claim)
+    claim_form, draft_kept, seen, before = None, True, None, None
+    if "version" in request.form:
+        claim_form = _claim_form(claim)
+        seen, before = claim_form.version.data, claim.version_id
+        draft_kept = _save_typed(claim_form, claim_id)
+    uploaded, refused = 0, False
+    if upload_form.validate_on_submit():
+        for file in upload_form.file.data[:DocumentForm.MAX_FILES]:
+            try:
+                documents.upload_document(current_user, claim.id, kind=upload_form.kind.data, filename=file.filename,
+                                          data=file.read())
+            except DomainError as error:
+                refused = True
+                upload_form.file.errors.append(_("%(name)s：%(reason)s", name=file.filename, reason=error_text(error)))
+            else:
+                uploaded += 1
     else:
-        for message in form_errors(form):
+        refused = True
+    if uploaded:
+        flash(_("已上传%(count)s个文件。", count=uploaded), "success")
+    if claim_form is None:  # a document alone: the draft was not touched
+        for message in form_errors(upload_form):
             flash(message, "error")
-    return redirect(url_for("claims.edit", claim_id=claim.id) + "#documents")
+        return redirect(url_for("claims.edit", claim_id=claim.id) + "#documents")
+    if not refused and draft_kept:
+        return redirect(url_for("claims.edit", claim_id=claim.id) + "#documents")
+    fresh = queries.load_claim(current_user, claim_id)
+    # The page goes on from the claim's version when only this request (its save, its upload) moved it.
+    if draft_kept or str(before) == str(seen):
+        claim_form.version.data = fresh.version_id
+    return _edit_page(fresh, claim_form, upload_form)
+
+
+def _save_typed(form: ClaimForm, claim_id: int) -> bool:
+    """Save the claim form that came along with an upload; ``False`` (errors under the fields,
+    the typed values kept on the page) when it cannot be saved as it is."""
+    if not form.validate():
+        flash(_("填写的内容有误，尚未保存，请按提示修改。"), "error")
+        return False
+    try:
+        _save(form, claim_id, submitting=False)
+    except DomainError as error:
+        field_error(form, error, also_flash=True)
+        return False
+    flash(_("草稿已保存。"), "success")
+    return True
 
 
 @bp.post("/documents/<int:document_id>/delete")

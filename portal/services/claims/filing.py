@@ -220,8 +220,10 @@ def _require_complete(claim: Claim) -> None:
     if not claim.bank_card:
         problems.append(("bank_card", N_("请填写收款银行卡号。")))
     if problems:
-        raise InvalidInput(N_("还不能提交：%(problems)s"), code="claim_incomplete", field=problems[0][0],
-                           problems="".join(message for _, message in problems))
+        error = InvalidInput(N_("还不能提交：%(problems)s"), code="claim_incomplete",
+                             problems="".join(message for _, message in problems))
+        error.problems = problems  # each under its own field on the page, all at once
+        raise error
 
 
 def check_summary(claim: Claim) -> tuple[str, dict]:
