@@ -11,6 +11,8 @@ from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
 from portal import charts
+from portal.domain.enrollment import COVER_STATUS_LABELS, COVER_STATUS_TONES, CoverStatus
+from portal.domain.enrollment import cover_status as rules_cover_status
 from portal.domain.i18n import chinese_date
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
 from portal.domain.money import format_amount, format_yuan
@@ -113,7 +115,18 @@ def form_problems(*forms) -> list[tuple[str, str, str]]:
     return problems
 
 
+def cover_status(enrollment) -> CoverStatus:
+    """One enrolment's status as every page shows it (see ``portal.domain.enrollment.cover_status``)."""
+    if enrollment is None:
+        return CoverStatus.NONE
+    from portal import clock
+
+    return rules_cover_status(enrollment.status, enrollment.starts_on, enrollment.ends_on, clock.today())
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(cover_status=cover_status, COVER_STATUS_LABELS=COVER_STATUS_LABELS,
+                                 COVER_STATUS_TONES=COVER_STATUS_TONES)
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.filters.update(
         local_time=local_time,

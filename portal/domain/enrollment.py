@@ -72,6 +72,57 @@ CHANNEL_LABELS = {"roster": N_("工会批量参保"), "self_service": N_("会员
 PAYER_LABELS = {"union": N_("工会缴费"), "member": N_("个人缴费"), "campaign": N_("赠送")}
 GIG_OCCUPATION_CHOICES = ("快递员", "外卖配送员", "网约车司机", "货车司机")
 
+# ---------------------------------------------------------------- what a person sees
+# One answer to "is this person covered?", the same on every page of every role: the member's own
+# page and history, the officer's enrolment list and members list. A cover written by a roster or a
+# gift starts tomorrow: it is 即将生效 until then, never 保障中 on one page and 未参保 on another.
+
+
+class CoverStatus(StrEnum):
+    PENDING = "pending"  # asked for, waiting for the union
+    UPCOMING = "upcoming"  # confirmed, starts on a later day
+    ACTIVE = "active"  # covers today
+    ENDED = "ended"  # its year is over
+    CANCELLED = "cancelled"
+    NONE = "none"  # no cover at all
+
+
+COVER_STATUS_LABELS = {
+    CoverStatus.PENDING: N_("待确认"), CoverStatus.UPCOMING: N_("即将生效"), CoverStatus.ACTIVE: N_("保障中"),
+    CoverStatus.ENDED: N_("已到期"), CoverStatus.CANCELLED: N_("已取消"), CoverStatus.NONE: N_("未参保"),
+}
+COVER_STATUS_TONES = {CoverStatus.ACTIVE: "ok", CoverStatus.UPCOMING: "warn", CoverStatus.PENDING: "warn"}
+
+
+def cover_status(status: str | None, starts_on: date | None, ends_on: date | None, today: date) -> CoverStatus:
+    """What one enrolment means on ``today``."""
+    if status is None:
+        return CoverStatus.NONE
+    if status == EnrollmentStatus.PENDING:
+        return CoverStatus.PENDING
+    if status == EnrollmentStatus.CANCELLED:
+        return CoverStatus.CANCELLED
+    if starts_on is None or ends_on is None or ends_on < today:
+        return CoverStatus.ENDED
+    return CoverStatus.UPCOMING if starts_on > today else CoverStatus.ACTIVE
+
+
+# Which of a person's enrolments speaks for them: covered today, else about to be, else asked for.
+_PRECEDENCE = (CoverStatus.ACTIVE, CoverStatus.UPCOMING, CoverStatus.PENDING)
+
+
+def person_cover_status(enrollments: Iterable, today: date):
+    """(status, the enrolment it comes from or ``None``) for a person with these enrolments (objects
+    with ``status``, ``starts_on``, ``ends_on``): covered today wins, then a cover about to start,
+    then one waiting for confirmation; otherwise 未参保."""
+    best = None
+    for enrollment in enrollments:
+        status = cover_status(enrollment.status, enrollment.starts_on, enrollment.ends_on, today)
+        if status in _PRECEDENCE and (best is None or _PRECEDENCE.index(status) < _PRECEDENCE.index(best[0])):
+            best = (status, enrollment)
+    return best or (CoverStatus.NONE, None)
+
+
 # ---------------------------------------------------------------- state machines
 # Every status of an enrolment and of a roster import, and the only moves between them; the
 # columns' CHECKs come from the same enums (``portal.models.enrollment``). Covers written in bulk

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal import clock
+from portal.domain import enrollment as rules
 from portal.domain.errors import InvalidInput, NotFound
 from portal.domain.i18n import N_
 from portal.domain.identity import mask_name, normalise
@@ -235,15 +236,23 @@ def list_members(actor, filters: MemberFilters, *, page: int = 1, per_page: int 
         stmt.options(joinedload(Member.union), joinedload(Member.hardship)).order_by(Member.id)
         .offset((page - 1) * per_page).limit(per_page)
     ))
+    # Each member's cover as every page words it (``rules.person_cover_status``): covered today,
+    # about to start, or waiting for confirmation; absent means 未参保.
     covers = {}
     if members:
+        by_member: dict[int, list[Enrollment]] = {}
         for enrollment in db.session.scalars(
             select(Enrollment).where(
-                Enrollment.member_id.in_([m.id for m in members]), Enrollment.status.in_(COVERING),
-                Enrollment.starts_on <= today, Enrollment.ends_on >= today,
+                Enrollment.member_id.in_([m.id for m in members]),
+                or_(Enrollment.status == EnrollmentStatus.PENDING,
+                    Enrollment.status.in_(COVERING) & (Enrollment.ends_on >= today)),
             )
         ):
-            covers[enrollment.member_id] = enrollment
+            by_member.setdefault(enrollment.member_id, []).append(enrollment)
+        for member_id, enrollments in by_member.items():
+            status, enrollment = rules.person_cover_status(enrollments, today)
+            if enrollment is not None:
+                covers[member_id] = (status, enrollment)
     return members, total, covers
 
 
