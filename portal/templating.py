@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -91,13 +92,33 @@ def yuan_amount(value: int | Decimal | None) -> str:
     return "" if value is None else format_amount(value)
 
 
+STORED_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+STORED_MONEY = re.compile(r"(-?\d[\d,]*\.\d{2})元")
+
+
+def local_figures(text: str) -> str:
+    """Dates and amounts written the Chinese way into a stored text (a timeline step, a rule's
+    figures), the English way on an English page; as they are on a Chinese one."""
+    locale = get_locale()
+    if not text or locale is None or locale.language == "zh":
+        return text
+    text = STORED_DATE.sub(lambda m: format_date(date(int(m[1]), int(m[2]), int(m[3])), format="medium"), text)
+    return STORED_MONEY.sub(lambda m: f"¥{m[1]}", text)
+
+
+def local_params(params: dict | None) -> dict:
+    """Stored message parameters with their dates and amounts in the page's language."""
+    return {name: local_figures(value) if isinstance(value, str) else value for name, value in (params or {}).items()}
+
+
 def translated(text: str | None) -> str:
-    """A stored text in the reader's language when it is a known msgid, else as it was.
+    """A stored text in the reader's language when it is a known msgid, else as it was (its
+    dates and amounts in the page's way).
 
     Unlike ``_()`` in a template, the result is neither marked safe nor %-formatted: stored texts
     may hold what someone typed.
     """
-    return gettext(text) if text else ""
+    return local_figures(gettext(text)) if text else ""
 
 
 def form_problems(*forms) -> list[tuple[str, str, str]]:
@@ -125,7 +146,10 @@ def cover_status(enrollment) -> CoverStatus:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(cover_status=cover_status, COVER_STATUS_LABELS=COVER_STATUS_LABELS,
+    from portal.domain import audit as audit_words
+
+    app.jinja_env.globals.update(audit_words=audit_words, cover_status=cover_status, local_params=local_params,
+                                 COVER_STATUS_LABELS=COVER_STATUS_LABELS,
                                  COVER_STATUS_TONES=COVER_STATUS_TONES)
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.filters.update(

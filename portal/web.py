@@ -181,7 +181,7 @@ def redirect_back(default: str, target: str | None = None):
 def translate(msgid: str, params: dict | None = None) -> str:
     """A marked message in the reader's language; marked parameters (labels) are translated too,
     dates follow the page's language."""
-    from portal.templating import local_date
+    from portal.templating import local_date, local_figures
 
     values = {}
     for name, value in (params or {}).items():
@@ -189,6 +189,8 @@ def translate(msgid: str, params: dict | None = None) -> str:
             value = gettext(value)
         elif isinstance(value, date):
             value = local_date(value)
+        elif isinstance(value, str):
+            value = local_figures(value)
         values[name] = value
     return gettext(msgid, **values) if values else gettext(msgid)
 

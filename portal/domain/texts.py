@@ -250,8 +250,20 @@ TEXT_TEMPLATES |= _templates(
 
 def render_text(kind: str, custom: str | None = None, **params) -> str:
     """The body of a ``kind`` text in Chinese with its parameters filled in (dates the Chinese way);
-    ``custom`` is an administrator's wording of it (``check_custom_body`` made sure it fits)."""
-    return interpolate(custom or TEXT_TEMPLATES[kind].body_for(params), params)
+    ``custom`` is an administrator's wording of it (``check_custom_body`` made sure it fits).
+
+    A name that has its own quotation marks (“缘起工会 携手逐梦”联谊活动) inside the template's
+    “%(name)s” takes single ones inside, as Chinese writes quotes within quotes: never ““…””."""
+    body = custom or TEXT_TEMPLATES[kind].body_for(params)
+    return interpolate(body, {name: nested_quotes(value) if f"“%({name})s”" in body else value
+                              for name, value in params.items()})
+
+
+def nested_quotes(value: object) -> object:
+    """A quoted name made fit to go inside “…”: its own “ ” become ‘ ’."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("“", "‘").replace("”", "’")
 
 
 def text_label(kind: str) -> str:

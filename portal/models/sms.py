@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.domain.identity import mask_mobile
-from portal.domain.texts import SMS_STATUS_LABELS, SmsStatus
+from portal.domain.texts import SMS_STATUS_LABELS, SmsStatus, text_label
 from portal.extensions import db
 from portal.models.base import UtcDateTime, status_check, utcnow
 from portal.pii import EncryptedText
@@ -49,6 +49,10 @@ class SmsMessage(db.Model):
     @property
     def status_label(self) -> str:
         return SMS_STATUS_LABELS.get(SmsStatus(self.status), self.status)
+
+    @property
+    def kind_label(self) -> str:
+        return text_label(self.kind)
 
 
 class SmsRequest(db.Model):
