@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from portal.domain.i18n import N_
+
 DEFAULTS: dict[str, object] = {
     "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite at instance/portal.db
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -33,6 +35,9 @@ DEFAULTS: dict[str, object] = {
     "SMS_REPORTS_RATE_LIMIT": "120 per minute",
     "LOGIN_CODES_PER_DAY": 10,  # sign-in codes per ID number
     "SMS_SIGNATURE": "【职工互助保障】",
+    # The help page (/help), linked from every page header: the union's service hotline and its hours.
+    "HELP_HOTLINE": "12351",
+    "HELP_HOTLINE_HOURS": N_("周一至周五 8:30—17:30（法定节假日除外）"),
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],

@@ -68,7 +68,7 @@ def test_an_officer_never_enrols_outside_its_union_subtree(client, auth):
                                          "a.csv")}, content_type="multipart/form-data")
     assert answer.status_code == 200 and "不属于您所在工会" in answer.get_data(as_text=True)
     assert db.session.scalar(select(func.count(RosterImport.id))) == 1
-    assert post_form(client, "/enrollment/renewal", {"union_code": "LX02"}).status_code == 200
+    assert post_form(client, "/enrollment/renewal", {"union_code": "LX02", "checked": "y"}).status_code == 200
     assert db.session.scalar(select(func.count(Enrollment.id))) == 0
 
 

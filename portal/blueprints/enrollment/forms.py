@@ -18,6 +18,14 @@ class UnionChoiceForm(FlaskForm):
     union_code = SelectField(_l("工会"), validators=[DataRequired(_l("请选择工会。"))], validate_choice=False)
 
 
+class RenewalForm(UnionChoiceForm):
+    """一键续保: the officer confirms the list and the cost they were shown (``expected``)."""
+
+    expected = HiddenField()
+    checked = BooleanField(_l("我已核对以上名单和金额"),
+                           validators=[DataRequired(_l("请先核对名单和金额，并勾选确认。"))])
+
+
 class RejectForm(FlaskForm):
     reason = StringField(_l("不予确认的原因"),
                          validators=[DataRequired(_l("请填写原因，会员会收到这条说明。")), Length(max=200)])

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.enrollment import bp
-from portal.blueprints.enrollment.forms import RejectForm, RosterUploadForm, UnionChoiceForm
+from portal.blueprints.enrollment.forms import RejectForm, RenewalForm, RosterUploadForm
 from portal.domain import enrollment as rules
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
@@ -18,6 +18,7 @@ from portal.templating import local_date
 from portal.web import (
     EmptyForm,
     error_text,
+    field_error,
     flash_error,
     int_arg,
     needs_search_redirect,
@@ -159,28 +160,33 @@ def _union_choices(form) -> None:
 @bp.route("/renewal", methods=["GET", "POST"])
 @roles_required(*OFFICERS)
 def renewal():
-    """Carry a union's covers that end soon into the next period, in one action."""
-    form = UnionChoiceForm(union_code=request.args.get("union_code") or getattr(current_user.union, "code", None))
+    """Carry a union's covers that end soon into the next period: the list and the cost first, then
+    one confirmation that renews exactly that list."""
+    form = RenewalForm(union_code=request.args.get("union_code") or getattr(current_user.union, "code", None))
     _union_choices(form)
     report = None
     if form.validate_on_submit():
         try:
             union = queries.union_by_code(current_user, form.union_code.data)
-            report = enrolments.renew_union(current_user, union)
+            report = enrolments.renew_union(current_user, union, expected=form.expected.data or "")
         except DomainError as error:
-            flash_error(error)
+            field_error(form, error, "checked", also_flash=True)
         else:
             flash(_("续保完成：新增%(created)s人，%(covered)s人已由其他渠道参保。", created=report.created,
                     covered=report.already_covered), "success")
-    due = None
+    plan = None
     if form.union_code.data:
         try:
-            due = queries.renewal_preview(
-                current_user, queries.union_by_code(current_user, form.union_code.data))
+            plan = enrolments.renewal_plan(current_user, queries.union_by_code(current_user, form.union_code.data))
         except DomainError:
-            due = None
-    return render("enrollment/renewal.html", form=form, report=report, due=due,
+            plan = None
+    if plan is not None:
+        form.expected.data = plan.fingerprint
+    return render("enrollment/renewal.html", form=form, report=report, plan=plan, shown=RENEWAL_SHOWN,
                   window=rules.RENEWAL_WINDOW_DAYS)
+
+
+RENEWAL_SHOWN = 500  # members listed on the page; the count and the cost always cover everyone
 
 
 # --- Rosters -----------------------------------------------------------------------------------

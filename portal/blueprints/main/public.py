@@ -1,4 +1,4 @@
-"""Public pages: the home page, the language switch, the health check."""
+"""Public pages: the home page, help, the language switch, the health check."""
 
 from __future__ import annotations
 
@@ -7,13 +7,27 @@ from sqlalchemy import text
 
 from portal.blueprints.main import bp
 from portal.extensions import db
+from portal.services import stations
 from portal.web import EmptyForm, redirect_back, render
+
+HELP_STATIONS = 8  # service points listed for a district, those open today first
 
 
 @bp.get("/")
 def home():
     """The programmes in plain words, and where each one starts."""
     return render("main/home.html")
+
+
+@bp.get("/help")
+def help_page():
+    """Help: the hotline and its hours, the nearest service points, answers to common questions."""
+    districts = stations.directory_districts()
+    district = request.args.get("district", "")
+    district = district if district in districts else ""
+    nearby = stations.directory(stations.DirectoryFilters(district=district))[:HELP_STATIONS] if district else []
+    return render("main/help.html", districts=districts, district=district, nearby=nearby,
+                  hotline=current_app.config["HELP_HOTLINE"], hours=current_app.config["HELP_HOTLINE_HOURS"])
 
 
 @bp.post("/lang/<code>")

@@ -7,6 +7,7 @@ The rosters and campaigns write covers too; they ask this module who already cov
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -242,18 +243,66 @@ def has_later_cover():
     ).exists()
 
 
+@dataclass(frozen=True)
+class RenewalLine:
+    member: Member
+    ends_on: date  # the cover that ends
+    starts_on: date  # the new one
+    new_ends_on: date
+
+
+@dataclass(frozen=True)
+class RenewalPlan:
+    """What 一键续保 would do, shown before it is done: who, until when, at what cost to the union."""
+
+    lines: list[RenewalLine]
+    already_covered: int
+    contribution_fen: int  # per member
+    total_fen: int
+    fingerprint: str  # of the members listed: the confirmation renews exactly this list
+
+
+def _fingerprint(member_ids) -> str:
+    return hashlib.sha256(",".join(str(i) for i in sorted(member_ids)).encode()).hexdigest()[:32]
+
+
+def renewal_plan(actor, union: Union, *, today: date | None = None) -> RenewalPlan:
+    """The members a renewal run would carry into the next period, with the cost, for the officer to
+    check before confirming."""
+    today = today or clock.today()
+    require_role(actor, *CONFIRMERS)
+    require_union_in_scope(actor, union)
+    report = RunReport(errors=[])
+    plan = current_plan()
+    rows = _renewal_rows(actor, union, plan, today, report)
+    members = {member.id: member for member in db.session.scalars(
+        select(Member).where(Member.id.in_([row["member_id"] for row in rows])))} if rows else {}
+    previous = {enrollment_id: ends_on for enrollment_id, ends_on in db.session.execute(
+        select(Enrollment.id, Enrollment.ends_on).where(Enrollment.id.in_([row["renews_id"] for row in rows])))}
+    lines = sorted((RenewalLine(members[row["member_id"]], previous[row["renews_id"]], row["starts_on"],
+                                row["ends_on"]) for row in rows), key=lambda line: (line.ends_on, line.member.id))
+    return RenewalPlan(lines=lines, already_covered=report.already_covered, contribution_fen=plan.contribution_fen,
+                       total_fen=plan.contribution_fen * len(rows),
+                       fingerprint=_fingerprint(row["member_id"] for row in rows))
+
+
 @unit_of_work
-def renew_union(actor, union: Union, *, today: date | None = None) -> RunReport:
+def renew_union(actor, union: Union, *, expected: str | None = None, today: date | None = None) -> RunReport:
     """Carry the union's covers that end soon (or just ended) into the next period, in one transaction.
 
     Members someone else already covers for the next period are counted as already covered;
-    running it twice creates nothing the second time.
+    running it twice creates nothing the second time. ``expected``: the fingerprint of the list the
+    officer checked (``renewal_plan``); when the list has changed since, nothing is renewed and the
+    officer is asked to check it again — a confirmation never renews people nobody saw.
     """
     today = today or clock.today()
     require_role(actor, *CONFIRMERS)
     require_union_in_scope(actor, union)
     report = RunReport(errors=[])
     rows = _renewal_rows(actor, union, current_plan(), today, report)
+    if expected is not None and expected != _fingerprint(row["member_id"] for row in rows):
+        raise Conflict(N_("续保名单已有变化（有人参保、到期或调动），本次没有续保任何人。请重新核对名单后再确认。"),
+                       code="renewal_list_changed")
     try:
         with savepoint():
             for chunk_start in range(0, len(rows), 1000):
