@@ -116,6 +116,7 @@ ACTION_LABELS: dict[str, Msgid] = {
     "childcare.category_confirmed": N_("确认优先类别"),
     "childcare.category_refused": N_("不认可优先类别"),
     "childcare.attendance": N_("登记暑托班出勤"),
+    "childcare.attendance_undo": N_("撤销签到或接走登记"),
     "childcare.pickup": N_("登记接送"),
     "childcare.pickup_refused": N_("拒绝非登记人员接孩子"),
     "childcare.notice": N_("发送暑托班通知"),

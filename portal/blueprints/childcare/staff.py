@@ -192,12 +192,20 @@ def manage_health_notes(registration_id: int):
     return render("childcare/manage/health.html", child=registration.child, registration=registration)
 
 
-@bp.post("/manage/registrations/<int:registration_id>/cancel")
+@bp.route("/manage/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
 @organiser_required
 def manage_cancel(registration_id: int):
-    """The organiser cancels a registration; the waitlist moves up."""
+    """The organiser cancels a registration; the waitlist moves up. A tap on 取消 first shows whose
+    seat it is and who moves up (and that both families are texted): one tap never does it."""
     form = CancelForm()
     class_id = request.form.get("class_id", type=int)
+    if request.method == "GET":
+        try:
+            preview = queries.cancel_preview(current_user, registration_id)
+        except DomainError as error:
+            flash_error(error)
+            return redirect(url_for("childcare.manage_index"))
+        return render("childcare/manage/cancel.html", preview=preview, form=form)
     if form.validate_on_submit():
         try:
             promoted = registrations.cancel_registration(current_user, registration_id, reason=form.reason.data or "")
@@ -293,6 +301,13 @@ def manage_pickup(class_id: int, registration_id: int):
     return _tap(class_id, registration_id, lambda day: attendance.record_pickup(
         current_user, registration_id, day, pickup_adult_id=request.form.get("pickup_adult_id", type=int),
         mobile=request.form.get("mobile") or None))
+
+
+@bp.post("/manage/<int:class_id>/undo/<int:registration_id>")
+@organiser_required
+def manage_undo(class_id: int, registration_id: int):
+    """Take back the child's last tap today (a mistaken 到, 缺勤 or pick-up); answers the row."""
+    return _tap(class_id, registration_id, lambda day: attendance.undo_last_tap(current_user, registration_id, day))
 
 
 @bp.cli.command("allocate-due")

@@ -126,3 +126,26 @@ def record_pickup(actor, registration_id: int, day: date, *, pickup_adult_id: in
     audit.record(actor, "childcare.pickup", "childcare_registration", registration.id, day=day.isoformat(),
                  pickup_adult_id=adult.id)
     return mark
+
+
+@unit_of_work
+def undo_last_tap(actor, registration_id: int, day: date, *, now: datetime | None = None) -> Attendance | None:
+    """Take back the last tap on the tablet for ``day``: a pick-up goes back to 已到; 到 or 缺勤 goes
+    back to unmarked. For a mistaken tap on a busy morning; audited like the tap itself."""
+    now = now or clock.now()
+    registration, _ = _attendance_target(actor, registration_id, day, today_in_china(now))
+    mark = _locked_mark(registration, day)
+    if mark is None:
+        return None
+    if mark.picked_up_at is not None:
+        undone = "pickup"
+        mark.picked_up_at = None
+        mark.pickup_adult_id = None
+        mark.recorded_by_id = actor.id
+    else:
+        undone = mark.status
+        db.session.delete(mark)
+        mark = None
+    audit.record(actor, "childcare.attendance_undo", "childcare_registration", registration.id,
+                 day=day.isoformat(), undone=undone)
+    return mark

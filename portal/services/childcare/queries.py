@@ -234,3 +234,30 @@ def overview(actor, *, today: date | None = None) -> Overview:
         waitlisted=sum(s.by_status[RegistrationStatus.WAITLISTED] for s in summaries),
         children_served=len(served),
     )
+
+
+# --- what a cancellation would do ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """Shown before an organiser cancels a seat: whose, and who moves up from the waitlist."""
+
+    registration: Registration
+    promoted: Registration | None  # the first on the waitlist, who gets the freed seat
+    families_texted: int
+
+
+def cancel_preview(actor, registration_id: int) -> CancelPreview:
+    from portal.services.childcare.permissions import require_organiser_of
+
+    registration = get_registration(registration_id)
+    require_organiser_of(actor, registration.childcare_class)
+    cls = registration.childcare_class
+    promoted = None
+    if registration.status == RegistrationStatus.CONFIRMED and cls.allocated_at is not None:
+        promoted = db.session.scalar(
+            select(Registration).where(Registration.class_id == cls.id,
+                                       Registration.status == RegistrationStatus.WAITLISTED)
+            .order_by(Registration.queue_number, Registration.id).limit(1))
+    cancellable = registration.status != RegistrationStatus.CANCELLED
+    return CancelPreview(registration, promoted, int(cancellable) + int(promoted is not None))
