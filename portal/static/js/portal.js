@@ -120,3 +120,28 @@ document.addEventListener("change", function (event) {
       }
     });
 });
+
+// A wide table scrolls inside its .table-wrap on a phone: the scrolling box can be reached and
+// scrolled with the keyboard (WCAG 2.1.1), and is named after its table's heading.
+function labelScrollingTables(root) {
+  root.querySelectorAll(".table-wrap:not([tabindex])").forEach(function (wrap) {
+    wrap.setAttribute("tabindex", "0");
+    if (!wrap.hasAttribute("role")) wrap.setAttribute("role", "region");
+    if (wrap.hasAttribute("aria-label") || wrap.hasAttribute("aria-labelledby")) return;
+    var caption = wrap.querySelector("caption");
+    var heading = caption || wrap.closest("section, article, main").querySelector("h2, h1");
+    wrap.setAttribute("aria-label", (heading ? heading.textContent.trim() : document.title) || document.title);
+  });
+  // Tables marked cards-on-phone read as one card per row on a narrow screen: each cell carries
+  // its column's heading.
+  root.querySelectorAll("table.cards-on-phone").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, index) {
+        if (!cell.hasAttribute("data-label") && heads[index]) cell.setAttribute("data-label", heads[index]);
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { labelScrollingTables(document); });
+document.addEventListener("htmx:afterSwap", function (event) { labelScrollingTables(event.target.parentNode || document); });
