@@ -175,6 +175,7 @@ POLICY: dict[str, Access] = {
     "childcare.manage_attendance": _({C}, UNION),
     "childcare.manage_mark": _({C}, UNION),
     "childcare.manage_pickup": _({C}, UNION),
+    "childcare.manage_undo": _({C}, UNION),
     # jobs (work-study): public positions, parents, students by token, enterprises, unions
     "jobs.index": _(ANYONE, PUBLIC),
     "jobs.position": _(ANYONE, PUBLIC),
