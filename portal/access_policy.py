@@ -69,6 +69,7 @@ POLICY: dict[str, Access] = {
     "main.home": _(ANYONE, PUBLIC),
     "main.set_language": _(ANYONE, PUBLIC),
     "main.healthz": _(ANYONE, PUBLIC),
+    "main.help_page": _(ANYONE, PUBLIC),
     # auth: signing in and out; a staff member's own account security
     "auth.staff_login": _(ANYONE, PUBLIC),
     "auth.staff_two_factor": _(ANYONE, PUBLIC),  # only with the password step's pending session
@@ -83,6 +84,7 @@ POLICY: dict[str, Access] = {
     # members: their own page
     "members.home": _({M}, OWN),
     "members.sms_consent": _({M}, OWN),
+    "members.my_data": _({M}, OWN),
     # staff: the start page, the union tree; administrators: accounts, texts, audit log
     "staff.dashboard": _(STAFF, UNION),
     "staff.monthly_report": _({A, R, U}, UNION),

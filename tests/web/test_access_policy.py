@@ -120,6 +120,7 @@ class World:
             "childcare.manage_export_registrations": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_export_attendance": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_health_notes": lambda: _registration(_first(Registration)),
+            "childcare.manage_cancel": lambda: _registration(_first(Registration, Registration.status != "cancelled")),
             "jobs.position": lambda: _by("position_id", _first(Position, Position.status == "open")),
             "jobs.student_apply": lambda: _by("position_id", _first(Position, Position.status == "open")),
             "jobs.my_placement": lambda: _placement_of(m),
