@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, Msgid] = {
     "member.login": N_("会员登录"),
     "member.logout": N_("会员退出登录"),
     "member.sms_consent": N_("会员更改短信提醒设置"),
+    "member.personal_data_copy": N_("会员下载本人信息副本"),
     # the audit log, the SMS log and exports
     "audit.export": N_("导出审计日志"),
     "dashboard.monthly_report": N_("导出月度报表"),

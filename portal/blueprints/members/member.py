@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+import json
+
+from flask import Response, redirect, request, url_for
 from flask_login import current_user
 
 from portal.blueprints.members import bp
-from portal.services import members
+from portal.services import members, personal_data
 from portal.web import EmptyForm, member_required, render
 
 
@@ -24,3 +26,15 @@ def sms_consent():
     if EmptyForm().validate_on_submit():
         members.set_sms_consent(current_user, request.form.get("consent") == "1")
     return render("members/home.html", fragment="members/_sms_consent.html", member=current_user)
+
+
+@bp.post("/my-data")
+@member_required
+def my_data():
+    """A copy of everything held about the member, as a JSON file (POST: the download is audited)."""
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("members.home"))
+    copy = personal_data.download_copy(current_user)
+    body = json.dumps(copy, ensure_ascii=False, indent=2, default=str)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": "attachment; filename=my-data.json"})
