@@ -307,6 +307,17 @@ SAMPLE_VALUES = {
 }
 
 
+# The words for each outcome a template can have several wordings for (shown to administrators).
+OUTCOME_LABELS: dict[str, Msgid] = {
+    "accepted": N_("已受理"),
+    "approved": N_("已通过"),
+    "confirmed": N_("已确认"),
+    "declined": N_("已婉拒"),
+    "full": N_("名额已满"),
+    "rejected": N_("未通过"),
+}
+
+
 def variants(kind: str) -> list[str]:
     """The outcomes a kind's template has (``[""]`` for a template with one wording)."""
     body = TEXT_TEMPLATES[kind].body

@@ -10,7 +10,7 @@ import re
 ALLOWED_WORDS = {
     "PDF", "JPG", "JPEG", "PNG", "CSV", "Excel", "xlsx", "xls", "QR", "A4", "MB", "KB", "ID", "SMS", "API", "TOTP",
     "WiFi", "Wi-Fi", "App", "APP", "English", "OK", "HMAC", "SHA256", "PEM", "Ed25519", "JSON", "URL", "cm", "km",
-    "kg", "GB", "VS", "vs", "No", "AM", "PM", "Python", "csv",
+    "kg", "GB", "VS", "vs", "No", "AM", "PM", "Python", "csv", "Microsoft", "Google", "Authenticator",
 }
 # Verbatim on purpose: scripts, code to copy (the ballot check), and what is marked translate="no"
 # (usernames, file names as uploaded, record numbers): names, not words of the page.

@@ -22,7 +22,8 @@ admin_required = roles_required(Role.ADMIN)
 @admin_required
 def templates():
     """Every template, the portal's wording or the administrators' own."""
-    return render("texts/templates.html", rows=sms_templates.list_templates(current_user))
+    return render("texts/templates.html", rows=sms_templates.list_templates(current_user),
+                  outcome_labels=rules.OUTCOME_LABELS)
 
 
 @bp.route("/templates/<kind>", methods=["GET", "POST"])
@@ -43,6 +44,7 @@ def edit_template(kind: str):
             flash(_("已保存“%(label)s”短信模板，之后发出的短信使用新内容。", label=_(row.label)), "success")
             return redirect(url_for("texts.templates"))
     return render("texts/template.html", row=row, form=form, reset_form=EmptyForm(),
+                  outcome_labels=rules.OUTCOME_LABELS,
                   preview=_preview(row, form.body.data or ""))
 
 
