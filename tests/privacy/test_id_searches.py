@@ -190,6 +190,9 @@ def test_an_error_in_a_view_logs_no_claim_fields(app, caplog, tmp_path, monkeypa
                            {"d": "左侧股骨颈骨折术后", "i": "320213199003150017"})
         return "unreachable"
 
+    # An earlier test may have configured logging (alembic's fileConfig disabled existing loggers
+    # before migrations/env.py kept them): this one reads the app's error log, so it is on.
+    monkeypatch.setattr(failing.logger, "disabled", False)
     with caplog.at_level(logging.DEBUG):
         answer = failing.test_client().get("/boom")
     with failing.app_context():
