@@ -117,6 +117,7 @@ class World:
             "childcare.manage_show_class": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_edit_class": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_attendance": lambda: _by("class_id", _first(ChildcareClass), union=True),
+            "childcare.manage_allocate": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_export_registrations": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_export_attendance": lambda: _by("class_id", _first(ChildcareClass), union=True),
             "childcare.manage_health_notes": lambda: _registration(_first(Registration)),

@@ -151,14 +151,25 @@ def manage_show_class(class_id: int):
                   is_organiser=current_user.role == Role.CHILDCARE_ORGANISER)
 
 
-@bp.post("/manage/<int:class_id>/allocate")
+@bp.route("/manage/<int:class_id>/allocate", methods=["GET", "POST"])
 @organiser_required
 def manage_allocate(class_id: int):
-    """Run the draw now that the window has closed."""
-    if EmptyForm().validate_on_submit():
+    """Run the draw now that the window has closed. A tap on 抽签 first shows what the draw will do
+    (requests, seats, who by tier is sure of a seat, drawn by lot or wait-listed, and that every
+    family is texted); only the confirmation draws, and a second submit of it draws nothing."""
+    form = EmptyForm()
+    if request.method == "GET":
         try:
-            ballot = allocation.allocate_class(current_user, class_id)
-            flash(_("名额已分配（随机种子 %(seed)s），结果已短信通知家长。", seed=ballot.seed), "success")
+            preview = allocation.ballot_preview(current_user, class_id)
+        except DomainError as error:
+            flash_error(error)
+            return _to_class(class_id)
+        return render("childcare/manage/allocate.html", preview=preview, form=form)
+    if form.validate_on_submit():
+        try:
+            ballot = allocation.allocate_class(current_user, class_id, once=True)
+            flash(_("名额已分配（随机种子 %(seed)s），结果已短信通知%(n)s个家庭。", seed=ballot.seed,
+                    n=len(ballot.entries)), "success")
         except DomainError as error:
             flash_error(error)
     return _to_class(class_id)

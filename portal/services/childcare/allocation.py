@@ -27,7 +27,7 @@ from portal.extensions import db
 from portal.models.childcare import ChildcareBallot, ChildcareClass, Registration
 from portal.services import audit
 from portal.services.childcare import texts
-from portal.services.childcare.permissions import lock_class, require_organiser_of, today_in_china
+from portal.services.childcare.permissions import get_class, lock_class, require_organiser_of, today_in_china
 from portal.services.childcare.queries import get_public_class
 from portal.services.unit_of_work import savepoint, unit_of_work
 
@@ -89,20 +89,101 @@ def draw(cls: ChildcareClass, now: datetime, *, drawn_by: str, seed: str | None 
     return ballot
 
 
+ALREADY_DRAWN = N_("本班已于%(at)s抽签，没有重复抽签；结果见下方名单。")
+
+
+def _already_drawn(cls: ChildcareClass) -> Conflict:
+    return Conflict(ALREADY_DRAWN, code="already_drawn", at=cls.ballot.drawn_at.astimezone(clock.CHINA).date())
+
+
+def _require_drawable(cls: ChildcareClass, now: datetime) -> None:
+    phase = cls.phase(today_in_china(now))
+    if cls.status != ClassStatus.PUBLISHED or phase in (Phase.NOT_OPEN, Phase.WINDOW_OPEN, Phase.FINISHED):
+        raise InvalidInput(N_("报名截止（%(day)s）之后才能分配名额。"), code="window_open",
+                           day=cls.registration_closes_on)
+
+
+@dataclass(frozen=True)
+class TierForecast:
+    """One priority tier in the draw to come: how many ask, how many are sure of a seat, how many
+    the ballot decides between (``in_ballot`` of them for ``ballot_seats`` seats), how many wait."""
+
+    tier: int
+    label: str
+    requests: int
+    seated: int  # every one of the tier gets a seat
+    in_ballot: int  # the tier the seats run out in: its requests, drawn by lot
+    ballot_seats: int
+    waitlisted: int  # the tiers after the seats ran out
+
+
+@dataclass(frozen=True)
+class BallotPreview:
+    """What the draw will do, shown before the organiser confirms it: nothing here is random."""
+
+    cls: ChildcareClass
+    requests: int
+    seats: int  # free seats the draw hands out
+    tiers: tuple[TierForecast, ...]
+
+    @property
+    def families_texted(self) -> int:
+        return self.requests  # every request is texted its result, seat or waitlist place
+
+    @property
+    def confirmed(self) -> int:
+        return min(self.requests, self.seats)
+
+    @property
+    def waitlisted(self) -> int:
+        return self.requests - self.confirmed
+
+
+def ballot_preview(actor, class_id: int, *, now: datetime | None = None) -> BallotPreview:
+    """How many requests, seats and by tier who is sure of a seat, who is drawn by lot and who waits:
+    the page the organiser confirms the draw on. Reads only; ``Conflict`` once drawn."""
+    now = now or clock.now()
+    cls = get_class(class_id)
+    require_organiser_of(actor, cls)
+    if cls.ballot is not None:
+        raise _already_drawn(cls)
+    _require_drawable(cls, now)
+    by_tier: dict[int, int] = dict(db.session.execute(
+        select(Registration.tier, func.count()).where(Registration.class_id == cls.id,
+                                                       Registration.status == RegistrationStatus.REQUESTED)
+        .group_by(Registration.tier)).all())
+    free = cls.seats - cls.seats_taken
+    left = free
+    tiers = []
+    for tier in sorted(by_tier):
+        count = by_tier[tier]
+        if count <= left:
+            forecast = TierForecast(tier, rules.TIER_LABELS.get(tier, ""), count, count, 0, 0, 0)
+        elif left > 0:
+            forecast = TierForecast(tier, rules.TIER_LABELS.get(tier, ""), count, 0, count, left, count - left)
+        else:
+            forecast = TierForecast(tier, rules.TIER_LABELS.get(tier, ""), count, 0, 0, 0, count)
+        left = max(left - count, 0)
+        tiers.append(forecast)
+    return BallotPreview(cls, sum(by_tier.values()), free, tuple(tiers))
+
+
 @unit_of_work
-def allocate_class(actor, class_id: int, *, now: datetime | None = None, seed: str | None = None) -> ChildcareBallot:
+def allocate_class(actor, class_id: int, *, now: datetime | None = None, seed: str | None = None,
+                   once: bool = False) -> ChildcareBallot:
     """Close the window's draw: seats by priority tier, then the seeded ballot. Runs once per class;
-    ``actor`` is the organiser, or ``None`` for the scheduled run."""
+    ``actor`` is the organiser, or ``None`` for the scheduled run. A class drawn already returns its
+    ballot, or with ``once`` (the organiser's confirmed tap) is refused with ``Conflict``: a second
+    submit of the confirmation, or two organisers at once, never draws twice (the class row is locked)."""
     now = now or clock.now()
     cls = lock_class(class_id)
     if actor is not None:
         require_organiser_of(actor, cls)
     if cls.ballot is not None:
-        return cls.ballot  # drawn already: a second tap, or the nightly run after the organiser
-    phase = cls.phase(today_in_china(now))
-    if cls.status != ClassStatus.PUBLISHED or phase in (Phase.NOT_OPEN, Phase.WINDOW_OPEN, Phase.FINISHED):
-        raise InvalidInput(N_("报名截止（%(day)s）之后才能分配名额。"), code="window_open",
-                           day=cls.registration_closes_on)
+        if once:
+            raise _already_drawn(cls)
+        return cls.ballot  # drawn already: the nightly run after the organiser
+    _require_drawable(cls, now)
     label = audit.actor_label(actor) if actor is not None else "system"
     ballot = draw(cls, now, drawn_by=label, seed=seed)
     if actor is not None:
