@@ -119,6 +119,37 @@ PLACEMENT_STATUS_LABELS = {
     PlacementStatus.CONFIRMED: N_("待签协议"), PlacementStatus.UNDER_WAY: N_("实践中"),
     PlacementStatus.FINISHED: N_("已结束"),
 }
+
+
+# ---------------------------------------------------------------- what a person sees
+# One answer to "where is this placement?", the same words for the student, the parent, the
+# enterprise and the union officer: a placement whose agreement and insurance are recorded but
+# whose first day is still to come is 待上岗, never 实践中 a month early.
+
+
+class PlacementShown(StrEnum):
+    AWAITING_AGREEMENT = "awaiting_agreement"  # accepted; agreement and insurance still to record
+    NOT_STARTED = "not_started"  # agreement and insurance recorded, first day still to come
+    UNDER_WAY = "under_way"  # at work
+    FINISHED = "finished"
+
+
+PLACEMENT_SHOWN_LABELS = {
+    PlacementShown.AWAITING_AGREEMENT: N_("待签协议"), PlacementShown.NOT_STARTED: N_("待上岗"),
+    PlacementShown.UNDER_WAY: N_("实践中"), PlacementShown.FINISHED: N_("已结束"),
+}
+PLACEMENT_SHOWN_TONES = {PlacementShown.UNDER_WAY: "ok", PlacementShown.FINISHED: "muted"}
+
+
+def placement_shown(status: str, starts_on: date | None, today: date) -> PlacementShown:
+    """What one placement means on ``today``, on every page of every role."""
+    if status == PlacementStatus.FINISHED:
+        return PlacementShown.FINISHED
+    if status == PlacementStatus.CONFIRMED:
+        return PlacementShown.AWAITING_AGREEMENT
+    return PlacementShown.NOT_STARTED if starts_on is not None and starts_on > today else PlacementShown.UNDER_WAY
+
+
 CONCERN_CATEGORY_LABELS = {
     ConcernCategory.UNPAID_WAGES: N_("拖欠报酬"), ConcernCategory.SAFETY: N_("安全问题"),
     ConcernCategory.HOURS: N_("工作时间过长"), ConcernCategory.OTHER: N_("其他问题"),

@@ -15,15 +15,18 @@ from portal.domain.jobs import (
     CONCERN_STATUS_LABELS,
     ENTERPRISE_STATUS_LABELS,
     PAY_UNIT_LABELS,
-    PLACEMENT_STATUS_LABELS,
+    PLACEMENT_SHOWN_LABELS,
+    PLACEMENT_SHOWN_TONES,
     POSITION_STATUS_LABELS,
     ApplicationStatus,
     ConcernCategory,
     ConcernStatus,
     EnterpriseStatus,
     PayUnit,
+    PlacementShown,
     PlacementStatus,
     PositionStatus,
+    placement_shown,
     position_closed_reason,
 )
 from portal.extensions import db
@@ -241,9 +244,23 @@ class Placement(TimestampMixin, db.Model):
         back_populates="placement", order_by="AttendanceReport.week_starting.desc()")
     concerns: Mapped[list[Concern]] = relationship(back_populates="placement", order_by="Concern.id.desc()")
 
+    def shown_on(self, today: date) -> PlacementShown:
+        """The placement's status as every page words it (``portal.domain.jobs.placement_shown``)."""
+        return placement_shown(self.status, self.starts_on, today)
+
+    @property
+    def shown_status(self) -> PlacementShown:
+        from portal import clock
+
+        return self.shown_on(clock.today())
+
     @property
     def status_label(self) -> str:
-        return PLACEMENT_STATUS_LABELS[PlacementStatus(self.status)]
+        return PLACEMENT_SHOWN_LABELS[self.shown_status]
+
+    @property
+    def status_tone(self) -> str:
+        return PLACEMENT_SHOWN_TONES.get(self.shown_status, "warn")
 
     @property
     def days_reported(self) -> int:

@@ -187,8 +187,9 @@ def union_figures(actor) -> Figures:
         places=count(select(func.coalesce(func.sum(Position.places), 0)), Position.union_id),
         places_filled=count(select(func.coalesce(func.sum(Position.filled), 0)), Position.union_id),
         students_placed=count(select(func.count(func.distinct(Placement.student_id))), Placement.union_id),
+        # 实践中 as ``rules.placement_shown`` words it: started, not merely agreed and insured.
         placements_under_way=count(select(func.count(Placement.id)).where(
-            Placement.status == PlacementStatus.UNDER_WAY), Placement.union_id),
+            Placement.status == PlacementStatus.UNDER_WAY, Placement.starts_on <= clock.today()), Placement.union_id),
         placements_finished=len(finished),
         average_pay_fen=rules.average_fen(pay or 0 for pay, _ in finished),
         average_daily_pay_fen=rules.pay_per_day_fen(total_pay, total_days),
