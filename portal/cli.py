@@ -133,9 +133,10 @@ def import_roster_command(file, union_code, dry_run, as_json):
         return
     verb = "可参保（未写入，--dry-run）" if dry_run else "已参保"
     click.echo(f"{verb}: {outcome.ok_rows if dry_run else result['created']}  "
-               f"已在别处参保: {result['already_covered']}  错误: {len(result['errors'])}")
+               f"已在别处参保: {result['already_covered']}  有错误的行: {result['error_rows']}")
     for error in result["errors"]:
-        click.echo(f"  第{error['row']}行 {error['column']}: {error['message']}")
+        who = " ".join(part for part in (error["name"], error["id_number"]) if part)
+        click.echo(f"  第{error['row']}行{f'（{who}）' if who else ''} {error['column']}: {error['message']}")
 
 
 @click.command("discharge-sample")

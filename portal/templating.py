@@ -12,7 +12,7 @@ from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
 from portal import charts
-from portal.domain.enrollment import COVER_STATUS_LABELS, COVER_STATUS_TONES, CoverStatus
+from portal.domain.enrollment import COVER_STATUS_LABELS, COVER_STATUS_TONES, STORED_ISSUES, CoverStatus
 from portal.domain.enrollment import cover_status as rules_cover_status
 from portal.domain.i18n import chinese_date
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
@@ -152,6 +152,7 @@ def init_app(app: Flask) -> None:
                                  COVER_STATUS_LABELS=COVER_STATUS_LABELS,
                                  COVER_STATUS_TONES=COVER_STATUS_TONES)
     app.jinja_env.globals["form_problems"] = form_problems
+    app.jinja_env.globals["STORED_ISSUES"] = STORED_ISSUES  # a roster's page lists this many issues
     app.jinja_env.filters.update(
         local_time=local_time,
         cn_date=local_date,

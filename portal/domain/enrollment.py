@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
-from portal.domain.identity import IdNumber, normalise, parse_mobile, parse_worker_id_number
+from portal.domain.identity import IdNumber, mask_id_number, normalise, parse_mobile, parse_worker_id_number
 from portal.domain.plans import BenefitSchedule, cover_period
 from portal.domain.states import StateMachine
 
@@ -353,9 +353,29 @@ class RowIssue:
     column: str  # the Chinese header the person sees, or "" for the whole row
     message: str
     kind: str = "error"  # error | covered
+    name: str = ""  # the row's name as typed (digits hidden), so the officer finds the person
+    masked_id: str = ""  # the row's ID number masked as everywhere (``mask_id_number``), never in full
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message, "kind": self.kind}
+        return {"row": self.row, "column": self.column, "message": self.message, "kind": self.kind,
+                "name": self.name, "masked_id": self.masked_id}
+
+
+STORED_ISSUES = 5000  # a roster's page lists this many issues; its counts and downloaded report are complete
+
+
+def shown_name(value: object) -> str:
+    """A row's name for the report: as typed, but with any digit hidden (an ID number typed in the
+    name column must not reach the report in full) and cut to 30 characters."""
+    return re.sub(r"\d", "*", clean_name(value))[:30]
+
+
+def shown_id_number(value: object) -> str:
+    """A row's ID number for the report, masked like every ID number the portal shows, whatever was
+    typed (a number Excel rounded, a wrong length)."""
+    if _is_number(value):
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    return mask_id_number(normalise(value))
 
 
 class RosterFileError(InvalidInput):
@@ -392,9 +412,10 @@ def clean_name(value: object) -> str:
 class RosterValidator:
     """Checks the rows of one roster in order, remembering ID numbers to find duplicates.
 
-    Feed it ``(row_number, cells)`` pairs; it finds the header, then yields a ``RosterRow`` or a
-    ``RowIssue`` per data row. ``merged`` (row/column ranges, 0-based, inclusive) fills every cell of
-    a merged block with its top-left value, which is what the person sees on screen.
+    Feed it ``(row_number, cells)`` pairs; it finds the header, then yields a ``RosterRow`` per good
+    data row, or a ``RowIssue`` for each problem of a row that has any. ``merged`` (row/column
+    ranges, 0-based, inclusive) fills every cell of a merged block with its top-left value, which is
+    what the person sees on screen.
     """
 
     today: date
@@ -417,50 +438,69 @@ class RosterValidator:
             if all(normalise(value) == "" for value in values.values()):
                 continue  # a blank row, or one holding only a 序号
             self.data_rows += 1
-            yield self._check_row(number, values)
+            checked = self._check_row(number, values)
+            if isinstance(checked, list):
+                yield from checked
+            else:
+                yield checked
         if self.columns is None:
             raise RosterFileError(
                 N_("没有找到表头行：表格中应有“姓名”和“身份证号”两列的标题。请使用下载的模板，"
                 "或在数据上方加一行列标题。"), code="roster_no_header",
             )
 
-    def _check_row(self, number: int, values: dict[str, object]) -> RosterRow | RowIssue:
-        def issue(key: str, message: str) -> RowIssue:
-            return RowIssue(number, COLUMN_LABELS[key], message)
+    def _check_row(self, number: int, values: dict[str, object]) -> RosterRow | list[RowIssue]:
+        """The row, or every problem it has (not only the first), each under its column and with the
+        row's name and masked ID number so the officer can find the person."""
+        problems: list[tuple[str, str]] = []
+
+        def issue(key: str, message: str) -> None:
+            problems.append((COLUMN_LABELS[key], message))
 
         name = clean_name(values.get("name"))
         if not name:
-            return issue("name", N_("请填写姓名。"))
-        if len(name) > 30 or any(ch.isdigit() for ch in name):
-            return issue("name", N_("姓名不应含数字，且不超过30个字，请核对是否填错了列。"))
+            issue("name", N_("请填写姓名。"))
+        elif len(name) > 30 or any(ch.isdigit() for ch in name):
+            issue("name", N_("姓名不应含数字，且不超过30个字，请核对是否填错了列。"))
         raw_id = values.get("id_number")
+        id_number = None
         if _is_number(raw_id) or SCIENTIFIC.match(normalise(raw_id)):
             if _is_number(raw_id) and float(raw_id).is_integer() and len(str(int(raw_id))) == 15:
-                return issue("id_number", OLD_NUMBER_AS_NUMBER_MESSAGE)
-            return issue("id_number", EXCEL_NUMBER_MESSAGE)
-        try:
-            id_number = parse_worker_id_number(raw_id, today=self.today)
-        except InvalidInput as error:
-            return issue("id_number", error.message)
-        first = self._seen.get(id_number.value)
-        if first is not None:
-            return issue("id_number", f"与第{first}行的身份证号重复，同一人只需填写一次，请删除重复的行。")
-        self._seen[id_number.value] = number
+                issue("id_number", OLD_NUMBER_AS_NUMBER_MESSAGE)
+            else:
+                issue("id_number", EXCEL_NUMBER_MESSAGE)
+        else:
+            try:
+                id_number = parse_worker_id_number(raw_id, today=self.today)
+            except InvalidInput as error:
+                issue("id_number", error.message)
+        if id_number is not None:
+            first = self._seen.get(id_number.value)
+            if first is not None:
+                issue("id_number", f"与第{first}行的身份证号重复，同一人只需填写一次，请删除重复的行。")
+            else:
+                self._seen[id_number.value] = number
         mobile = None
         if normalise(values.get("mobile")):
             try:
                 mobile = parse_mobile(values.get("mobile"))
             except InvalidInput as error:
-                return issue("mobile", error.message)
+                issue("mobile", error.message)
         occupation = normalise_text(values.get("occupation")) or None
         if occupation and len(occupation) > 40:
-            return issue("occupation", N_("职业不超过40个字。"))
-        try:
-            gig = parse_yes_no(values.get("is_gig_worker"), column=COLUMN_LABELS["is_gig_worker"])
-            insured = parse_yes_no(values.get("has_social_insurance"), column=COLUMN_LABELS["has_social_insurance"])
-        except InvalidInput as error:
-            column = "is_gig_worker" if COLUMN_LABELS["is_gig_worker"] in error.message else "has_social_insurance"
-            return issue(column, error.message)
+            issue("occupation", N_("职业不超过40个字。"))
+        answers = {}
+        for key in ("is_gig_worker", "has_social_insurance"):
+            try:
+                answers[key] = parse_yes_no(values.get(key), column=COLUMN_LABELS[key])
+            except InvalidInput as error:
+                issue(key, error.message)
+        if problems:
+            shown = (shown_name(values.get("name")),
+                     mask_id_number(id_number.value) if id_number else shown_id_number(raw_id))
+            return [RowIssue(number, column, message, name=shown[0], masked_id=shown[1])
+                    for column, message in problems]
+        gig, insured = answers["is_gig_worker"], answers["has_social_insurance"]
         if gig is None:
             gig = occupation in GIG_OCCUPATION_CHOICES
         return RosterRow(

@@ -8,7 +8,7 @@ import pytest
 import xlsxwriter
 from playwright.sync_api import expect
 
-from portal.domain.identity import compose_id_number
+from portal.domain.identity import compose_id_number, mask_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Enrollment, RosterImport
@@ -78,8 +78,12 @@ def test_officer_uploads_a_roster_reads_the_reasons_confirms_and_sees_the_enrolm
     expect(counts).to_contain_text(re.compile(r"数据行\s*4\s*可参保\s*2\s*有错误\s*2"))
     issues = page.locator("#roster-issues tbody tr")
     expect(issues).to_have_count(2)
-    expect(issues.nth(0)).to_contain_text(re.compile(r"^\s*5\s*身份证号\s*错误\s*身份证号码校验位不正确"))
-    expect(issues.nth(1)).to_contain_text(re.compile(r"^\s*6\s*身份证号\s*错误\s*与第3行的身份证号重复"))
+    # Each line names the row's person, the ID number masked as everywhere (issue 15, finding 7).
+    expect(issues.nth(0)).to_contain_text(re.compile(
+        r"^\s*5\s*赵强\s*" + re.escape(mask_id_number(zhao_mistyped)) + r"\s*身份证号\s*错误\s*身份证号码校验位不正确"))
+    expect(issues.nth(1)).to_contain_text(re.compile(
+        r"^\s*6\s*王小军\s*" + re.escape(mask_id_number(wang)) + r"\s*身份证号\s*错误\s*与第3行的身份证号重复"))
+    assert zhao_mistyped not in page.content() and wang not in page.content()
 
     page.get_by_role("button", name="确认导入 2 人").click()
     importing = page.get_by_role("progressbar", name="正在导入，请稍候……")

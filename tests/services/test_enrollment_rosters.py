@@ -205,7 +205,9 @@ def test_cli_prints_json_and_exits_zero_even_with_row_errors(runner, tmp_path):
     dry = runner.invoke(args=["import-roster", str(path), "--union", "LX01", "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output) == {"created": 0, "already_covered": 0, "dry_run": True, "would_create": 1,
-                                      "errors": [{"row": 3, "column": "身份证号",
+                                      "error_rows": 1,
+                                      "errors": [{"row": 3, "name": "李四", "id_number": "3.2****E+17",
+                                                  "column": "身份证号",
                                                   "message": roster_rows.rules.EXCEL_NUMBER_MESSAGE}]}
     assert count(Enrollment) == 0
     first = runner.invoke(args=["import-roster", str(path), "--union", "LX01", "--json"])

@@ -32,7 +32,7 @@ from portal.pii import lookup_hash
 from portal.services.enrollment.enrolments import blocking_stmt, covered_message
 
 CHUNK_ROWS = 2000
-STORED_ISSUES = 5000  # the page lists this many; the counts and the downloaded report are complete
+STORED_ISSUES = rules.STORED_ISSUES  # the page lists this many; the counts and the downloaded report are complete
 NEW_MEMBER_NEEDS_MOBILE = N_("此人尚未登记为会员，请填写本人手机号码（用于接收参保短信和登录平台）。")
 
 
@@ -67,11 +67,17 @@ class Outcome:
     covered: list[rules.RowIssue] = field(default_factory=list)
     rows: list[tuple] | None = None  # every row, for the downloadable report
 
+    @property
+    def error_rows(self) -> int:
+        """Rows with at least one error (a row may have several, each reported)."""
+        return len({issue.row for issue in self.errors})
+
     def as_json(self) -> dict:
-        """The CLI's ``--json`` answer."""
+        """The CLI's ``--json`` answer: every error of every row, with the row's name and masked ID."""
         return {
-            "created": self.created, "already_covered": len(self.covered),
-            "errors": [{"row": i.row, "column": i.column, "message": i.message} for i in self.errors],
+            "created": self.created, "already_covered": len(self.covered), "error_rows": self.error_rows,
+            "errors": [{"row": i.row, "name": i.name, "id_number": i.masked_id, "column": i.column,
+                        "message": i.message} for i in self.errors],
         }
 
     def note(self, row: rules.RosterRow, result: str, issue: rules.RowIssue | str, collect_rows: bool) -> None:
@@ -80,6 +86,11 @@ class Outcome:
             column, message = (issue.column, issue.message) if isinstance(issue, rules.RowIssue) else ("", issue)
             self.rows.append((row.row, row.name, mask_id_number(row.id_number.value), result,
                               "" if result == "covered" else column, message))
+
+    def add_error(self, issue: rules.RowIssue, collect_rows: bool) -> None:
+        self.errors.append(issue)
+        if collect_rows:
+            self.rows.append((issue.row, issue.name, issue.masked_id, "error", issue.column, issue.message))
 
     def stored_issues(self) -> list[dict]:
         issues = sorted(self.errors + self.covered, key=lambda issue: issue.row)
@@ -97,16 +108,20 @@ class _Target:
     roster_import_id: int | None
     eligibility: EligibilityRules | None = None
 
-    def refusal(self, row: rules.RosterRow) -> rules.RowIssue | None:
+    def refusals(self, row: rules.RosterRow) -> list[rules.RowIssue]:
         """The plan's eligibility rules applied to the row as the union filled it in (its 是否参加社保,
-        the birth date in its ID number), said under the column that decides it."""
+        the birth date in its ID number): every refusal, each said under the column that decides it."""
         if self.eligibility is None:
             self.eligibility = self.plan.schedule().eligibility  # once per roster, not per row
-        refusals = eligibility_refusals(self.eligibility, person_facts(row), on=self.starts_on)
-        if not refusals:
-            return None
-        key = "has_social_insurance" if refusals[0].code == "no_social_insurance" else "id_number"
-        return rules.RowIssue(row.row, rules.COLUMN_LABELS[key], refusals[0].message)
+        return [row_issue(row, rules.COLUMN_LABELS["has_social_insurance" if refusal.code == "no_social_insurance"
+                                                    else "id_number"], refusal.message)
+                for refusal in eligibility_refusals(self.eligibility, person_facts(row), on=self.starts_on)]
+
+
+def row_issue(row: rules.RosterRow, column: str, message: str, kind: str = "error") -> rules.RowIssue:
+    """A problem of a checked row, with its name and masked ID number for the report."""
+    return rules.RowIssue(row.row, column, message, kind=kind, name=row.name,
+                          masked_id=mask_id_number(row.id_number.value))
 
 
 def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: date, write: bool,
@@ -123,9 +138,7 @@ def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: dat
     for item in validator.check(source.rows):
         last_row = item.row
         if isinstance(item, rules.RowIssue):
-            outcome.errors.append(item)
-            if collect_rows:
-                outcome.rows.append((item.row, "", "", "error", item.column, item.message))
+            outcome.add_error(item, collect_rows)
             continue
         chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
@@ -152,16 +165,16 @@ def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outco
     for digest, row in hashes.items():
         member_id = known.get(digest)
         if member_id is not None and member_id in covering:
-            issue = rules.RowIssue(row.row, "", covering[member_id], kind="covered")
+            issue = row_issue(row, "", covering[member_id], kind="covered")
             outcome.covered.append(issue)
             outcome.note(row, "covered", issue, collect_rows)
-        elif (refused := target.refusal(row)) is not None:
-            outcome.errors.append(refused)
-            outcome.note(row, "error", refused, collect_rows)
-        elif member_id is None and row.mobile is None:
-            issue = rules.RowIssue(row.row, rules.COLUMN_LABELS["mobile"], NEW_MEMBER_NEEDS_MOBILE)
-            outcome.errors.append(issue)
-            outcome.note(row, "error", issue, collect_rows)
+            continue
+        problems = target.refusals(row)
+        if member_id is None and row.mobile is None:
+            problems.append(row_issue(row, rules.COLUMN_LABELS["mobile"], NEW_MEMBER_NEEDS_MOBILE))
+        if problems:
+            for issue in problems:
+                outcome.add_error(issue, collect_rows)
         else:
             outcome.ok_rows += 1
             outcome.note(row, "ok", "新会员，将同时登记会员信息" if member_id is None else "", collect_rows)

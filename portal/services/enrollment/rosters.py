@@ -226,7 +226,7 @@ def _record_failure(import_id: int, message: str) -> RosterImport:
 def _store_outcome(roster: RosterImport, outcome: Outcome) -> None:
     roster.total_rows = outcome.total_rows
     roster.ok_rows = outcome.ok_rows
-    roster.error_rows = len(outcome.errors)
+    roster.error_rows = outcome.error_rows
     roster.covered_rows = len(outcome.covered)
     roster.issues = outcome.stored_issues()
 
@@ -414,12 +414,13 @@ def roster_report_xlsx(actor, import_id: int, *, today: date | None = None) -> b
 
 
 def _stored_report_rows(roster: RosterImport) -> list[tuple]:
-    """The report of a roster whose file is gone: its stored issues (row, column, why) first, then
+    """The report of a roster whose file is gone: its stored issues (row, name, masked ID, column, why) first, then
     the people it enrolled (name, masked ID number) — the same columns as the full report."""
     from portal.domain.identity import mask_id_number
     from portal.models import Enrollment, Member
 
-    rows = [(issue["row"], "", "", "covered" if issue.get("kind") == "covered" else "error",
+    rows = [(issue["row"], issue.get("name") or "", issue.get("masked_id") or "",
+             "covered" if issue.get("kind") == "covered" else "error",
              "" if issue.get("kind") == "covered" else issue.get("column") or "", str(issue.get("message") or ""))
             for issue in roster.issues or []]
     enrolled = db.session.execute(
