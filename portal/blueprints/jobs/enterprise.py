@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -92,8 +92,21 @@ def decide(application_id: int):
     if not is_htmx():
         flash(error or _("已答复，学生会收到短信。"), "error" if error else "success")
         return redirect(url_for("jobs.enterprise.position", position_id=application.position_id))
-    return render("jobs/enterprise/_application.html", application=application, form=DecisionForm(), error=error,
-                  today=clock.today())
+    # The row answered, and out of band what it changed elsewhere on the page: the head's count
+    # (已录用 2/2 and 名额已满 at the second hire, without a reload) and the other applications,
+    # which a filled position declines.
+    today = clock.today()
+    position, others = queries.position_applications(current_user, application.position_id)
+    page = render_template("jobs/enterprise/_application.html", application=application, form=DecisionForm(),
+                           error=error, today=today)
+    page += render_template("jobs/enterprise/_position_summary.html", position=position, today=today, oob=True)
+    for other in others:
+        if other.id != application.id:
+            page += render_template("jobs/enterprise/_application.html", application=other, form=DecisionForm(),
+                                    error=None, today=today, oob=True)
+    response = make_response(page)
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/placements/<int:placement_id>")
