@@ -15,7 +15,8 @@ def test_the_head_counts_each_hire_without_a_reload(new_page, sign_in):
     enterprise = create_enterprise(name="惠山爱心物流有限公司", contact_username="firm")
     position = create_position(enterprise, places=2, title="档案整理助理", apply_by=today + timedelta(days=10),
                                starts_on=today + timedelta(days=15), ends_on=today + timedelta(days=45))
-    first, second, third = (create_application(position, create_student(name=name)) for name in ("李明", "王芳", "赵强"))
+    first, second, third = (create_application(position, create_student(name=name))
+                            for name in ("李明", "王芳", "赵强"))
 
     page = new_page()
     sign_in.staff(page, "firm")
