@@ -21,10 +21,13 @@ from portal.web import (
     field_error,
     flash_error,
     int_arg,
+    needs_search_redirect,
     page_arg,
     redirect_back,
     render,
     roles_required,
+    search_redirect,
+    search_term,
 )
 
 federation_staff = roles_required(Role.REVIEWER, Role.ADMIN)
@@ -34,17 +37,25 @@ PER_PAGE = 50
 BATCH_PAGE_ITEMS = 200  # a batch page lists this many lines; the bank file has them all
 
 
+QUEUE_FILTERS = ("status", "flag", "union", "age")
+
+
 def _filters() -> queries.QueueFilters:
     age = request.args.get("age", type=int)
     return queries.QueueFilters(status=request.args.get("status") or None, flag=request.args.get("flag") or None,
                                 union_code=(request.args.get("union") or "").strip().upper() or None,
-                                min_age_days=min(age, MAX_AGE_DAYS) if age and age > 0 else None)
+                                min_age_days=min(age, MAX_AGE_DAYS) if age and age > 0 else None,
+                                q=search_term() or None)
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @federation_staff
 def queue():
-    """The review queue, oldest first, with filters (status, flag, union, age) and paging."""
+    """The review queue, oldest first, with filters (status, flag, union, age), a search by claim
+    number, name or ID number, and paging. The search words are POSTed and carried sealed
+    (``web.search_term``): an ID number never sits in an address."""
+    if needs_search_redirect():
+        return search_redirect("review.queue", QUEUE_FILTERS)
     page = page_arg()
     filters = _filters()
     claims, total = queries.review_queue(current_user, filters, page=page, per_page=PER_PAGE)

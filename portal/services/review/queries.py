@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import defer, selectinload
 
 from portal import clock
+from portal.domain.bounds import record_id
 from portal.domain.claims import DISCHARGE_LIST_HEADERS, OPEN_FOR_REVIEW, ClaimStatus
+from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
-from portal.domain.identity import compose_id_number
+from portal.domain.identity import compose_id_number, mask_id_number, normalise, parse_id_number
 from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
 from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage, Union
 from portal.models.claims import Claim, DischargeImport, PayoutBatch, PayoutItem
+from portal.pii import lookup_hash
 from portal.services.access import require_role
 from portal.services.claims.access import REVIEW_ROLES
 from portal.services.records import get_or_not_found
@@ -32,6 +35,14 @@ class QueueFilters:
     flag: str | None = None  # a flag code, "any", or "none"
     union_code: str | None = None
     min_age_days: int | None = None  # submitted at least this many days ago
+    q: str | None = None  # a claim number, a member's name or their ID number (typed in full)
+
+    def for_record(self) -> QueueFilters:
+        """The filters as an export's audit keeps them: an ID number searched for, masked."""
+        if self.q and len(normalise(self.q)) == 18:
+            return QueueFilters(self.status, self.flag, self.union_code, self.min_age_days,
+                                mask_id_number(normalise(self.q)))
+        return self
 
 
 def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int = 50,
@@ -92,7 +103,30 @@ def _queue_statement(filters: QueueFilters, now: datetime) -> Select | None:
         stmt = stmt.where(Claim.union_id.in_(union.subtree_ids()))  # literals: see access.union_scope
     if filters.min_age_days:
         stmt = stmt.where(Claim.submitted_at <= now - timedelta(days=filters.min_age_days))
+    if filters.q and filters.q.strip():
+        stmt = stmt.where(_search(filters.q, now.date()))
     return stmt
+
+
+def _search(text: str, today: date):
+    """The claims a reviewer's search words point at: a claim number (LP0000123 or 123), an ID
+    number typed in full (matched by its keyed hash: the numbers are stored encrypted, so the
+    portal never holds them in a form a part of one could be looked up by), or part of a name."""
+    words = normalise(text).upper()
+    matches = []
+    claim_id = record_id(words.removeprefix("LP"))
+    if claim_id is not None:
+        matches.append(Claim.id == claim_id)
+    if len(words) == 18:
+        try:
+            digest = lookup_hash(parse_id_number(words, today=today).value)
+        except InvalidInput:
+            digest = None
+        if digest is not None:
+            matches.append(Claim.member_id.in_(select(Member.id).where(Member.id_number_hash == digest)))
+    elif not any(ch.isdigit() for ch in words):
+        matches.append(Claim.member_id.in_(select(Member.id).where(Member.name.contains(text.strip()))))
+    return or_(*matches) if matches else false()
 
 
 def queue_counts(actor) -> dict[str, int]:
