@@ -188,6 +188,7 @@ POLICY: dict[str, Access] = {
     "jobs.student_certificate": _(ANYONE, TOKEN),
     "jobs.my_jobs": _({M}, OWN),
     "jobs.new_student": _({M}, OWN),
+    "jobs.confirm_student": _({M}, OWN),
     "jobs.apply": _({M}, OWN),
     "jobs.withdraw": _({M}, OWN),
     "jobs.my_placement": _({M}, OWN),

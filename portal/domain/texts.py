@@ -23,12 +23,14 @@ from portal.domain.states import StateMachine
 QUIET_HOURS_END = time(8, 0)  # texts resume at 08:00 …
 QUIET_HOURS_START = time(20, 0)  # … and pause from 20:00
 # One-time codes answer what a person is doing right now; holding them until morning is useless.
-URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code", "join_code"})
+URGENT_KINDS = frozenset({"login_code", "jobs_parent_verification", "jobs_student_verification",
+                          "jobs_student_link", "kiosk_lookup_code", "join_code"})
 # Texts a visitor (not signed in) can make the portal send: capped per recipient mobile
 # (``SMS_RECIPIENT_PER_HOUR``/``_PER_DAY``). They carry only values the portal made (a code, a
 # number), never words a visitor typed: an official text must not carry a stranger's message.
-VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "kiosk_lookup_code",
-                           "jobs_enterprise_username_taken", "join_code"})
+VISITOR_KINDS = frozenset({"login_code", "jobs_parent_verification", "jobs_student_verification",
+                           "jobs_student_link", "kiosk_lookup_code", "jobs_enterprise_username_taken",
+                           "join_code"})
 # What a code looks like in the stored body and the outbox: the code itself is never stored; the
 # delivered text is built at send time (``portal.services.sms.delivered_text``).
 CODE_MASK = "******"
@@ -186,6 +188,14 @@ TEXT_TEMPLATES |= _templates(
     TextTemplate("jobs_parent_verification", N_("勤工俭学家长确认码"),
                  N_("有人正以您的会员身份为子女报名勤工俭学爱心岗位（岗位编号%(position)s），确认码%(code)s，"
                     "%(minutes)s分钟内有效。如不是您的子女报名，请勿告知他人。")),
+    # To the student's own mobile, typed by a student applying alone or by a member registering a
+    # child: system values only; the code proves the student (or whoever has their phone) agrees.
+    TextTemplate("jobs_student_verification", N_("勤工俭学学生本人确认码"),
+                 N_("您正在报名勤工俭学爱心岗位（岗位编号%(position)s），本人确认码%(code)s，%(minutes)s分钟内有效。"
+                    "如不是您本人报名，请勿告知他人。")),
+    TextTemplate("jobs_student_link", N_("勤工俭学子女登记确认码"),
+                 N_("有会员正登记您为其勤工俭学子女，确认码%(code)s，%(minutes)s分钟内有效。"
+                    "只有确是您的父亲或母亲在登记时，才可把确认码告诉对方。")),
     TextTemplate("jobs_application_decided", N_("勤工俭学报名答复"), {
         "accepted": N_("%(student)s同学，%(enterprise)s已录用您到“%(position)s”实践，%(month)s月%(day)s日开始。"
                        "企业将与您签订协议并购买意外保险。您的实践页面（查看进度、反映问题、打印实践证明）：%(link)s"),

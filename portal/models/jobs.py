@@ -314,7 +314,13 @@ class Concern(TimestampMixin, db.Model):
 
 
 class StudentVerification(db.Model):
-    """A student applying alone: the parent confirms with a code texted to the member's mobile.
+    """A code someone must bring back before a student is linked to a parent.
+
+    A student applying alone (``position_id`` set): the parent confirms with a code texted to the
+    member's mobile, and the student with one texted to their own (``student_code_hash``). A
+    member registering a child (``position_id`` empty, ``parent_member_id`` the member): the
+    student confirms with a code texted to their own mobile (``code_hash``). Only then may the
+    answer depend on whether another parent registered the student.
 
     What the student typed waits here, encrypted, until the code comes back; it never sits in
     the (signed but readable) session cookie.
@@ -324,12 +330,13 @@ class StudentVerification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True)
-    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"))
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     # None when the parent's ID number and mobile matched no member: the code can never succeed,
     # yet the page answers the same, so a stranger cannot learn who is a member.
     parent_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     payload: Mapped[str] = mapped_column(EncryptedText)  # JSON of the student's details
     code_hash: Mapped[str] = mapped_column(String(64))
+    student_code_hash: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,7 +10,7 @@ from portal.clock import CHINA
 from portal.domain.errors import Conflict, InvalidInput, PermissionDenied
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import Application, AuditEvent, Placement, Position, SmsMessage, StaffUser
+from portal.models import Application, AuditEvent, Placement, Position, SmsMessage, StaffUser, Student
 from portal.models.unions import UnionKind
 from portal.services.jobs import applications, concerns, enterprises, placements, positions, queries, students
 from portal.services.jobs import exports as jobs_exports
@@ -202,16 +202,96 @@ def _student_details(birth=date(2005, 3, 1), seq=301, **changes):
     return students.StudentDetails(**values)
 
 
+NOW = datetime(2026, 7, 1, 10, tzinfo=CHINA)
+
+
+def _link(parent, details=None, *, now=NOW):
+    """A member registers a child and brings back the code texted to the student's mobile."""
+    details = details or _student_details()
+    public_id = students.request_student_link(parent, details, now=now)
+    return students.confirm_student_link(parent, public_id, sent_code(None, "jobs_student_link", mobile=details.mobile),
+                                         now=now)
+
+
 def test_member_registers_a_child_with_encrypted_id_and_mobile(area):
     parent = create_member(union=area["street"])
-    student = students.register_student(parent, _student_details(), today=TODAY)
+    student = _link(parent)
     raw = db.session.execute(db.text("SELECT id_number, mobile FROM students")).one()
     assert student.id_number not in raw[0] and "13700000001" not in raw[1]
-    assert student.masked_mobile == "137****0001"
+    assert student.masked_mobile == "137****0001" and student.parent_member_id == parent.id
     with pytest.raises(Conflict, match="已登记"):
-        students.register_student(parent, _student_details(), today=TODAY)
-    with pytest.raises(Conflict, match="另一位家长"):
-        students.register_student(create_member(), _student_details(), today=TODAY)
+        students.request_student_link(parent, _student_details(), now=NOW)
+
+
+def test_the_student_s_code_is_needed_and_only_the_member_who_asked_can_use_it(area):
+    parent, other = create_member(union=area["street"]), create_member(union=area["street"])
+    public_id = students.request_student_link(parent, _student_details(), now=NOW)
+    text = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_student_link"))
+    assert text.mobile == "13700000001" and "******" in text.body and text.member_id is None
+    code = sent_code(None, "jobs_student_link", mobile="13700000001")
+    assert code not in text.body  # stored masked: the code is only on the student's phone
+    with pytest.raises(InvalidInput):
+        students.confirm_student_link(other, public_id, code, now=NOW)  # another member's link: not found
+    with pytest.raises(InvalidInput):
+        students.confirm_student_link(parent, public_id, "000000" if code != "000000" else "111111", now=NOW)
+    assert db.session.scalar(select(func.count(Student.id))) == 0
+    assert students.confirm_student_link(parent, public_id, code, now=NOW).parent_member_id == parent.id
+    with pytest.raises(InvalidInput):  # used once
+        students.confirm_student_link(parent, public_id, code, now=NOW)
+
+
+def test_a_member_cannot_give_their_own_mobile_as_the_student_s(area):
+    parent = create_member(union=area["street"], mobile="13800007777")
+    with pytest.raises(InvalidInput, match="学生本人的手机号码") as refused:
+        students.request_student_link(parent, _student_details(mobile="13800007777"), now=NOW)
+    assert refused.value.field == "mobile"
+
+
+def _asker_sees(parent, details, *, now=NOW):
+    """Everything the member sees before the student's code: the answer, and what reached the
+    mobiles they typed (one text, masked in store)."""
+    public_id = students.request_student_link(parent, details, now=now)
+    texts = [(m.kind, m.mobile, m.body) for m in db.session.scalars(
+        select(SmsMessage).where(SmsMessage.mobile == details.mobile).order_by(SmsMessage.id))]
+    wrong = "000000" if sent_code(None, "jobs_student_link", mobile=details.mobile) != "000000" else "111111"
+    with pytest.raises(InvalidInput) as refused:
+        students.confirm_student_link(parent, public_id, wrong, now=now)
+    return bool(public_id), texts, (refused.value.code, refused.value.field, refused.value.message)
+
+
+def test_whether_another_parent_registered_a_student_is_told_only_after_the_student_s_code(area):
+    """Anyone who knows a young person's ID number used to learn at once whether another member had
+    registered them ("已由另一位家长登记"). Now a member gets the same answer either way until they
+    bring back the code texted to the student's mobile."""
+    registered = _student_details(seq=311, mobile="13700000311")
+    nobody = _student_details(seq=312, mobile="13700000312")
+    _link(create_member(union=area["street"]), _student_details(seq=311, mobile="13700000999"))
+    asker = create_member(union=area["street"])
+    seen_registered = _asker_sees(asker, registered)
+    seen_nobody = _asker_sees(asker, nobody)
+    # The same answer, the same text (to the mobile the asker typed), the same refusal of a wrong code.
+    assert seen_registered[0] == seen_nobody[0] is True
+    assert [(kind, body) for kind, _mobile, body in seen_registered[1]] == \
+        [(kind, body) for kind, _mobile, body in seen_nobody[1]]
+    assert seen_registered[2] == seen_nobody[2]
+    # With the student's code, the asker proved they reach the student's phone: now they are told.
+    public_id = students.request_student_link(asker, registered, now=NOW)
+    with pytest.raises(Conflict, match="另一位家长") as refused:
+        students.confirm_student_link(asker, public_id, sent_code(None, "jobs_student_link", mobile="13700000311"),
+                                      now=NOW)
+    assert refused.value.code == "student_other_parent"
+    public_id = students.request_student_link(asker, nobody, now=NOW)
+    code = sent_code(None, "jobs_student_link", mobile="13700000312")
+    assert students.confirm_student_link(asker, public_id, code, now=NOW).parent_member_id == asker.id
+
+
+def test_texts_for_a_student_s_code_are_capped_per_mobile(area):
+    parent = create_member(union=area["street"])
+    for attempt in range(5):
+        students.request_student_link(parent, _student_details(seq=321 + attempt, mobile="13700000321"), now=NOW)
+    with pytest.raises(InvalidInput, match="分钟后再试") as refused:
+        students.request_student_link(parent, _student_details(seq=330, mobile="13700000321"), now=NOW)
+    assert refused.value.field == "mobile"
 
 
 def test_under_age_student_is_refused_on_the_start_date(area):
@@ -276,10 +356,38 @@ def test_student_applies_alone_after_the_parent_confirms_by_code(area):
     text = db.session.scalar(select(SmsMessage).where(SmsMessage.kind == "jobs_parent_verification"))
     assert text.member_id == parent.id
     code = sent_code(parent, "jobs_parent_verification")
+    own = sent_code(None, "jobs_student_verification", mobile="13700000001")
     with pytest.raises(InvalidInput):
-        students.confirm_student_application(public_id, "000000" if code != "000000" else "111111", now=now)
-    application = students.confirm_student_application(public_id, code, now=now)
+        students.confirm_student_application(public_id, "000000" if code != "000000" else "111111", own, now=now)
+    with pytest.raises(InvalidInput):  # the parent's code alone is not enough
+        students.confirm_student_application(public_id, code, "000000" if own != "000000" else "111111", now=now)
+    application = students.confirm_student_application(public_id, code, own, now=now)
     assert application.student.parent_member_id == parent.id and application.channel == "student"
+
+
+def test_a_student_applying_alone_learns_of_another_parent_only_with_both_codes(area):
+    position = create_position(create_enterprise(union=area["street"]))
+    parent = create_member(mobile="13800009996")
+    _link(create_member(), _student_details(seq=341, mobile="13700000999"))
+    now = datetime(2026, 7, 1, 10, tzinfo=CHINA)
+    public_id = students.start_student_application(position.id, _student_details(seq=341), now=now,
+                                                   parent_id_number=parent.id_number, parent_mobile="13800009996")
+    code = sent_code(parent, "jobs_parent_verification")
+    own = sent_code(None, "jobs_student_verification", mobile="13700000001")
+    with pytest.raises(InvalidInput) as refused:  # the parent's code alone: as any wrong code
+        students.confirm_student_application(public_id, code, "000000" if own != "000000" else "111111", now=now)
+    assert refused.value.code == "code_failed"
+    with pytest.raises(Conflict, match="另一位家长"):
+        students.confirm_student_application(public_id, code, own, now=now)
+
+
+def test_a_student_applying_alone_gives_their_own_mobile(area):
+    position = create_position(create_enterprise(union=area["street"]))
+    parent = create_member(mobile="13800009995")
+    with pytest.raises(InvalidInput, match="学生本人的手机号码") as refused:
+        students.start_student_application(position.id, _student_details(mobile="13800009995"), now=NOW,
+                                           parent_id_number=parent.id_number, parent_mobile="13800009995")
+    assert refused.value.field == "mobile"
 
 
 def test_a_stranger_posing_as_parent_gets_the_same_answer_and_never_a_working_code(area):
@@ -289,9 +397,11 @@ def test_a_stranger_posing_as_parent_gets_the_same_answer_and_never_a_working_co
     public_id = students.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
                                                   parent_mobile="13800001111", now=now)
     assert public_id
-    assert db.session.scalar(select(func.count(SmsMessage.id))) == 0
+    # Only the student's own code went out (to the mobile the student typed); none to anyone else.
+    assert [m.kind for m in db.session.scalars(select(SmsMessage))] == ["jobs_student_verification"]
+    own = sent_code(None, "jobs_student_verification", mobile="13700000001")
     with pytest.raises(InvalidInput):
-        students.confirm_student_application(public_id, "123456", now=now)
+        students.confirm_student_application(public_id, "123456", own, now=now)
 
 
 def test_wrong_codes_stay_counted_though_each_refusal_rolls_the_action_back(area):
@@ -301,12 +411,13 @@ def test_wrong_codes_stay_counted_though_each_refusal_rolls_the_action_back(area
     public_id = students.start_student_application(position.id, _student_details(), parent_id_number=parent.id_number,
                                                    parent_mobile="13800009997", now=now)
     code = sent_code(parent, "jobs_parent_verification")
+    own = sent_code(None, "jobs_student_verification", mobile="13700000001")
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(students.VERIFICATION_MAX_ATTEMPTS):
         with pytest.raises(InvalidInput):
-            students.confirm_student_application(public_id, wrong, now=now)
-    with pytest.raises(InvalidInput):  # the right code, after too many wrong ones
-        students.confirm_student_application(public_id, code, now=now)
+            students.confirm_student_application(public_id, wrong, own, now=now)
+    with pytest.raises(InvalidInput):  # the right codes, after too many wrong ones
+        students.confirm_student_application(public_id, code, own, now=now)
     assert db.session.scalar(select(func.count(Application.id))) == 0
 
 

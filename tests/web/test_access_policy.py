@@ -4,7 +4,9 @@ a member and another member, each staff role and other unions' officers, on reco
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -36,10 +38,12 @@ from portal.models import (
     SinglesParticipant,
     StaffUser,
     Station,
+    StudentVerification,
     Union,
     Wedding,
     WeddingCouple,
 )
+from portal.models.base import utcnow
 from tests.conftest import CSRF_RE, Auth
 from tests.factories import create_application, create_placement, create_student
 from tests.web.walk import load_world, url_for_rule
@@ -81,6 +85,12 @@ class World:
         # The demo member's child at work, so the member's own placement pages are tried too.
         position = db.session.scalar(select(Position).order_by(Position.id).limit(1))
         create_placement(create_application(position, create_student(self.member)))
+        # A child the demo member is registering, waiting for the student's code.
+        self.student_link = StudentVerification(
+            public_id=str(uuid.uuid4()), position_id=None, parent_member_id=self.member.id, payload="{}",
+            code_hash="0" * 64, expires_at=utcnow() + timedelta(hours=1), created_at=utcnow())
+        db.session.add(self.student_link)
+        db.session.commit()
 
     def in_home(self, model, *where):
         """A record of ``model`` in the home union's subtree if there is one, else any."""
@@ -124,6 +134,7 @@ class World:
             "childcare.manage_cancel": lambda: _registration(_first(Registration, Registration.status != "cancelled")),
             "jobs.position": lambda: _by("position_id", _first(Position, Position.status == "open")),
             "jobs.student_apply": lambda: _by("position_id", _first(Position, Position.status == "open")),
+            "jobs.confirm_student": lambda: ({"public_id": self.student_link.public_id}, Owner(member_id=m.id)),
             "jobs.my_placement": lambda: _placement_of(m),
             "jobs.my_certificate": lambda: _placement_of(m),
             "jobs.enterprise.position": lambda: _by("position_id", _first(Position), enterprise=True),

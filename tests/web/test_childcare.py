@@ -1,6 +1,7 @@
 """The childcare pages end to end: an organiser publishes, parents register from a phone, the
 window closes and seats are drawn, a cancellation promotes, attendance and pick-up by htmx."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -216,3 +217,32 @@ def test_an_english_page_shows_a_refusal_in_english(app, travel):
     too_old = registration_form(205, child_id_number=compose_id_number("320214", datetime(2012, 1, 1).date(), 205))
     page = post_form(phone, f"/childcare/classes/{cls.id}/register", too_old).get_data(as_text=True)
     assert "this class takes children aged 6–12" in page and "只招收" not in page
+
+
+def test_two_families_registering_one_child_look_alike_to_them_and_show_on_the_class_page(app, client, auth, travel):
+    """The parent's pages are the same whether another parent registered the child or not; the
+    class's organiser sees the clash on the class page and resolves it."""
+    now = datetime(2026, 7, 1, 10, 0, tzinfo=clock.CHINA)
+    travel(now)
+    park = create_union("XW01", "新吴区软件园工会")
+    create_staff("park_organiser", Role.CHILDCARE_ORGANISER, union=park)
+    pages = {}
+    # The two children differ only in their ID numbers (both boys); those are masked out below.
+    for world, sequence in (("another parent registered", 41), ("nobody registered", 43)):
+        cls = create_childcare_class(park, name="七月班")
+        registrations.register_child(create_member(union=park), cls.id,
+                                     child_input(sequence=sequence if world.startswith("another") else 90),
+                                     accepted_rules=True, now=now)
+        asker = signed_in_member(app, create_member(union=park, name="李娜"))
+        answer = post_form(asker, f"/childcare/classes/{cls.id}/register", registration_form(sequence))
+        assert answer.status_code == 302, answer.get_data(as_text=True)[-2000:]
+        shown = asker.get(answer.headers["Location"]).get_data(as_text=True)
+        volatile = r'name="csrf_token"[^>]*value="[^"]+"|"X-CSRFToken": "[^"]+"|\d{3}\*+\d{3}[\dX]|/\d+(?=[/"?#])|\d{6}'
+        pages[world] = re.sub(volatile, "", shown)
+    assert pages["another parent registered"] == pages["nobody registered"]
+    assert "另一位家长" not in pages["nobody registered"]
+    auth.staff("park_organiser")
+    flagged = [cls for cls in db.session.scalars(select(ChildcareClass).order_by(ChildcareClass.id))
+               if "另有家长同时报名" in client.get(f"/childcare/manage/{cls.id}").get_data(as_text=True)]
+    assert [cls.id for cls in flagged] == [db.session.scalars(select(ChildcareClass).order_by(ChildcareClass.id))
+                                           .first().id]

@@ -12,7 +12,8 @@ from portal.domain.roles import Role
 from portal.extensions import db
 from portal.models import Application, Enterprise, Placement, Position, SmsMessage, Student
 from portal.models.unions import UnionKind
-from tests.conftest import post_form
+from portal.pii import lookup_hash
+from tests.conftest import post_form, sent_code
 from tests.factories import (
     PASSWORD,
     create_enterprise,
@@ -22,6 +23,53 @@ from tests.factories import (
     create_student,
     create_union,
 )
+
+
+def register_child(client, child: dict):
+    """A signed-in parent registers a child: the form, then the code texted to the student's mobile."""
+    answer = post_form(client, "/jobs/me/students/new", child)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    confirm = answer.headers["Location"]
+    assert "学生本人确认" in client.get(confirm).get_data(as_text=True)
+    done = post_form(client, confirm, {"code": sent_code(None, "jobs_student_link", mobile=child["mobile"])})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    return done
+
+
+def _page_without_tokens(response) -> str:
+    text = response.get_data(as_text=True)
+    text = re.sub(r'name="csrf_token"[^>]*value="[^"]+"|"X-CSRFToken": "[^"]+"', "", text)
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "LINK", text)
+
+
+def test_a_parent_cannot_tell_from_the_pages_whether_another_parent_registered_a_student(client, auth):
+    """Registering a student another member registered, and one nobody registered: the same pages,
+    the same text to the mobile typed, the same refusal of a wrong code. Only the student's code
+    tells (it shows that the asker reaches the student's phone)."""
+    union = create_union("XW", "新吴区总工会")
+    first_parent, asker = create_member(union=union), create_member(union=union)
+    auth.member(first_parent)
+    register_child(client, {"name": "李晨", "id_number": compose_id_number("320206", clock.today().replace(
+        year=clock.today().year - 19), 351), "mobile": "13700000999", "school": "江南大学", "major": "会计学",
+        "year_of_study": "大二"})
+    auth.logout()
+    auth.member(asker)
+    seen = {}
+    for world, sequence in (("registered", 351), ("nobody", 352)):
+        child = {"name": "李晨", "id_number": compose_id_number("320206", clock.today().replace(
+            year=clock.today().year - 19), sequence), "mobile": f"1370000{sequence:04d}", "school": "江南大学",
+            "major": "会计学", "year_of_study": "大二"}
+        answer = post_form(client, "/jobs/me/students/new", child)
+        confirm = answer.headers["Location"]
+        page = client.get(confirm)
+        wrong = post_form(client, confirm, {"code": "000000" if sent_code(
+            None, "jobs_student_link", mobile=child["mobile"]) != "000000" else "111111"})
+        texts = [(m.kind, m.body) for m in db.session.scalars(select(SmsMessage).where(
+            SmsMessage.mobile_hash == lookup_hash(child["mobile"])))]
+        seen[world] = (answer.status_code, re.sub(r"/[0-9a-f-]{36}", "/LINK", confirm), page.status_code,
+                       _page_without_tokens(page), wrong.status_code, _page_without_tokens(wrong), texts)
+    assert seen["registered"] == seen["nobody"]
+    assert seen["nobody"][0] == 302 and seen["nobody"][2] == 200 and "确认码不正确" in seen["nobody"][5]
 
 
 def test_public_listing_needs_no_sign_in_and_filters_in_place(client):
@@ -104,7 +152,7 @@ def test_whole_flow_from_enterprise_sign_up_to_certificate_and_union_view(app, c
     auth.member(parent)
     too_young = compose_id_number("320206", starts.replace(year=starts.year - 16) + timedelta(days=1), 333)
     child = {"name": "李晨", "mobile": "13700000042", "school": "江南大学", "major": "会计学", "year_of_study": "大二"}
-    post_form(client, "/jobs/me/students/new", {**child, "id_number": too_young})
+    register_child(client, {**child, "id_number": too_young})
     student_id = db.session.scalar(select(Student.id))
     refusal = post_form(client, f"/jobs/positions/{position.id}/apply", {"student_id": student_id},
                         form_page=f"/jobs/positions/{position.id}", follow_redirects=True)
@@ -112,7 +160,7 @@ def test_whole_flow_from_enterprise_sign_up_to_certificate_and_union_view(app, c
     db.session.execute(delete(Student))
     db.session.commit()
     adult = compose_id_number("320206", today.replace(year=today.year - 19), 335)
-    post_form(client, "/jobs/me/students/new", {**child, "id_number": adult})
+    register_child(client, {**child, "id_number": adult})
     student_id = db.session.scalar(select(Student.id))
     applied = post_form(client, f"/jobs/positions/{position.id}/apply", {"student_id": student_id},
                         form_page=f"/jobs/positions/{position.id}", follow_redirects=True)
@@ -222,3 +270,25 @@ def test_an_english_page_gives_a_refusal_in_english_with_its_date(client, auth):
                         form_page=f"/jobs/positions/{position.id}", follow_redirects=True).get_data(as_text=True)
     assert "the student is 15 on the position&#39;s first day" in refusal
     assert f" {starts.day}, {starts.year})" in refusal and "未满" not in refusal  # "(Dec 22, 2026)"
+
+
+def test_a_student_applies_alone_with_the_parent_s_code_and_their_own(client):
+    union = create_union("XW", "新吴区总工会")
+    today = clock.today()
+    position = create_position(create_enterprise(union=union), starts_on=today + timedelta(days=20),
+                               ends_on=today + timedelta(days=50), apply_by=today + timedelta(days=10))
+    parent = create_member(union=union, mobile="13800000361")
+    adult = compose_id_number("320206", clock.today().replace(year=clock.today().year - 19), 361)
+    answer = post_form(client, f"/jobs/positions/{position.id}/student-apply", {
+        "name": "李晨", "id_number": adult, "mobile": "13700000361", "school": "江南大学", "major": "会计学",
+        "year_of_study": "大二", "parent_id_number": parent.id_number, "parent_mobile": "13800000361"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[-3000:]
+    verify = answer.headers["Location"]
+    page = client.get(verify).get_data(as_text=True)
+    assert "家长收到的6位确认码" in page and "学生本人手机收到的6位确认码" in page
+    code = sent_code(parent, "jobs_parent_verification")
+    own = sent_code(None, "jobs_student_verification", mobile="13700000361")
+    missing = post_form(client, verify, {"code": code})
+    assert "请填写学生本人收到的确认码" in missing.get_data(as_text=True)
+    done = post_form(client, verify, {"code": code, "student_code": own})
+    assert done.status_code == 200 and db.session.scalar(select(Application)).channel == "student"

@@ -60,6 +60,11 @@ def test_registering_a_student_never_sends_anyone_away(client, auth, target):
         "school": "江南大学", "major": "机械工程", "year_of_study": "大二",
     }, form_page="/jobs/me/students/new")
     assert _stays_here(answer), (answer.status_code, answer.headers.get("Location"))
+    # The student's code comes back on the next page; from there too, nobody is sent away.
+    confirm = answer.headers["Location"]
+    assert urlsplit(confirm).path.startswith("/jobs/me/students/confirm/")
+    done = post_form(client, confirm, {"code": sent_code(None, "jobs_student_link", mobile="13912345678")})
+    assert _stays_here(done), (done.status_code, done.headers.get("Location"))
 
 
 def test_a_referer_from_another_site_is_not_followed(client, auth):

@@ -100,6 +100,12 @@ class StudentApplicationForm(StudentForm):
 
 class CodeForm(FlaskForm):
     code = StringField(_l("家长收到的6位确认码"), validators=[DataRequired(_l("请填写确认码。")), Length(max=10)])
+    student_code = StringField(_l("学生本人手机收到的6位确认码"),
+                               validators=[DataRequired(_l("请填写学生本人收到的确认码。")), Length(max=10)])
+
+
+class StudentCodeForm(FlaskForm):
+    code = StringField(_l("学生手机收到的6位确认码"), validators=[DataRequired(_l("请填写确认码。")), Length(max=10)])
 
 
 class ApplyForm(FlaskForm):

@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.blueprints.jobs import bp
-from portal.blueprints.jobs.forms import ApplyForm, StudentForm
+from portal.blueprints.jobs.forms import ApplyForm, StudentCodeForm, StudentForm
 from portal.blueprints.jobs.public import certificate_page, placement_page
 from portal.domain.errors import DomainError
+from portal.extensions import limiter
 from portal.services.jobs import access, applications, queries, students
 from portal.web import EmptyForm, field_error, flash_error, member_required, render, safe_next
 
@@ -30,13 +31,32 @@ def new_student():
     form = StudentForm()
     if form.validate_on_submit():
         try:
-            student = students.register_student(current_user, form.details())
+            public_id = students.request_student_link(current_user, form.details())
         except DomainError as error:
             field_error(form, error, "id_number")
         else:
+            return redirect(url_for("jobs.confirm_student", public_id=public_id,
+                                    next=safe_next(request.args.get("next"))))
+    return render("jobs/student_form.html", form=form)
+
+
+@bp.route("/me/students/confirm/<public_id>", methods=["GET", "POST"])
+@member_required
+@limiter.limit("20 per hour", methods=["POST"])
+def confirm_student(public_id: str):
+    """Step two of registering a child: the code texted to the student's own mobile."""
+    form = StudentCodeForm()
+    if form.validate_on_submit():
+        try:
+            student = students.confirm_student_link(current_user, public_id, form.code.data)
+        except DomainError as error:
+            field_error(form, error, "code")
+        else:
             flash(_("已登记%(name)s，现在可以为其报名岗位。", name=student.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("jobs.index"))
-    return render("jobs/student_form.html", form=form)
+    else:
+        students.pending_link(current_user, public_id)  # an unknown, used or expired link is not found
+    return render("jobs/student_link.html", form=form)
 
 
 @bp.post("/positions/<int:position_id>/apply")

@@ -105,11 +105,11 @@ def student_apply(position_id: int):
 @bp.route("/verify/<public_id>", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def student_verify(public_id: str):
-    """Step two of a student's own application: the code the parent received."""
+    """Step two of a student's own application: the codes the parent and the student received."""
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            application = students.confirm_student_application(public_id, form.code.data)
+            application = students.confirm_student_application(public_id, form.code.data, form.student_code.data)
         except DomainError as error:
             field_error(form, error, "code")
         else:

@@ -72,6 +72,9 @@ def waitlist_position(registration: Registration) -> int | None:
 class ParentView:
     registration: Registration
     waitlist_position: int | None
+    # For the class's staff only: another family registered the same child (same ID number) in
+    # this class or one at the same time. Parents are never told (see ``registrations._refuse_overlap``).
+    shared_with_another_family: bool = False
 
 
 def my_registrations(parent) -> list[ParentView]:
@@ -122,7 +125,31 @@ def class_roster(actor, class_id: int) -> list[ParentView]:
     rows.sort(key=lambda r: (STATUS_ORDER[RegistrationStatus(r.status)], r.queue_number or 0, r.number))
     waiting = [r for r in rows if r.status == RegistrationStatus.WAITLISTED]
     positions = {row.id: index for index, row in enumerate(waiting, start=1)}
-    return [ParentView(row, positions.get(row.id)) for row in rows]
+    shared = shared_with_another_family(cls, rows)
+    return [ParentView(row, positions.get(row.id), row.id in shared) for row in rows]
+
+
+def shared_with_another_family(cls: ChildcareClass, rows: list[Registration]) -> set[int]:
+    """The live registrations among ``rows`` (of ``cls``) whose child another parent registered
+    too, in this class or in one whose days and hours overlap it: the staff decide which stays."""
+    live = {row.id: row for row in rows if row.status != RegistrationStatus.CANCELLED}
+    hashes = {row.child.id_number_hash for row in live.values()}
+    if not hashes:
+        return set()
+    others = db.session.execute(
+        select(Child.id_number_hash, Registration.parent_id, Registration.id, ChildcareClass)
+        .join(Child, Registration.child_id == Child.id)
+        .join(ChildcareClass, Registration.class_id == ChildcareClass.id)
+        .where(Child.id_number_hash.in_(hashes), Registration.status != RegistrationStatus.CANCELLED,
+               ChildcareClass.status != ClassStatus.CANCELLED)).all()
+    shared = set()
+    for row in live.values():
+        for id_hash, parent_id, registration_id, other_class in others:
+            if (id_hash == row.child.id_number_hash and parent_id != row.parent_id and registration_id != row.id
+                    and (other_class.id == cls.id or rules.schedules_overlap(other_class.schedule, cls.schedule))):
+                shared.add(row.id)
+                break
+    return shared
 
 
 def class_notices(actor, class_id: int) -> list[ClassNotice]:

@@ -141,12 +141,20 @@ def checked_child(data: ChildInput, cls: ChildcareClass, today: date) -> Checked
                         (data.allergies or "").strip()[:500] or None, _checked_pickup_adults(data.pickup_adults))
 
 
-def _overlapping_registration(id_hash: str, cls: ChildcareClass, own_child_id: int | None) -> Registration | None:
-    """A live registration of the same child (by any parent) in a class at the same time."""
+def _overlapping_registration(parent: Member, id_hash: str, cls: ChildcareClass,
+                              own_child_id: int | None) -> Registration | None:
+    """A live registration of the same child, by this parent, in a class at the same time.
+
+    Only the parent's own registrations count here: another family's registration of the same
+    child never changes the answer a parent gets (anyone who knows a child's ID number would learn
+    that some other member registered the child). Clashes between families are shown to the
+    classes' staff instead (``queries.shared_with_another_family``), who resolve them.
+    """
     rows = db.session.scalars(
         select(Registration).join(Child, Registration.child_id == Child.id)
         .join(ChildcareClass, Registration.class_id == ChildcareClass.id)
-        .where(Child.id_number_hash == id_hash, Registration.status != RegistrationStatus.CANCELLED,
+        .where(Child.id_number_hash == id_hash, Registration.parent_id == parent.id,
+               Registration.status != RegistrationStatus.CANCELLED,
                ChildcareClass.status != ClassStatus.CANCELLED)
         .options(selectinload(Registration.childcare_class))
     )
@@ -159,15 +167,11 @@ def _overlapping_registration(id_hash: str, cls: ChildcareClass, own_child_id: i
 
 
 def _refuse_overlap(parent: Member, cls: ChildcareClass, id_hash: str, child: Child | None) -> None:
-    """One child, one class at a time, whichever parent registers."""
-    clash = _overlapping_registration(id_hash, cls, child.id if child else None)
+    """One child, one class at a time: the parent's own registrations are refused here; the same
+    child registered by another parent is left to the classes' staff (see above)."""
+    clash = _overlapping_registration(parent, id_hash, cls, child.id if child else None)
     if clash is None:
         return
-    if clash.parent_id != parent.id:
-        # Never name the class to another family: anyone who knows a child's ID number would
-        # learn where that child spends the day.
-        raise Conflict(N_("这个孩子已由另一位家长报名了时间重叠的班级，同一时间只能参加一个班。如有疑问请联系托管班。"),
-                       code="child_in_overlapping_class", field="child_id_number")
     if clash.class_id == cls.id:
         raise Conflict(N_("这个孩子已报名本班，时间与本班重叠，同一时间只能参加一个班。如需改报，请先取消原报名。"),
                        code="child_in_overlapping_class", field="child_id_number")
