@@ -34,6 +34,50 @@ BENCHMARKS = [
 ]
 
 
+def json_objects(output: str) -> list[dict]:
+    """Every JSON object a script printed at the start of a line, one line each or indented over several
+    (``bench_sync.py``, ``bench_dashboard.py`` and ``bench_payouts.py`` print ``indent=2``)."""
+    decoder, records, position = json.JSONDecoder(), [], 0
+    while True:
+        start = output.find("{", position)
+        if start < 0:
+            return records
+        if start and output[start - 1] != "\n":
+            position = start + 1
+            continue
+        try:
+            record, end = decoder.raw_decode(output, start)
+        except json.JSONDecodeError:
+            position = start + 1
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+        position = end
+
+
+def machine() -> str:
+    """The CPU model, cores and memory, as /proc tells them."""
+    model, memory = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 2**20:.0f} GB RAM"
+                break
+    except OSError:
+        pass
+    return f"{model} ({platform.machine()}), {os.cpu_count()} cores{memory}"
+
+
+def commit() -> str:
+    answer = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=ROOT, capture_output=True,
+                            text=True, check=False)
+    return answer.stdout.strip() or "unknown"
+
+
 def run(script: str, arguments: list[str]) -> tuple[list[dict], str | None, float]:
     path = ROOT / "bench" / script
     if not path.exists():
@@ -42,14 +86,7 @@ def run(script: str, arguments: list[str]) -> tuple[list[dict], str | None, floa
     answer = subprocess.run([sys.executable, str(path), *arguments], cwd=ROOT, capture_output=True, text=True,
                             check=False, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     seconds = time.monotonic() - started
-    records = []
-    for line in answer.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+    records = json_objects(answer.stdout)
     failure = None
     if answer.returncode != 0:
         failure = "\n".join((answer.stderr or answer.stdout).strip().splitlines()[-8:])
@@ -94,6 +131,71 @@ def _roster_table(records: list[dict]) -> list[str]:
     return lines
 
 
+def _sync_table(records: list[dict]) -> list[str]:
+    lines = ["| database | run | envelopes | seconds | envelopes/s (goal ≥ 500 on PostgreSQL) | batch p50 / p95 ms "
+             "| lost | duplicated |",
+             "|---|---|---:|---:|---:|---|---:|---:|"]
+    for record in records:
+        for database in ("sqlite", "postgresql"):
+            for label, name in (("one_kiosk", "1 kiosk"), ("hundred_kiosks", "100 kiosks")):
+                run = record.get(database, {}).get(label)
+                if not run:
+                    continue
+                goal = "" if database == "sqlite" else (" ✓" if run["envelopes_per_second"] >= 500 else " ✗")
+                lines.append(f"| {database} | {name} | {run['envelopes']:,} | {run['seconds']} "
+                             f"| {run['envelopes_per_second']}{goal} | {run['batch_p50_ms']} / {run['batch_p95_ms']} "
+                             f"| {run['lost']} | {run['duplicated']} |")
+    return lines
+
+
+def _dashboard_table(records: list[dict]) -> list[str]:
+    pages = (("federation_dashboard", "federation dashboard `/staff/`"),
+             ("federation_dashboard_year", "the same, one year"),
+             ("federation_figures_fragment", "figures fragment (htmx)"),
+             ("district_dashboard", "a district officer's dashboard"),
+             ("queue_counts", "navigation queue counts"))
+    lines = ["| database | data | page | server ms median (goal < 300) | p95 | CPU ms median |",
+             "|---|---|---|---:|---:|---:|"]
+    for record in records:
+        for database in ("sqlite", "postgresql", "given"):
+            result = record.get(database)
+            if not isinstance(result, dict) or "federation_dashboard" not in result:
+                continue
+            data = result.get("data", {})
+            size = (f"{data.get('members', '?'):,} members, {data.get('enrolments', '?'):,} enrolments, "
+                    f"{data.get('claims', '?'):,} claims" if data.get("members") else "as given")
+            for key, name in pages:
+                timing = result.get(key)
+                if timing:
+                    goal = (" ✓" if timing["median_ms"] < 300 else " ✗") if key == "federation_dashboard" else ""
+                    lines.append(f"| {database} | {size} | {name} | {timing['median_ms']}{goal} | {timing['p95_ms']} "
+                                 f"| {timing['cpu_median_ms']} |")
+            if result.get("monthly_report"):
+                lines.append(f"| {database} | {size} | monthly report workbook | {result['monthly_report']['ms']} | | "
+                             f"{result['monthly_report']['cpu_ms']} |")
+    return lines
+
+
+def _kiosk_table(records: list[dict]) -> list[str]:
+    lines = ["| kiosk page | HTML + CSS + JS, KB (goal < 100) |", "|---|---:|"]
+    for record in records:
+        for page, size in record.get("page_bytes", {}).items():
+            lines.append(f"| `{page}` | {size / 1024:.1f} {'✓' if size / 1024 < 100 else '✗'} |")
+    return lines
+
+
+def _payouts_table(records: list[dict]) -> list[str]:
+    lines = ["| database | approved claims | create batch s | bank file s | mark paid s | settle s "
+             "| claims/s settled |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for record in records:
+        for result in record.get("results", []):
+            lines.append(f"| {result['database']} | {result['claims']:,} | {result['create_batch_seconds']} "
+                         f"| {result['export_seconds']} | {result['mark_paid_seconds']} | {result['settle_seconds']} "
+                         f"| {result['settle_claims_per_second']} |")
+    return lines
+
+
 def _generic_table(records: list[dict]) -> list[str]:
     keys: list[str] = []
     for record in records:
@@ -107,34 +209,48 @@ def _generic_table(records: list[dict]) -> list[str]:
     return lines
 
 
-def write(results: list[tuple[str, list[dict], str | None, float]], quick: bool) -> Path:
+TABLES = {"bench_sync.py": ("Kiosk sync to the central portal (gunicorn 2 workers × 4 threads, signed pushes; lost: "
+                            "sent but not stored; duplicated: answered `applied` twice):", _sync_table),
+          "bench_dashboard.py": ("Staff dashboards, server time in-process (test client, no network):",
+                                 _dashboard_table),
+          "bench_kiosk.py": ("Kiosk pages on the wire (uncompressed; no web fonts):", _kiosk_table),
+          "bench_payouts.py": ("Paying a backlog of approved claims:", _payouts_table)}
+
+
+def write(results: list[tuple], quick: bool) -> Path:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    load = os.getloadavg()[0]
     lines = [
         "# Benchmarks",
         "",
         f"Written by `make bench{' BENCH_QUICK=1' if quick else ''}` ({'quick sizes' if quick else 'full sizes'}) "
-        f"on {now}: {platform.machine()}, {os.cpu_count()} cores, load average {load:.1f} when it finished, "
-        f"Python {platform.python_version()}. Everything on loopback; each table's commands are in the script's "
-        "docstring. Figures from a machine shared with other work are only comparable within one run: that is why "
-        "each page runs beside its bare baseline in the same run.",
+        f"on {now} at commit `{commit()}`.",
+        "",
+        f"Machine: {machine()}, Python {platform.python_version()}; shared with other work while it ran, so the load "
+        "average (1 minute, over 2 cores) is given beside each benchmark. Everything runs on loopback; each "
+        "benchmark's commands are in its script's docstring. Absolute figures move with the load; the page ratios do "
+        "not as much, because each page runs beside its bare baseline in the same run.",
         "",
     ]
-    for script, records, failure, seconds in results:
-        lines += [f"## {script} ({seconds:.0f} s)", ""]
+    for script, records, failure, seconds, loads in results:
+        lines += [f"## {script} ({seconds:.0f} s, load average {loads[0]:.1f} before, {loads[1]:.1f} after)", ""]
         if failure:
             lines += ["Failed or skipped:", "", "```", failure, "```", ""]
         if script == "bench_pages.py" and records:
-            lines += ["Portal pages beside the bare Flask route (raw driver, same queries, minimal template), "
-                      "gunicorn 2 workers each, wrk 16 connections:", ""] + _pages_table(records) + [""]
+            lines += ["Portal pages beside the bare Flask route (raw driver, same queries, minimal template compiled "
+                      "once), gunicorn 2 workers each, wrk 16 connections:", ""] + _pages_table(records) + [""]
             lines += ["Member pages on a first visit (HTML and every static file it loads):", ""]
             lines += _weight_table(records) + [""]
         elif script == "bench_roster_import.py" and records:
             lines += _roster_table(records) + [""]
-        if records:
-            flat = [record for record in records if script != "bench_pages.py"]
+            flat = [record for record in records if "ratio" not in record]
             if flat:
                 lines += _generic_table(flat) + [""]
+        elif script in TABLES and records:
+            title, table = TABLES[script]
+            lines += [title, ""] + table(records) + [""]
+        elif records:
+            lines += _generic_table(records) + [""]
+        if records:
             lines += ["<details><summary>JSON</summary>", "", "```json"]
             lines += [json.dumps(record, ensure_ascii=False) for record in records]
             lines += ["```", "", "</details>", ""]
@@ -152,13 +268,14 @@ def main() -> None:
     for script, full, quick in BENCHMARKS:
         if args.only and script not in args.only:
             continue
-        print(f"== {script}", flush=True)
+        before = os.getloadavg()[0]
+        print(f"== {script} (load average {before:.1f})", flush=True)
         records, failure, seconds = run(script, quick if args.quick else full)
         for record in records:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         if failure:
             print(f"   failed: {failure}", flush=True)
-        results.append((script, records, failure, seconds))
+        results.append((script, records, failure, seconds, (before, os.getloadavg()[0])))
     print(f"wrote {write(results, args.quick)}")
 
 
