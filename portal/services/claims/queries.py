@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from portal import clock
 from portal.domain.bounds import record_id
@@ -27,10 +27,17 @@ def load_claim(actor, claim_id: int) -> Claim:
     return claim
 
 
+# What the member's list of claims (claims/index.html) shows: only ``hospital`` of the encrypted
+# columns is decrypted (not the diagnosis, disease, accident, bank card, flags or breakdown).
+MEMBER_LIST_COLUMNS = (Claim.id, Claim.member_id, Claim.claim_type, Claim.status, Claim.event_date, Claim.hospital,
+                       Claim.calculated_fen, Claim.approved_fen, Claim.version_id)
+
+
 def member_claims(member) -> list[Claim]:
     """Every claim of the signed-in member, newest first."""
     return list(db.session.scalars(
-        select(Claim).where(Claim.member_id == member.id).order_by(Claim.id.desc())
+        select(Claim).where(Claim.member_id == member.id).options(load_only(*MEMBER_LIST_COLUMNS))
+        .order_by(Claim.id.desc())
     ))
 
 
