@@ -132,3 +132,37 @@ def test_no_staff_list_sends_a_query_per_row(app, count_queries):
             grown.append((identity, url, log, larger))
     assert not grown, "\n\n".join(
         f"{identity} {url}: {log.count} → {larger.count}\n{larger}" for identity, url, log, larger in grown)
+
+
+def test_the_payouts_page_counts_and_sums_the_backlog_in_sql_and_loads_only_its_page(app, client, monkeypatch):
+    """A backlog of approved claims is counted and summed by the database; the page loads (and
+    decrypts the bank cards of) only the claims it lists, whatever the backlog."""
+    from sqlalchemy import event
+
+    from portal.blueprints.review import staff as review_pages
+    from portal.models.claims import Claim
+
+    reviewer = create_staff("payout_pager", Role.REVIEWER)
+    ids = [claim.id for claim in approved_claims(reviewer, 5)]  # 800元 each, oldest decision first
+    monkeypatch.setattr(review_pages, "PER_PAGE", 2)
+    Auth(client).staff("payout_pager")
+    loaded: list[int] = []
+
+    def on_load(target, context):
+        loaded.append(target.id)
+
+    event.listen(Claim, "load", on_load)
+    try:
+        db.session.expunge_all()  # nothing already in the session: every claim the page reads is loaded
+        first = client.get("/review/payouts").get_data(as_text=True)
+        first_loaded, loaded[:] = list(loaded), []
+        db.session.expunge_all()
+        last = client.get("/review/payouts?page=3").get_data(as_text=True)
+    finally:
+        event.remove(Claim, "load", on_load)
+
+    assert sorted(first_loaded) == sorted(ids[:2])
+    assert loaded == [ids[4]]
+    assert "已核准待发放（5）" in first and "4,000.00元" in first
+    assert first.count("/review/claims/") == 2 and last.count("/review/claims/") == 1
+    assert f"/review/claims/{ids[4]}" in last and "第 3 / 3 页" in last

@@ -158,8 +158,10 @@ def payout_list():
             flash(_("已生成发放批次%(reference)s：%(count)s笔。", reference=batch.reference, count=batch.claim_count),
                   "success")
             return redirect(url_for("review.batch", batch_id=batch.id))
-    return render("review/payouts.html", form=form, waiting=queries.approved_waiting(current_user),
-                  batches=queries.list_batches(current_user))
+    page = page_arg()
+    return render("review/payouts.html", form=form,
+                  waiting=queries.approved_waiting(current_user, page=page, per_page=PER_PAGE), page=page,
+                  per_page=PER_PAGE, batches=queries.list_batches(current_user))
 
 
 @bp.get("/payouts/<int:batch_id>")
