@@ -2,9 +2,9 @@
 
 A separate tiny WSGI app (``gunicorn bench.bare_app:app``), no ORM, no session, no forms, no
 translations: the raw driver (``sqlite3`` or ``psycopg``, one connection per worker), the same
-indexed queries the portal's pages run, and a minimal Jinja template for the same rows. The
-member and reviewer are fixed by the environment (no sign-in). Personal data is decrypted and
-masked as the portal does, with the same key, so both sides pay for it.
+indexed queries the portal's pages run, and a minimal Jinja template for the same rows, compiled
+once. The member and reviewer are fixed by the environment (no sign-in). Personal data is
+decrypted and masked as the portal does, with the same key, so both sides pay for it.
 
     BARE_DATABASE_URL=sqlite:////path/portal.db | postgresql://…   BARE_MEMBER_ID=1   BARE_DATA_KEY=…
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template_string
+from flask import Flask
 
 from portal.domain.identity import mask_id_number, mask_mobile, mask_name
 from portal.pii import PersonalDataVault
@@ -50,6 +50,12 @@ QUEUE = LAYOUT.replace("{% block body %}{% endblock %}", """
 <td>{{ '{:,.2f}'.format((r[6] or 0) / 100) }}元</td></tr>{% endfor %}</table>""")
 
 
+# Compiled once, as Flask's render_template does for template files: compiling on every request (what
+# render_template_string does) cost the baseline more than its queries and made the ratios look better.
+CLAIMS_TEMPLATE, COVER_TEMPLATE, QUEUE_TEMPLATE = (app.jinja_env.from_string(source)
+                                                   for source in (CLAIMS, COVER, QUEUE))
+
+
 def _cursor():
     global _connection
     if _connection is None:
@@ -78,7 +84,7 @@ def _rows(sql: str, *params) -> list:
 def claims():
     rows = _rows("SELECT id, claim_type, status, event_date, hospital, COALESCE(approved_fen, calculated_fen) "
                  "FROM claims WHERE member_id = %s ORDER BY id DESC", MEMBER_ID)
-    return render_template_string(CLAIMS, title="我的理赔", claims=rows)
+    return CLAIMS_TEMPLATE.render(title="我的理赔", claims=rows)
 
 
 @app.get("/cover")
@@ -88,7 +94,7 @@ def cover():
                    "p.hospital_daily_fen, p.hospital_days_cap, p.critical_illness_fen, p.accident_death_fen "
                    "FROM enrollments e JOIN plans p ON p.id = e.plan_id WHERE e.member_id = %s "
                    "ORDER BY e.plan_year DESC", MEMBER_ID)
-    return render_template_string(COVER, title="我的保障", name=name,
+    return COVER_TEMPLATE.render(title="我的保障", name=name,
                                   id_number=mask_id_number(VAULT.decrypt(id_number)),
                                   mobile=mask_mobile(VAULT.decrypt(mobile)) if mobile else "", covers=covers)
 
@@ -110,4 +116,4 @@ def queue():
         rows = [(r[0], mask_name(r[1]), *r[2:]) for r in (found[i] for i in ids)]
     counts = _rows("SELECT status, count(*) FROM claims WHERE status IN "
                    "('submitted', 'in_review', 'awaiting_second', 'approved', 'needs_documents') GROUP BY status")
-    return render_template_string(QUEUE, title="理赔审核", rows=rows, total=total, counts=counts)
+    return QUEUE_TEMPLATE.render(title="理赔审核", rows=rows, total=total, counts=counts)

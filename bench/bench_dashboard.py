@@ -14,7 +14,8 @@ whole request (sign-in cookie, queries, templates, charts). Peak memory: tracema
 
     .venv/bin/python bench/bench_dashboard.py                                   # both databases, mid-size
     .venv/bin/python bench/bench_dashboard.py --database sqlite --members 300000 --enrolments 600000 --claims 60000
-    .venv/bin/python bench/bench_dashboard.py --url postgresql+psycopg://postgres@127.0.0.1:5432/portal --skip-build
+    .venv/bin/python bench/bench_dashboard.py --url postgresql+psycopg://postgres@127.0.0.1:5432/portal --skip-build \\
+        --instance /path/to/the/instance/that/built/it
 
 Prints JSON. PostgreSQL: ``--postgres-url`` (default the local server); the database ``bench_dashboard`` is
 dropped and created. Nothing listens on any port.
@@ -390,6 +391,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_dashboard")
     parser.add_argument("--url", help="measure this database as it is (with --skip-build)")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--instance", help="with --url: the instance folder that built it (its data key reads rows)")
     parser.add_argument("--admin", default="admin")
     parser.add_argument("--officer", default=None)
     parser.add_argument("--password", default="demo-portal-2026")
@@ -411,7 +413,7 @@ def main() -> None:
         args.children, args.kiosks, args.rounds = args.children // 10, args.kiosks // 10, 5
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp)
+        instance = Path(args.instance) if args.instance and args.url else Path(tmp)
         if args.url:
             results["given"] = run(args.url, args, instance)
         else:

@@ -2,10 +2,11 @@
 
 Renders each hot page in-process (the member's claims and cover, the reviewer queue and payout
 batches, an officer's claims, members and enrolments of a district with tens of thousands of
-people, the member sign-in lookup), records every SQL statement it sends with its parameters, and
-runs ``EXPLAIN (ANALYZE, BUFFERS)`` on each. Prints JSON per statement: page, time, the plan's
-top node, any sequential scan of a large table (the thing to fix with an index), and with
-``--plans`` the whole plan. Nothing is written (every EXPLAIN runs in a rolled-back transaction).
+people, a district's and the federation's dashboards, the member sign-in lookup), records every
+SQL statement it sends with its parameters, and runs ``EXPLAIN (ANALYZE, BUFFERS)`` on each.
+Prints JSON per statement: page, time, the plan's top node, any sequential scan of a large table
+(the thing to fix with an index), and with ``--plans`` the whole plan. Nothing is written (every
+EXPLAIN runs in a rolled-back transaction).
 
     .venv/bin/python bench/explain_hot.py --url postgresql+psycopg://postgres@127.0.0.1:5432/scale_city \\
         --instance /path/to/the/instance/that/built/it [--plans]
@@ -61,14 +62,17 @@ def main() -> None:
             officer.set_password("explain-plans-2026")
             db.session.add(officer)
             db.session.commit()
-        reviewer = db.session.scalar(select(StaffUser).where(StaffUser.username == "reviewer"))
-        if not reviewer.has_two_factor:  # a city built before two-factor sign-in: as the demo enrols it
-            from portal.demo.core import DEMO_TOTP_SECRETS
-            from portal.models.base import utcnow
+        staff = {}
+        for username in ("reviewer", "admin"):
+            user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+            if not user.has_two_factor:  # a city built before two-factor sign-in: as the demo enrols it
+                from portal.demo.core import DEMO_TOTP_SECRETS
+                from portal.models.base import utcnow
 
-            reviewer.totp_secret, reviewer.totp_enabled_at = DEMO_TOTP_SECRETS["reviewer"], utcnow()
-            db.session.commit()
-        sessions = {"member": member.get_id(), "officer": officer.get_id(), "reviewer": reviewer.get_id()}
+                user.totp_secret, user.totp_enabled_at = DEMO_TOTP_SECRETS[username], utcnow()
+                db.session.commit()
+            staff[username] = user.get_id()
+        sessions = {"member": member.get_id(), "officer": officer.get_id(), **staff}
         batch = db.session.scalar(text("SELECT id FROM payout_batches WHERE status = 'paid' ORDER BY id LIMIT 1"))
         id_number = member.id_number
 
@@ -81,7 +85,7 @@ def main() -> None:
         ("reviewer", "/review/"), ("reviewer", "/review/?status=submitted"), ("reviewer", "/review/payouts"),
         ("reviewer", f"/review/payouts/{batch}"),
         ("officer", "/claims/"), ("officer", "/enrollment/members"), ("officer", "/enrollment/"),
-        ("officer", "/staff/"),
+        ("officer", "/staff/"), ("admin", "/staff/"),  # the federation's dashboard: the whole city
     ]
     clients = {}
     for who, session_id in sessions.items():  # signed in as the user loader reads a session
