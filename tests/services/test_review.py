@@ -492,6 +492,30 @@ def test_a_backlog_goes_out_in_batches_of_the_configured_size_and_a_batch_can_be
         payouts.split_batch(reviewers[0], other.id, keep=1)
 
 
+def test_exporting_the_file_does_not_make_the_paid_form_of_the_same_page_stale(reviewers):
+    """The batch page is read, the transfer file exported from it, then the bank's reference typed
+    into the same page: the export changed nothing the payment covers, so it is not a conflict."""
+    approved_claims(reviewers[0], 2)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    shown = batch.version_id
+    payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    db.session.expire_all()
+    assert db.session.get(payouts.PayoutBatch, batch.id).export_count == 2
+    paid = payouts.mark_batch_paid(reviewers[0], batch.id, bank_reference="ICBC-SAMEPAGE", version=shown, now=NOON)
+    assert paid.status == "paid"
+
+
+def test_a_split_still_makes_the_paid_form_stale(reviewers):
+    approved_claims(reviewers[0], 2)
+    batch = payouts.create_batch(reviewers[0], now=NOON)
+    shown = batch.version_id
+    payouts.split_batch(reviewers[0], batch.id, keep=1)
+    payouts.export_batch(reviewers[0], batch.id, now=NOON)
+    with pytest.raises(Conflict, match="刷新页面"):
+        payouts.mark_batch_paid(reviewers[0], batch.id, bank_reference="ICBC-STALE", version=shown, now=NOON)
+
+
 def test_a_settlement_cut_short_by_a_crash_is_finished_once_by_the_next_run(reviewers):
     claims = approved_claims(reviewers[0], 3)
     batch = payouts.create_batch(reviewers[0], now=NOON)

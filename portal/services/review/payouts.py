@@ -166,8 +166,13 @@ def export_batch(actor, batch_id: int, *, now: datetime | None = None) -> tuple[
     ]
     rows.append(["合计", "", "", "", float(fen_to_yuan(batch.total_fen)), f"{batch.claim_count}笔", ""])
     content = write_xlsx(EXPORT_HEADERS, rows, sheet="转账清单", text_columns=(2,))
-    batch.exported_at = now
-    batch.export_count += 1
+    # The export is recorded without moving the batch's version: what the page's "paid" form will pay
+    # (the claims, the total) is unchanged, so the reviewer who exports and then types the bank's
+    # reference on the same page is not told the batch changed under them. A split moves it.
+    db.session.execute(update(PayoutBatch).where(PayoutBatch.id == batch.id)
+                       .values(exported_at=now, export_count=PayoutBatch.export_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(batch, ["exported_at", "export_count"])
     audit.record(actor, "payout.export", "payout_batch", batch.id, claims=batch.claim_count,
                  total_fen=batch.total_fen)
     return f"发放批次{batch.reference}_{now:%Y%m%d}.xlsx", content
