@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import Member
 from tests.browser.accessibility import check_page, screenshot_on_failure
 from tests.browser.conftest import DESKTOP, watch_for_csp_violations
+from tests.browser.screenshots import key_screen
 from tests.web.walk import load_world
 
 PHONE_360 = {"width": 360, "height": 800}
@@ -65,25 +66,31 @@ def member_journey(screen, sign_in, viewport):
     with screenshot_on_failure(page, f"member-{viewport['width']}"):
         page.goto("/")
         check_page(page, seen)
+        key_screen(page, "member-1-home")
         page.goto("/auth/member/login")
         page.get_by_role("button", name="获取验证码").click()  # nothing typed: every error at once
         summary = page.locator("[data-error-summary]")
         expect(summary).to_be_focused()
         expect(summary.get_by_role("link")).to_have_count(2)
         check_page(page, seen)
+        key_screen(page, "member-2-sign-in-errors")
         sign_in.member(page, demo_member())
         check_page(page, seen)
         page.get_by_role("link", name="我的保障").first.click()
         expect(page.locator("#cover-now [data-cover-status]")).to_be_visible()
         check_page(page, seen)
+        key_screen(page, "member-3-my-cover")
         page.get_by_role("link", name="电子参保凭证").first.click()
         expect(page.locator("#certificate")).to_be_visible()
         check_page(page, seen)
+        key_screen(page, "member-4-certificate")
         page.goto("/claims/")
         check_page(page, seen)
+        key_screen(page, "member-5-claims")
         page.get_by_role("link", name="帮助").click()
         expect(page.get_by_role("heading", name="帮助与咨询")).to_be_visible()
         check_page(page, seen)
+        key_screen(page, "member-6-help")
     assert len(seen) == 7
 
 
@@ -94,6 +101,7 @@ def officer_journey(screen, sign_in, viewport):
         check_page(page)
         page.goto("/enrollment/members")
         check_page(page)
+        key_screen(page, "officer-3-members")
         page.goto("/enrollment/renewal")
         check_page(page)
         confirm = page.get_by_role("button", name=re.compile("确认续保"))
@@ -105,6 +113,7 @@ def officer_journey(screen, sign_in, viewport):
             page.get_by_role("button", name=re.compile("确认续保")).click()
             expect(page.get_by_text(re.compile("续保完成"))).to_be_visible()
             check_page(page)
+            key_screen(page, "officer-4-renewed")
 
 
 def admin_journey(screen, sign_in, viewport):
@@ -120,6 +129,7 @@ def admin_journey(screen, sign_in, viewport):
         expect(page.locator("#texts-table tbody")).to_contain_text(member.masked_mobile)
         expect(page).to_have_url(re.compile(r"mobile="))
         check_page(page)
+        key_screen(page, "admin-1-texts-by-mobile")
         page.goto("/staff/audit")
         check_page(page)
 
@@ -133,10 +143,12 @@ def test_organiser_on_a_tablet_sees_who_a_cancellation_affects(world, screen, si
         check_page(page)
         page.locator("main a[href^='/childcare/manage/']").filter(has_not_text="导出").first.click()
         check_page(page)
+        key_screen(page, "organiser-1-class-tablet", tablet=True)
         cancel = page.get_by_role("link", name="取消名额…").first
         if cancel.count():
             cancel.click()
             expect(page.locator("#cancel-effects")).to_contain_text("将给")
             check_page(page)
+            key_screen(page, "organiser-2-cancel-effects-tablet", tablet=True)
             page.get_by_role("link", name="不取消，返回").click()
             check_page(page)

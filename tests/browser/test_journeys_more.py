@@ -350,7 +350,7 @@ def test_enterprise_posts_a_position_and_hires_two_students(screen, sign_in, vie
             expect(card.get_by_role("link", name=re.compile("查看联系方式"))).to_be_visible()
             expect(lead).to_contain_text(f"已录用 {number} / 2")  # the header follows each hire
         check_page(page)
-        key_screen(page, "enterprise-2-hired")
+        key_screen(page, "enterprise-2-hired", page.get_by_role("heading", level=1))
     db.session.expire_all()
     assert db.session.scalars(select(Application.status).where(Application.position_id == position_id)).all() == [
         "accepted", "accepted"]
