@@ -200,6 +200,7 @@ def test_parent_registers_a_child_is_wait_listed_and_sees_the_promotion(screen, 
         page.get_by_role("link", name=re.compile(cls.name)).first.click()
         expect(status).not_to_contain_text("候补")
         expect(status.locator(".badge.ok")).to_be_visible()
+        expect(status).to_contain_text("周小雨")  # their own child, by name
         check_page(page)
         key_screen(page, "parent-2-promoted")
 
