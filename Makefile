@@ -7,7 +7,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run kiosk test test-sqlite test-postgres lint bench translations messages browser-deps serve worker clean
+.PHONY: run kiosk test test-sqlite test-postgres lint bench translations messages browser-deps screenshots serve worker clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -62,8 +62,16 @@ kiosk: setup
 	  $(BIN)/flask --app kiosk.wsgi run --host 127.0.0.1 --port $(KIOSK_PORT)
 
 # Debian's chromium drives the browser tests; Playwright's own browser downloads do not work here.
+# fonts-noto-cjk beside it: without a CJK font every Chinese character renders as a box.
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+
+# The README's screenshots (docs/screenshots/): the key screens of every journey, walked again on a phone.
+screenshots: setup browser-deps
+	rm -f docs/screenshots/*.png
+	PORTAL_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_journeys.py \
+	  tests/browser/test_journeys_more.py -k "phone or organiser"
 
 test: setup browser-deps
 	$(BIN)/pytest -q
