@@ -235,9 +235,11 @@ def test_student_applies_for_a_position_and_the_parent_confirms(screen, viewport
         key_screen(page, "student-2-apply", page.get_by_role("button", name="发送确认码给家长"))
         page.get_by_role("button", name="发送确认码给家长").click()
         page.wait_for_url(re.compile(r"/jobs/verify/"))
-        expect(page.get_by_role("heading", name="家长确认")).to_be_visible()
+        expect(page.get_by_role("heading", name="家长和本人确认")).to_be_visible()
         check_page(page)
         page.get_by_label("家长收到的6位确认码").fill(sent_code(parent, "jobs_parent_verification"))
+        page.get_by_label("学生本人手机收到的6位确认码").fill(
+            sent_code(None, "jobs_student_verification", mobile="13712340001"))
         page.get_by_role("button", name="确认报名").click()
         expect(page.get_by_role("heading", name="报名已提交")).to_be_visible()
         expect(page.locator("main")).to_contain_text("李明 已报名“档案整理助理”")
