@@ -50,6 +50,9 @@ DEFAULTS: dict[str, object] = {
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # werkzeug's scrypt (N=32768, about 0.2 s a hash: memory-hard); the test suite sets a cheaper
+    # cost of the same algorithm, since it signs staff in hundreds of times.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "OTP_TTL_SECONDS": 300,

@@ -67,6 +67,8 @@ def app(tmp_path_factory):
         "SMS_BACKEND": "outbox",
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "HUEY_IMMEDIATE": True,
+        # The same algorithm at 1/32 of the cost: the suite signs staff in about a thousand times.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -42,28 +42,36 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def write_xlsx(headers: list[str], rows: Iterable[Iterable[object]], *, sheet: str = "Sheet1",
-               text_columns: Iterable[int] = ()) -> bytes:
-    """An ``.xlsx`` file with a bold header row; ``text_columns`` (indexes) are formatted as text
-    so ID numbers and bank cards are not turned into numbers by Excel."""
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
-    worksheet = workbook.add_worksheet(sheet)
+def _write_sheet(workbook, headers: list[str], rows: Iterable[Iterable[object]], sheet: str,
+                 text_columns: Iterable[int]) -> int:
+    """One sheet with a bold, frozen header row; ``text_columns`` (indexes) are formatted as text so
+    ID numbers and bank cards are not turned into numbers by Excel. Returns the number of rows."""
+    worksheet = workbook.add_worksheet(sheet[:31])
     bold = workbook.add_format({"bold": True, "bg_color": "#F0EFEB", "border": 1})
     text = workbook.add_format({"num_format": "@"})
     for column in text_columns:
         worksheet.set_column(column, column, 22, text)
     for column, header in enumerate(headers):
         worksheet.write_string(0, column, header, bold)
-    for row_number, row in enumerate(rows, start=1):
+    worksheet.freeze_panes(1, 0)
+    count = 0
+    for count, row in enumerate(rows, start=1):
         for column, value in enumerate(row):
             if value is None:
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                worksheet.write_number(row_number, column, value)
+                worksheet.write_number(count, column, value)
             else:
-                worksheet.write_string(row_number, column, cell_text(value))
-    worksheet.freeze_panes(1, 0)
+                worksheet.write_string(count, column, cell_text(value))
+    return count
+
+
+def write_xlsx(headers: list[str], rows: Iterable[Iterable[object]], *, sheet: str = "Sheet1",
+               text_columns: Iterable[int] = ()) -> bytes:
+    """An ``.xlsx`` file built in memory, for short lists (reports, samples, error lists)."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    _write_sheet(workbook, headers, rows, sheet, text_columns)
     workbook.close()
     return buffer.getvalue()
 
@@ -78,23 +86,7 @@ def write_xlsx_file(headers: list[str], rows: Iterable[Iterable[object]], *, she
     try:
         workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False,
                                               "tmpdir": os.path.dirname(path)})
-        worksheet = workbook.add_worksheet(sheet[:31])
-        bold = workbook.add_format({"bold": True, "bg_color": "#F0EFEB", "border": 1})
-        text = workbook.add_format({"num_format": "@"})
-        for column in text_columns:
-            worksheet.set_column(column, column, 22, text)
-        for column, header in enumerate(headers):
-            worksheet.write_string(0, column, header, bold)
-        worksheet.freeze_panes(1, 0)
-        count = 0
-        for count, row in enumerate(rows, start=1):
-            for column, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    worksheet.write_number(count, column, value)
-                else:
-                    worksheet.write_string(count, column, cell_text(value))
+        count = _write_sheet(workbook, headers, rows, sheet, text_columns)
         workbook.close()
         stream = open(path, "rb")  # noqa: SIM115 - handed to the response, which closes it
     finally:
@@ -102,27 +94,27 @@ def write_xlsx_file(headers: list[str], rows: Iterable[Iterable[object]], *, she
     return stream, count
 
 
-def xlsx_stream(filename: str, stream: BinaryIO):
-    """A Flask response that streams an open ``.xlsx`` file in chunks and closes it when done."""
+def _as_attachment(response, filename: str):
+    """Download headers for an ``.xlsx`` response: the Chinese file name kept (RFC 6266), never cached."""
     from urllib.parse import quote
 
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def xlsx_stream(filename: str, stream: BinaryIO):
+    """A Flask response that streams an open ``.xlsx`` file in chunks and closes it when done."""
     from flask import Response, request
     from werkzeug.wsgi import wrap_file
 
     response = Response(wrap_file(request.environ, stream), mimetype=XLSX_MIME, direct_passthrough=True)
     response.content_length = os.fstat(stream.fileno()).st_size
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _as_attachment(response, filename)
 
 
 def xlsx_download(filename: str, content: bytes):
-    """A Flask response that downloads ``content`` as ``filename`` (Chinese names kept, RFC 6266)."""
-    from urllib.parse import quote
-
+    """A Flask response that downloads ``content`` (built in memory) as ``filename``."""
     from flask import Response
 
-    response = Response(content, mimetype=XLSX_MIME)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _as_attachment(Response(content, mimetype=XLSX_MIME), filename)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,8 +16,10 @@ from portal.models.base import TimestampMixin, UtcDateTime
 from portal.models.unions import Union
 from portal.pii import EncryptedText
 
-# scrypt with werkzeug's parameters: memory-hard, no extra dependency.
-PASSWORD_METHOD = "scrypt"
+
+def password_method() -> str:
+    """The configured hash (``PASSWORD_HASH_METHOD``); werkzeug's scrypt outside an application."""
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
 
 
 class StaffUser(UserMixin, TimestampMixin, db.Model):
@@ -73,7 +76,7 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
         return self.role_enum in TWO_FACTOR_REQUIRED_ROLES
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.password_hash = generate_password_hash(password, method=password_method())
         # A new password ends every session signed in with the old one.
         self.session_generation = (self.session_generation or 0) + 1
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
 
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
@@ -15,6 +18,7 @@ from portal.domain.identity import parse_id_number, parse_mobile
 from portal.extensions import db
 from portal.models import LoginCode, Member, StaffLoginLock, StaffUser
 from portal.models.base import utcnow
+from portal.models.staff import password_method
 from portal.pii import lookup_hash
 from portal.services import audit
 from portal.services.sms import count_visitor_request, new_code, queue_text
@@ -44,7 +48,7 @@ def authenticate_staff(username: str, password: str, *, address: str = "", now: 
     now = now or utcnow()
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip()[:60]))
     if user is None or not user.is_active_account:
-        StaffUser(password_hash=_DUMMY_HASH).check_password(password)
+        StaffUser(password_hash=_dummy_hash(password_method())).check_password(password)
         raise InvalidInput(STAFF_LOGIN_FAILED, code="login_failed")
     place = lookup_hash(f"staff-login-address:{address}")
     lock = db.session.scalar(select(StaffLoginLock).where(StaffLoginLock.user_id == user.id,
@@ -64,9 +68,11 @@ def authenticate_staff(username: str, password: str, *, address: str = "", now: 
     return user
 
 
-# A real scrypt hash of a random password, so an unknown name costs what a known one does.
-_DUMMY_HASH = ("scrypt:32768:8:1$WapTwvIEZplLcHby$37ab56785e18e577f0813fcdd141b8736beab4f1bc98419dc02d43bbea08"
-               "2c247eb3a89eefe70404e867adcb98bb56e890fd93832781c815090641721717fba0")
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A real hash of a random password, made with the configured method, so an unknown or disabled
+    name costs what a known one does and the answer's timing tells nothing."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def _count_failed_login(user_id: int, place: str, now: datetime) -> None:

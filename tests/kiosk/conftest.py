@@ -29,7 +29,7 @@ def kiosk_app(tmp_path):
     from werkzeug.security import generate_password_hash
 
     return create_app({"INSTANCE_PATH": str(tmp_path / "kiosk"), "TESTING": True,
-                       "STAFF_PIN_HASH": generate_password_hash(PIN)})
+                       "STAFF_PIN_HASH": generate_password_hash(PIN, method="scrypt:1024:8:1")})
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from tests.web.walk import IDENTITIES, load_world, rules, signed_in, url_for_rule
+from tests.web.walk import IDENTITIES, load_world, rules_open_to, signed_in, url_for_rule
 
 JUNK = {
     "nul": "12\x00<script>",
@@ -106,13 +106,15 @@ def test_no_page_or_form_answers_500_to_junk(app):
     for identity in IDENTITIES:
         client = signed_in(app, identity)
         pages, forms = _crawl(client)
-        # Pages: every route with junk ids and codes in the path, every crawled page with junk in the query.
-        for rule in rules(app):
+        # Pages: every route open to this visitor with junk ids and codes in the path, every crawled
+        # page with junk in the query. Routes the policy refuses end before the view reads anything.
+        open_rules = rules_open_to(app, identity)
+        for rule in open_rules:
             for value in ("NOPE", "%00", "9" * 20):
                 url = url_for_rule(rule, value)
                 if (problem := _fails(client, "GET", url)) is not None:
                     failures.append(f"{identity} GET {url}: {problem}")
-        plain = [rule.rule for rule in rules(app) if not rule.arguments]
+        plain = [rule.rule for rule in open_rules if not rule.arguments]
         for url in sorted(set(pages) | set(plain)):
             for name, junk in QUERY_JUNK.items():
                 query = {key: junk for key in QUERY_NAMES}
@@ -122,7 +124,10 @@ def test_no_page_or_form_answers_500_to_junk(app):
         for (action, fields, _files, page) in (forms[key] for key in sorted(forms)):
             for name, junk in JUNK.items():
                 data = {field: (value if field == "csrf_token" else junk) for field, value in fields.items()}
-                if (problem := _fails(client, "POST", action, data=data)) is not None:
+                # Over-long text goes as multipart, as a browser may send it: the same form reaches the
+                # view, without unquoting 45,000 %-escapes per field (a fifth of this walk's time).
+                encoding = "multipart/form-data" if name == "long" else "application/x-www-form-urlencoded"
+                if (problem := _fails(client, "POST", action, data=data, content_type=encoding)) is not None:
                     failures.append(f"{identity} POST {action} (form on {page}) {name}: {problem}")
     assert not failures, "\n".join(failures)
 

@@ -50,6 +50,30 @@ def rules(app, method: str = "GET"):
         yield rule
 
 
+def audience_of(identity: str | None) -> str:
+    """The access policy's audience for ``identity`` (``anonymous``, ``member`` or a staff role)."""
+    from sqlalchemy import select
+
+    from portal.access_policy import ANONYMOUS
+    from portal.domain.roles import Role
+    from portal.models import StaffUser
+
+    if identity is None:
+        return ANONYMOUS
+    if identity == "member":
+        return Role.MEMBER
+    return Role(db.session.scalar(select(StaffUser.role).where(StaffUser.username == identity)))
+
+
+def rules_open_to(app, identity: str | None, method: str = "GET"):
+    """The rules whose policy lets ``identity`` through: the policy check runs before any view, so a
+    refused route never reads its arguments (``test_access_policy`` proves the refusals)."""
+    from portal.access_policy import POLICY
+
+    who = audience_of(identity)
+    return [rule for rule in rules(app, method) if POLICY[rule.endpoint].allows(who)]
+
+
 def url_for_rule(rule, value: object = 1) -> str:
     """The rule's path with every argument set to ``value`` (an id, a code)."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda match: str(value), rule.rule)
