@@ -402,6 +402,8 @@ def test_officer_fixes_a_roster_confirms_it_and_renews_after_reviewing_the_list(
         issues = page.locator("#roster-issues tbody tr")
         expect(issues).to_have_count(1)
         expect(issues.first).to_contain_text("身份证号码校验位不正确")
+        why = issues.first.locator("td").last.bounding_box()  # on the screen, not beyond a sideways scroll
+        assert why["x"] + why["width"] <= viewport["width"], f"the reason is off screen: {why}"
         expect(page.get_by_role("button", name="确认导入 1 人")).to_be_visible()
         check_page(page)
         key_screen(page, "officer-1-roster-errors", page.locator("#roster-issues"))
