@@ -290,7 +290,11 @@ def test_two_reviewers_approve_a_large_claim_and_pay_the_batch(screen, sign_in, 
         second.get_by_role("button", name="生成发放批次").click()
         second.wait_for_url(re.compile(r"/review/payouts/\d+$"))
         expect(second.get_by_role("heading", level=1)).to_contain_text("发放批次")
-        expect(second.locator("main table")).to_contain_text(reference)
+        amount = second.locator("#batch-items tbody td").last
+        expect(amount).to_have_text("12,100.00元")
+        box = amount.bounding_box()  # on the screen, not beyond a sideways scroll
+        assert box["x"] + box["width"] <= viewport["width"], f"the amount is off screen: {box}"
+        expect(second.locator("#batch-items")).to_contain_text(reference)
         check_page(second)
         with second.expect_download() as download:
             second.get_by_role("button", name=re.compile("导出银行转账文件")).click()
