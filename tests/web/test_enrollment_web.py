@@ -86,7 +86,7 @@ def test_a_roster_goes_from_upload_to_cover_and_a_second_upload_changes_nothing(
                        content_type="multipart/form-data")
     location = answer.headers["Location"]
     page = client.get(location).get_data(as_text=True)
-    assert "确认导入 1 人" in page and "<td class=\"num\">5</td>" in page
+    assert "确认导入 1 人" in page and "<td class=\"num\" data-label=\"行号\">5</td>" in page
     fragment = client.get(location + "/status", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<section id="roster-status"') and "<html" not in fragment
     import_id = int(location.rsplit("/", 1)[1])
