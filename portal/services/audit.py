@@ -1,10 +1,17 @@
-"""Writing the audit log. Services call ``record`` inside the transaction of the action itself."""
+"""Writing the audit log. Services call ``record`` inside the transaction of the action itself.
+
+The log is kept for years and read by every administrator, so no ID number or mobile is ever
+written to it in full: whatever a detail holds (search words and filters of an export, a note or a
+reason typed by staff, a file's name) goes through ``identity.mask_personal_numbers``, and so do
+the label, the record's id and the browser's words. Proof: ``tests/privacy/test_audit_masking.py``.
+"""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
+from portal.domain.identity import mask_personal_numbers
 from portal.extensions import db
 from portal.models import AuditEvent
 
@@ -29,14 +36,14 @@ def record(actor, action: str, entity: str | None = None, entity_id=None, *, ses
     event = AuditEvent(
         actor_type=getattr(actor, "actor_type", "system") if actor is not None else "system",
         actor_id=getattr(actor, "id", None),
-        actor_label=actor_label(actor)[:80],
+        actor_label=mask_personal_numbers(actor_label(actor))[:80],
         action=action,
         entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        details=details or None,
+        entity_id=None if entity_id is None else mask_personal_numbers(str(entity_id)),
+        details=mask_personal_numbers(details) or None,
     )
     if has_request_context():
         event.ip = (request.remote_addr or "")[:64]
-        event.user_agent = (request.user_agent.string or "")[:200]
+        event.user_agent = mask_personal_numbers((request.user_agent.string or "")[:200])
     (session or db.session).add(event)
     return event

@@ -60,7 +60,7 @@ def export_claims(actor, filters: queries.QueueFilters) -> exports.Export:
     if stmt is None:  # an unknown union: the page shows nothing, and so does the file
         stmt = select(Claim).where(false())
     stmt = stmt.options(selectinload(Claim.member), selectinload(Claim.union))
-    return exports.export(actor, CLAIMS, stmt, filters=filters.for_record())
+    return exports.export(actor, CLAIMS, stmt, filters=filters)
 
 
 def export_payouts(actor, *, batch_id: int | None = None) -> exports.Export:

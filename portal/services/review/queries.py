@@ -13,7 +13,7 @@ from portal.domain.bounds import record_id
 from portal.domain.claims import DISCHARGE_LIST_HEADERS, OPEN_FOR_REVIEW, ClaimStatus
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
-from portal.domain.identity import compose_id_number, mask_id_number, normalise, parse_id_number
+from portal.domain.identity import compose_id_number, normalise, parse_id_number
 from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
 from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage, Union
@@ -36,13 +36,6 @@ class QueueFilters:
     union_code: str | None = None
     min_age_days: int | None = None  # submitted at least this many days ago
     q: str | None = None  # a claim number, a member's name or their ID number (typed in full)
-
-    def for_record(self) -> QueueFilters:
-        """The filters as an export's audit keeps them: an ID number searched for, masked."""
-        if self.q and len(normalise(self.q)) == 18:
-            return QueueFilters(self.status, self.flag, self.union_code, self.min_age_days,
-                                mask_id_number(normalise(self.q)))
-        return self
 
 
 # What review/_queue_table.html shows of a claim (and the version, which the ORM keeps).
