@@ -7,8 +7,9 @@ written in XlsxWriter's constant-memory mode to an unnamed temporary file, which
 streams: a 100,000-row export needs no more memory than a 100-row one.
 
 Personal data (names, ID numbers, mobiles, bank cards) is masked unless the sheet names the
-actor's role among those who may see it in full; every export is audited with its filters, the
-number of rows and whether personal data left in full.
+actor's role among those who may see it in full; every export is audited with its filters (an ID
+number or mobile in them masked by ``audit.record``), the number of rows and whether personal
+data left in full.
 """
 
 from __future__ import annotations
