@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from portal.access_policy import POLICY
+from portal.domain.claims import ClaimStatus
 from portal.domain.identity import mask_id_number, mask_mobile, mask_personal_numbers
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.models import AuditEvent, PayoutBatch
+from portal.models import AuditEvent, Claim, PayoutBatch
 from tests.conftest import post_form
 from tests.web.test_access_policy import World, _client
 
@@ -145,6 +146,19 @@ def test_no_audit_row_sms_page_or_log_holds_a_full_id_number_or_mobile(app, capl
         answer = post_form(officer, "/claims/new", {"claim_type": "hospital", "id_number": _spaced(id_number),
                                                     "request_key": "auditmask-1"})
         assert answer.status_code == 302 and "/edit" in answer.headers["Location"], answer.status_code
+
+        # A reviewer starts the review of a submitted claim and rejects it, the numbers in the note.
+        reviewer = client_of("reviewer")
+        claim = db.session.scalar(select(Claim).where(Claim.status == ClaimStatus.SUBMITTED).order_by(Claim.id))
+        for decision, extra in (("start_review", {}),
+                                ("reject", {"reason_code": "not_eligible",
+                                            "reason": f"已电话核实（{mobile}），身份证 {_spaced(id_number)} 不符"})):
+            db.session.expire_all()
+            version = db.session.get(Claim, claim.id).version_id
+            mark = last_id()
+            answer = post_form(reviewer, f"/review/claims/{claim.id}",
+                               {"decision": decision, "version": version, **extra})
+            assert answer.status_code == 302 and audited_since(mark) == 1, (decision, answer.status_code)
 
         # A roster whose file is named by the member's ID number and mobile.
         body = f"参保名单\n\n手机号,姓名,身份证号\n{mobile},{member.name},{id_number}\n".encode()
