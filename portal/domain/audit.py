@@ -91,6 +91,7 @@ ACTION_LABELS: dict[str, Msgid] = {
     "jobs.position_close": N_("下架爱心岗位"),
     "jobs.positions_expire": N_("过期岗位自动下架"),
     "jobs.student_register": N_("登记学生"),
+    "jobs.student_link_request": N_("请学生确认登记（已发确认码）"),
     "jobs.apply": N_("报名爱心岗位"),
     "jobs.withdraw": N_("撤回报名"),
     "jobs.accept": N_("录用学生"),
