@@ -120,13 +120,14 @@ class Claim(TimestampMixin, db.Model):
     medical_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pays_critical_illness: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_fen: Mapped[int | None] = mapped_column(Integer)
-    adjustment_reason: Mapped[str | None] = mapped_column(String(300))
-    decision_reason: Mapped[str | None] = mapped_column(String(500))  # rejection, or what is missing
+    # Staff's own words about the case, encrypted like the health data they often name.
+    adjustment_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    decision_reason: Mapped[str | None] = mapped_column(EncryptedText)  # rejection, or what is missing
     # The coded reason of a rejection (``REJECTION_REASONS``): the member reads its plain words.
     rejection_code: Mapped[str | None] = mapped_column(String(40))
     # Blocking findings a first reviewer overrode, and why; a second reviewer must confirm.
     override_codes: Mapped[list | None] = mapped_column(JSON)
-    override_justification: Mapped[str | None] = mapped_column(String(500))
+    override_justification: Mapped[str | None] = mapped_column(EncryptedText)  # staff's words (at most 500)
     documents_requested: Mapped[list | None] = mapped_column(JSON)
     # Bulk approval held this claim back for a full review (the 5% sample).
     sample_hold: Mapped[bool] = mapped_column(Boolean, default=False)

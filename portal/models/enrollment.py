@@ -28,6 +28,7 @@ from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, status_check
 from portal.models.members import Member
 from portal.models.unions import Union
+from portal.pii import EncryptedText
 
 
 class Plan(TimestampMixin, db.Model):
@@ -129,7 +130,7 @@ class Enrollment(TimestampMixin, db.Model):
     ends_on: Mapped[date | None] = mapped_column(Date)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    cancelled_reason: Mapped[str | None] = mapped_column(String(200))
+    cancelled_reason: Mapped[str | None] = mapped_column(EncryptedText)  # the officer's words (at most 200)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     roster_import_id: Mapped[int | None] = mapped_column(ForeignKey("roster_imports.id"), index=True)
     # The cover this one renews (the year before), for the renewal report and the waiting period.

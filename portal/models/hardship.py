@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models.base import TimestampMixin, UtcDateTime, status_check, utcnow
 from portal.models.members import Member
 from portal.models.unions import Union
+from portal.pii import EncryptedText
 
 
 class HardshipFamily(TimestampMixin, db.Model):
@@ -26,7 +27,7 @@ class HardshipFamily(TimestampMixin, db.Model):
     # The union that keeps the record (the member's at registration): officers' scope.
     union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), index=True)
     level: Mapped[str] = mapped_column(String(12))
-    reason: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(EncryptedText)  # why the family is in hardship (at most 200)
     registered_on: Mapped[date] = mapped_column(Date)
     review_on: Mapped[date] = mapped_column(Date)  # the next review is due by this day
     status: Mapped[str] = mapped_column(String(12), default=HardshipStatus.REGISTERED, index=True)
@@ -67,7 +68,7 @@ class HardshipEvent(db.Model):
     action: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))  # the status after the step
     level: Mapped[str] = mapped_column(String(12))
-    note: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(EncryptedText)  # at most 200
     actor_label: Mapped[str] = mapped_column(String(80))
 
     family: Mapped[HardshipFamily] = relationship(back_populates="events")

@@ -193,7 +193,7 @@ class Application(TimestampMixin, db.Model):
     # Snapshot when applied: the enterprise reads hardship families first.
     is_priority: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16), default="member")  # member | student | kiosk
-    decision_note: Mapped[str | None] = mapped_column(String(300))
+    decision_note: Mapped[str | None] = mapped_column(EncryptedText)  # the enterprise's words (at most 300)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 

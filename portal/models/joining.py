@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.joining import DECLINE_REASONS, JOIN, DeclineReason, JoinStatus
@@ -63,7 +63,7 @@ class JoinRequest(PersonalDataMixin, TimestampMixin, db.Model):
     proof_stored_name: Mapped[str | None] = mapped_column(String(120))
     proof_content_type: Mapped[str | None] = mapped_column(String(40))
     decline_reason: Mapped[str | None] = mapped_column(String(32))
-    decline_note: Mapped[str | None] = mapped_column(Text)  # the officer's own words, for staff
+    decline_note: Mapped[str | None] = mapped_column(EncryptedText)  # the officer's own words, for staff
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))

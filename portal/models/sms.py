@@ -23,7 +23,7 @@ class SmsMessage(db.Model):
     mobile_hash: Mapped[str] = mapped_column(String(64), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)  # login_code, claim_decided, …
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)  # encrypted: a reminder names the hospital
     # What the text is about, e.g. ("claim", "123"): lets reminders avoid repeating themselves.
     subject_type: Mapped[str | None] = mapped_column(String(40))
     subject_id: Mapped[str | None] = mapped_column(String(64))

@@ -191,7 +191,7 @@ def reject_application(actor, enrollment_id: int, *, reason: str) -> Enrollment:
         raise Conflict(ALREADY_DECIDED)
     ENROLMENT.move(enrollment, EnrollmentAction.REJECT)
     enrollment.cancelled_reason = reason[:200]
-    audit.record(actor, "enrollment.reject", "enrollment", enrollment.id, reason=reason[:200])
+    audit.record(actor, "enrollment.reject", "enrollment", enrollment.id, reason_given=True)  # words: encrypted above
     _notify(enrollment.member, enrollment, "enrollment_rejected", reason=reason[:60])
     return enrollment
 

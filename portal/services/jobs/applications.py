@@ -121,7 +121,7 @@ def decide_application(actor, application_id, *, accept: bool, note: str = "",
     else:
         decision = _decline(actor, application, position, note=note)
     audit.record(actor, "jobs.accept" if accept else "jobs.decline", "application", application.id,
-                 position_id=position.id, note=note or None)
+                 position_id=position.id, note_given=bool(note) or None)  # the words: on the application, encrypted
     return decision
 
 

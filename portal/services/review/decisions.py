@@ -71,9 +71,13 @@ def decide_claim(actor, claim_id: int, decision: str, *, version: int | None, am
                     reason_code=reason_code or None, override=tuple(code for code in override or () if code),
                     justification=(justification or "").strip() or None)
     step(actor, claim, sent, now or clock.now())
-    audit.record(actor, f"claim.{decision}", "claim", claim.id, status=claim.status, reason=sent.reason,
-                 amount_fen=claim.approved_fen, documents=documents or None, reason_code=claim.rejection_code,
-                 override=claim.override_codes or None, justification=claim.override_justification)
+    # The reviewer's reason stays on the claim, encrypted; the append-only audit log (in clear) only
+    # says there was one. An exception's justification is kept there, as the form promises
+    # ("复核人和审计记录可见").
+    audit.record(actor, f"claim.{decision}", "claim", claim.id, status=claim.status,
+                 reason_given=bool(sent.reason) or None, amount_fen=claim.approved_fen, documents=documents or None,
+                 reason_code=claim.rejection_code, override=claim.override_codes or None,
+                 justification=claim.override_justification)
     return claim
 
 
