@@ -41,11 +41,60 @@ def test_a_9400_by_9400_png_is_refused_from_its_header_without_decoding(decodes)
 
 def test_the_budget_is_the_pixel_count_not_the_file_size(decodes):
     small_file = png_bomb(600)
-    with pytest.raises(InvalidInput):
-        safe_media.open_image_under_budget(small_file, max_pixels=500 * 500)
+    with pytest.raises(InvalidInput) as caught:
+        safe_media.reencode_image(small_file, "image/png", limits=safe_media.ImageLimits(max_pixels=500 * 500))
+    assert caught.value.code == "upload_too_large"
+    encoded = safe_media.reencode_image(small_file, "image/png", limits=safe_media.ImageLimits(max_pixels=600 * 600))
+    assert Image.open(io.BytesIO(encoded)).size == (600, 600)
+    assert decodes == []  # decoded by the child, never here
+
+
+def _phone_photo(width=4000, height=3000, *, orientation=None) -> bytes:
+    """A JPEG with photo-like content (noise over a gradient) and EXIF, as a phone writes it."""
+    noise = Image.effect_noise((width // 4, height // 4), 40).resize((width, height))
+    gradient = Image.linear_gradient("L").resize((width, height))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    if orientation:
+        exif[0x0112] = orientation
+    output = io.BytesIO()
+    Image.merge("RGB", (noise, gradient, noise)).save(output, format="JPEG", quality=90, exif=exif)
+    return output.getvalue()
+
+
+def test_an_accepted_photo_is_decoded_in_a_child_process_never_in_this_one(decodes):
+    """The web server (or the task consumer) never decodes an uploaded image: the child turns it
+    upright and re-encodes it without its metadata."""
+    photo = _phone_photo(400, 300, orientation=6)
+    decodes.clear()  # making the photo decoded here; uploading it must not
+    stored = documents.prepare_upload(photo, LIMIT)
     assert decodes == []
-    assert safe_media.open_image_under_budget(small_file, max_pixels=600 * 600).size == (600, 600)
-    assert decodes and set(decodes) == {(600, 600)}
+    again = Image.open(io.BytesIO(stored.content))
+    assert again.size == (300, 400)  # turned upright (EXIF orientation 6: rotated a quarter turn)
+    assert not again.getexif()  # no maker, no orientation, no GPS
+
+
+def test_a_decoder_that_runs_out_of_memory_is_refused_and_this_process_lives_on():
+    """Within the pixel budget but over the child's memory: the child dies, the upload is refused
+    with a message, and this process carries on (a 12 MP photo decodes in about 36 MB of pixels)."""
+    photo = _phone_photo()
+    with pytest.raises(InvalidInput) as caught:
+        safe_media.reencode_image(photo, "image/jpeg", limits=safe_media.ImageLimits(memory_mb=90))
+    assert caught.value.code == "upload_too_large" and "无法安全处理" in caught.value.message
+    assert Image.open(io.BytesIO(safe_media.reencode_image(photo, "image/jpeg"))).size == (4000, 3000)
+
+
+def test_a_decoder_that_takes_too_long_is_stopped():
+    with pytest.raises(InvalidInput, match="无法安全处理"):
+        safe_media.reencode_image(_phone_photo(), "image/jpeg", limits=safe_media.ImageLimits(cpu_seconds=1,
+                                                                                              wall_seconds=0.05))
+
+
+def test_a_damaged_image_is_refused_as_unreadable():
+    photo = _phone_photo(400, 300)
+    with pytest.raises(InvalidInput) as caught:
+        documents.prepare_upload(photo[:200] + b"\0" * 50, LIMIT)
+    assert caught.value.code == "upload_unreadable"
 
 
 def test_an_image_past_pillow_s_own_guard_is_refused_with_the_same_message():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +22,7 @@ from portal.domain.claims import EXTENSIONS, sniff_content_type
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.extensions import db
-from portal.integrations.safe_media import open_image_under_budget, refuse_active_pdf
+from portal.integrations.safe_media import reencode_image, refuse_active_pdf
 from portal.models.claims import Claim, ClaimDocument
 from portal.services import audit
 from portal.services.claims import access, assessment
@@ -102,15 +101,9 @@ def prepare_upload(data: bytes, max_bytes: int) -> StoredFile:
 
 
 def _reencode_image(data: bytes, content_type: str) -> bytes:
-    """Decode (under the pixel budget) and re-encode, which drops EXIF (with GPS), XMP and text
-    chunks; keeps orientation."""
-    upright = open_image_under_budget(data)
-    output = io.BytesIO()
-    if content_type == "image/jpeg":
-        upright.convert("RGB").save(output, format="JPEG", quality=88, optimize=True)
-    else:
-        upright.save(output, format="PNG", optimize=True)
-    return output.getvalue()
+    """Decode (under the pixel budget, in a child process under memory and time limits) and
+    re-encode, which drops EXIF (with GPS), XMP and text chunks; keeps orientation."""
+    return reencode_image(data, content_type)
 
 
 def store_document(claim: Claim, kind: str, filename: str | None, stored: StoredFile, *,
