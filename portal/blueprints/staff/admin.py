@@ -15,7 +15,18 @@ from portal.domain.roles import Role
 from portal.domain.texts import SMS_STATUS_LABELS, TEXT_TEMPLATES
 from portal.integrations.spreadsheets import xlsx_stream
 from portal.services import audit_log, sms_log, staff, two_factor, unions
-from portal.web import EmptyForm, date_arg, field_error, flash_error, page_arg, render, roles_required
+from portal.web import (
+    EmptyForm,
+    date_arg,
+    field_error,
+    flash_error,
+    needs_search_redirect,
+    page_arg,
+    render,
+    roles_required,
+    search_redirect,
+    search_term,
+)
 
 PER_PAGE = 50
 
@@ -117,16 +128,22 @@ def reset_two_factor(user_id: int):
     return redirect(url_for("staff.account", user_id=user_id))
 
 
+SMS_FILTERS = ("status", "kind", "since", "until")
+
+
 def _sms_filters() -> sms_log.SmsFilters:
     args = request.args
-    return sms_log.SmsFilters(mobile=args.get("mobile", "")[:40], status=args.get("status", "")[:16],
+    return sms_log.SmsFilters(mobile=search_term(limit=40), status=args.get("status", "")[:16],
                               kind=args.get("kind", "")[:40], since=date_arg("since"), until=date_arg("until"))
 
 
-@bp.get("/texts")
+@bp.route("/texts", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def texts():
-    """The SMS log: every text the portal queued or sent, with the provider's delivery status."""
+    """The SMS log: every text the portal queued or sent, with the provider's delivery status. The
+    mobile searched for is POSTed and carried sealed (``web.search_term``), never in an address."""
+    if needs_search_redirect():
+        return search_redirect("staff.texts", SMS_FILTERS, limit=40)
     filters, page = _sms_filters(), page_arg()
     try:
         messages, total = sms_log.list_texts(current_user, filters, page=page, per_page=PER_PAGE)
