@@ -31,6 +31,7 @@ from portal.pii import EncryptedText, lookup_hash, vault
 from portal.services import sms_log
 from portal.services.review import decisions
 from portal.services.sms import queue_text
+from tests.conftest import post_form
 from tests.factories import (
     covered_member,
     create_application,
@@ -66,8 +67,14 @@ def test_a_text_naming_the_hospital_is_not_in_clear_and_the_log_still_finds_it_b
     found, total = sms_log.list_texts(admin, sms_log.SmsFilters(mobile="139 1234 0001"))
     assert total == 1 and SECRET in found[0].body
     assert sms_log.list_texts(admin, sms_log.SmsFilters(mobile="13912340002"))[1] == 0
+    other = create_member(mobile="13912340002")
+    queue_text(other.mobile, kind="claim_invitation", member=other, params={
+        "name": other.name, "admitted": "6月1日", "discharged": "6月9日", "hospital": "另一家医院", "reference": "LP2"})
+    db.session.commit()
     auth.staff("admin_words")
-    assert SECRET in client.get("/staff/texts?mobile=13912340001").get_data(as_text=True)
+    searched = post_form(client, "/staff/texts", {"q": "13912340001"})
+    page = client.get(searched.location).get_data(as_text=True)
+    assert SECRET in page and "另一家医院" not in page  # found by the mobile's hash, shown decrypted
 
 
 def test_a_reviewer_s_words_are_not_in_clear_in_the_claim_nor_in_the_audit_log():
