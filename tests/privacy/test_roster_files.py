@@ -48,7 +48,8 @@ def test_an_imported_roster_s_file_is_deleted_and_its_report_comes_from_stored_r
     rows = list(read_rows(report.data, "r.xlsx"))
     assert rows[0][:4] == ["行号", "姓名", "身份证号", "结果"]
     results = sorted((str(row[1]), str(row[3])) for row in rows[1:])
-    assert results == [("", "有错误"), ("张三", "已导入"), ("李四", "已导入")]
+    # Every row names its person, the refused one too (issue 15: the report no longer leaves it blank).
+    assert results == [("张三", "已导入"), ("李四", "已导入"), ("王五", "有错误")]
     assert any(str(row[0]).startswith("4") and row[4] == "身份证号" for row in rows[1:])
     assert person(1) not in str(rows)  # masked, as in the report built from the file
     assert all(not row[2] or "*" in row[2] for row in rows[1:])
