@@ -98,6 +98,42 @@ def test_a_claim_is_filed_with_its_photos_and_answered_with_its_number(app, kios
     assert count(Claim) == 1
 
 
+def test_a_claim_without_attachments_is_checked_once_and_ends_as_the_same_claim_filed_on_the_web(
+        kiosk_client, federation, monkeypatch):
+    """The kiosk skips the save's preview checks when nothing reads them before the submission
+    (no attachments to check against the cover): the submitted claim is the web's, to the fen."""
+    from portal.services.claims import assessment, filing
+
+    union = create_union("CL", parent=federation)
+    today = clock.today()
+    plan = create_plan()
+    by_kiosk = covered_member(union, plan=plan, starts_on=today - timedelta(days=90))
+    on_web = covered_member(union, plan=plan, starts_on=today - timedelta(days=90))
+    checked, check = [], assessment.refresh_assessment
+    monkeypatch.setattr(assessment, "refresh_assessment",
+                        lambda claim, **options: (checked.append(claim.id), check(claim, **options))[1])
+    sent = hospital_claim(by_kiosk)
+    [answer] = results(kiosk_client.push(sent))
+    assert answer["status"] == "applied", answer
+    kiosk_claim = db.session.scalar(select(Claim).where(Claim.member_id == by_kiosk.id))
+    assert checked == [kiosk_claim.id]  # once, at the submission
+    monkeypatch.undo()
+
+    event = sent["payload"]["event"]
+    web_claim = filing.start_claim(on_web, "hospital", request_key="web", today=today)
+    filing.save_and_submit(on_web, web_claim.id, {
+        "admission_date": date.fromisoformat(event["admission_date"]),
+        "discharge_date": date.fromisoformat(event["discharge_date"]), "hospital": event["hospital"],
+        "diagnosis": event["diagnosis"], "payee_name": on_web.name}, bank_card=CARD, now=clock.now())
+    db.session.expire_all()
+    kiosk_claim, web_claim = db.session.get(Claim, kiosk_claim.id), db.session.get(Claim, web_claim.id)
+    assert kiosk_claim.enrollment is not None and kiosk_claim.calculated_fen is not None
+    for name in ("status", "plan_id", "plan_year", "event_date", "flags", "flag_codes", "is_flagged",
+                 "calculated_fen", "allowance_days", "breakdown"):
+        assert getattr(kiosk_claim, name) == getattr(web_claim, name), name
+    assert [event.kind for event in kiosk_claim.events] == [event.kind for event in web_claim.events]
+
+
 def test_an_incomplete_claim_is_rejected_with_the_claims_own_words_and_leaves_nothing(kiosk_client, insured):
     [answer] = results(kiosk_client.push(hospital_claim(insured, diagnosis=None)))
     assert answer["status"] == "rejected" and answer["code"] == "claim_incomplete"

@@ -93,7 +93,10 @@ def apply_claim(context: EnvelopeContext) -> Applied:
     facts["payee_name"] = payload["payee_name"]
     if payload.get("bank_name"):
         facts["bank_name"] = payload["bank_name"]
-    filing.save_claim(member, claim.id, facts, bank_card=payload["bank_card"], today=today)
+    # The attachments' kinds are checked against the cover the preview finds; without any, the
+    # submission's checks are the only ones needed.
+    filing.save_claim(member, claim.id, facts, bank_card=payload["bank_card"], today=today,
+                      preview=bool(context.attachments))
     for attachment in context.attachments:
         try:
             with savepoint():
