@@ -133,8 +133,8 @@ def _roster_table(records: list[dict]) -> list[str]:
 
 def _sync_table(records: list[dict]) -> list[str]:
     lines = ["| database | run | envelopes | seconds | envelopes/s (goal ≥ 500 on PostgreSQL) | batch p50 / p95 ms "
-             "| lost | duplicated |",
-             "|---|---|---:|---:|---:|---|---:|---:|"]
+             "| applied | rejected (why) | other answers | lost | duplicated |",
+             "|---|---|---:|---:|---:|---|---:|---|---|---:|---:|"]
     for record in records:
         for database in ("sqlite", "postgresql"):
             for label, name in (("one_kiosk", "1 kiosk"), ("hundred_kiosks", "100 kiosks")):
@@ -142,9 +142,15 @@ def _sync_table(records: list[dict]) -> list[str]:
                 if not run:
                     continue
                 goal = "" if database == "sqlite" else (" ✓" if run["envelopes_per_second"] >= 500 else " ✗")
+                reasons = ", ".join(f"{code} {reason['count']:,}"
+                                    for code, reason in (run.get("rejected_reasons") or {}).items())
+                rejected = f"{run.get('rejected', 0):,}" + (f" ({reasons})" if reasons else "")
+                others = ", ".join(f"{status} {count:,}"
+                                   for status, count in (run.get("other_answers") or {}).items()) or "none"
                 lines.append(f"| {database} | {name} | {run['envelopes']:,} | {run['seconds']} "
                              f"| {run['envelopes_per_second']}{goal} | {run['batch_p50_ms']} / {run['batch_p95_ms']} "
-                             f"| {run['lost']} | {run['duplicated']} |")
+                             f"| {run.get('applied', 0):,} | {rejected} | {others} | {run['lost']} "
+                             f"| {run['duplicated']} |")
     return lines
 
 
@@ -209,8 +215,11 @@ def _generic_table(records: list[dict]) -> list[str]:
     return lines
 
 
-TABLES = {"bench_sync.py": ("Kiosk sync to the central portal (gunicorn 2 workers × 4 threads, signed pushes; lost: "
-                            "sent but not stored; duplicated: answered `applied` twice):", _sync_table),
+TABLES = {"bench_sync.py": ("Kiosk sync to the central portal (gunicorn 2 workers × 4 threads, signed pushes of "
+                            "cover applications, claims without attachments, childcare registrations and job "
+                            "applications, each for its own member; lost: sent but not stored, or applied without "
+                            "its record; duplicated: answered `applied` twice, or more records than applied):",
+                            _sync_table),
           "bench_dashboard.py": ("Staff dashboards, server time in-process (test client, no network):",
                                  _dashboard_table),
           "bench_kiosk.py": ("Kiosk pages on the wire (uncompressed; no web fonts):", _kiosk_table),
