@@ -50,10 +50,11 @@ def position(position_id: int):
     errors: dict = {}
     if request.method == "POST":
         parent = person("parent", errors)
-        student = {"name": text("student_name", 30), "school": text("school", 80), "major": text("major", 80)}
-        for field, label in (("name", "学生姓名"), ("school", "学校"), ("major", "专业")):
-            if not student[field]:
-                errors[f"student_{field}" if field == "name" else field] = f"请填写{label}。"
+        # Only a student the parent already registered on the web (the student's code is needed
+        # there): the kiosk sends who the student is, and the centre finds them among the parent's own.
+        student = {"name": text("student_name", 30)}
+        if not student["name"]:
+            errors["student_name"] = "请填写学生姓名。"
         try:
             parsed = parse_id_number(text("student_id_number", 24), today=clock.today())
             if item.get("starts_on"):
@@ -61,15 +62,6 @@ def position(position_id: int):
             student["id_number"] = parsed.value
         except DomainError as error:
             errors["student_id_number"] = message(error)
-        try:
-            student["mobile"] = parse_mobile(text("student_mobile", 20))
-        except DomainError as error:
-            errors["student_mobile"] = message(error)
-        year = text("year", 2)
-        if not (year.isdigit() and 1 <= int(year) <= 8):
-            errors["year"] = "请选择年级。"
-        else:
-            student["year"] = int(year)
         if not errors:
             payload = {"parent": parent, "position_id": position_id, "student": student,
                        "motivation": text("motivation", 500)}

@@ -288,14 +288,11 @@ PAYLOAD_SCHEMAS: dict[EnvelopeKind, dict] = {
             "position_id": {"type": "integer", "minimum": 1, "maximum": 2_147_483_647},
             "student": {
                 "type": "object",
-                "required": ["name", "id_number", "school", "major", "year", "mobile"],
-                "properties": {
-                    "name": NAME_SCHEMA, "id_number": ID_NUMBER_SCHEMA,
-                    "school": {"type": "string", "minLength": 1, "maxLength": 80},
-                    "major": {"type": "string", "minLength": 1, "maxLength": 80},
-                    "year": {"type": "integer", "minimum": 1, "maximum": 8},
-                    "mobile": MOBILE_SCHEMA,
-                },
+                "description": "A student the parent already registered on the web (found by ID number among "
+                               "the parent's own); a kiosk registers no one. Other fields sent by older kiosks "
+                               "are ignored.",
+                "required": ["name", "id_number"],
+                "properties": {"name": NAME_SCHEMA, "id_number": ID_NUMBER_SCHEMA},
             },
             "motivation": {"type": "string", "maxLength": 500},
         },

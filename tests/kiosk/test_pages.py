@@ -112,10 +112,15 @@ def test_a_child_is_registered_for_a_class_and_a_student_applies(web, kiosk_stor
         "id": 5, "title": "行政助理", "enterprise": "爱心企业", "description": "", "district": "惠山区", "address": "",
         "majors": "", "places": 2, "places_left": 2, "pay_fen": 15000, "pay_unit": "day", "starts_on": "2027-07-15",
         "ends_on": "2027-08-15", "apply_by": "2099-07-01", "hours": "9:00—17:00", "min_age": 16, "safety_notes": ""})
-    post(web, "/jobs/5", {**PARENT, "student_name": "虞明", "student_id_number": "32020620050301013X",
-                          "student_mobile": "13861800002", "school": "江南大学", "major": "机械", "year": "2"})
+    form = web.get("/jobs/5").get_data(as_text=True)
+    # A kiosk applies only for a student the parent registered on the web: it says so, and asks
+    # nothing it would have needed to register one.
+    assert "只能为已在门户网站登记的子女报名" in form and "登记子女" in form
+    assert 'name="student_mobile"' not in form and 'name="school"' not in form
+    post(web, "/jobs/5", {**PARENT, "student_name": "虞明", "student_id_number": "32020620050301013X"})
     kinds = [envelope.kind for envelope in envelopes(kiosk_store)]
     assert kinds == ["childcare.register", "job.apply"], kinds
+    assert envelopes(kiosk_store)[-1].payload["student"] == {"name": "虞明", "id_number": "32020620050301013X"}
 
 
 def test_the_cover_check_says_plainly_when_offline(web, kiosk_store, kiosk_app):

@@ -285,7 +285,7 @@ def test_my_cover_and_claims_are_looked_up_live_with_a_texted_code(kiosk_app, ki
 
 def test_a_child_registered_and_a_student_applying_at_the_kiosk_are_done_centrally(
         kiosk_app, kiosk_store, federation, central_server):
-    from tests.factories import create_childcare_class, create_member
+    from tests.factories import create_childcare_class, create_member, create_student
     from tests.kiosk.conftest import post_form
 
     enrol(kiosk_app, central_server.url)
@@ -302,9 +302,9 @@ def test_a_child_registered_and_a_student_applying_at_the_kiosk_are_done_central
                                                        "pickup1_name": parent.name, "pickup1_mobile": parent.mobile,
                                                        "accepted_rules": "yes"})
         assert done.status_code == 302, done.get_data(as_text=True)[-3000:]
-    done = post_form(web, f"/jobs/{job.id}", {**who, "student_name": "虞明", "student_id_number": "32020620050301013X",
-                                              "student_mobile": "13861800002", "school": "江南大学",
-                                              "major": "机械", "year": "2"})
+    student = create_student(parent, name="虞明")  # registered on the web first (with the student's code)
+    done = post_form(web, f"/jobs/{job.id}", {**who, "student_name": student.name,
+                                              "student_id_number": student.id_number})
     assert done.status_code == 302
     report = client_for(kiosk_app).round()
     assert report.answered == {"applied": 3}, report

@@ -27,6 +27,7 @@ from tests.factories import (
     create_member,
     create_plan,
     create_position,
+    create_student,
     create_union,
     jpeg_bytes,
 )
@@ -219,35 +220,58 @@ def position(federation):
                            apply_by=today + timedelta(days=10))
 
 
-def job_application(parent: Member, position_id: int, *, sequence: int = 101) -> dict:
-    return envelope("job.apply", {
-        "parent": block(parent), "position_id": position_id,
-        "student": {"name": "李明", "id_number": compose_id_number("320206", date(2005, 3, 1), sequence),
-                    "school": "江南大学", "major": "会计学", "year": 2, "mobile": "13712345678"},
-        "motivation": "想在暑假积累工作经验。"})
+def job_application(parent: Member, position_id: int, student: dict) -> dict:
+    return envelope("job.apply", {"parent": block(parent), "position_id": position_id, "student": student,
+                                  "motivation": "想在暑假积累工作经验。"})
 
 
-def test_a_job_application_registers_the_student_and_applies_through_the_kiosk_channel(kiosk_client, position):
+def who(student: Student) -> dict:
+    return {"name": student.name, "id_number": student.id_number}
+
+
+def test_a_parent_applies_at_the_kiosk_for_a_student_registered_on_the_web(kiosk_client, position):
     parent = create_member(name="李建华")
-    [answer] = results(kiosk_client.push(job_application(parent, position.id)))
+    student = create_student(parent)
+    [answer] = results(kiosk_client.push(job_application(parent, position.id, who(student))))
     assert answer["status"] == "applied", answer
     application = db.session.scalar(select(Application))
     assert answer["receipt"] == f"QG{application.id:07d}" and "行政助理" in answer["message"]
     assert application.channel == "kiosk" and application.status == "submitted"
-    student = db.session.scalar(select(Student))
-    assert student.parent_member_id == parent.id and student.year_of_study == "大二"
-    assert student.registered_via == "kiosk"
-    # The same student again, for another position: the registered student is reused.
+    assert application.student_id == student.id and count(Student) == 1
+    # The same student again, for another position, from a kiosk still sending the old form's
+    # fields (school, major, year, mobile): they are ignored, nothing about the student changes.
     other = create_position(position.enterprise, title="档案整理", starts_on=position.starts_on,
                             ends_on=position.ends_on, apply_by=position.apply_by)
-    [second] = results(kiosk_client.push(job_application(parent, other.id)))
+    older = {**who(student), "school": "别的大学", "major": "法学", "year": 4, "mobile": "13712345678"}
+    [second] = results(kiosk_client.push(job_application(parent, other.id, older)))
     assert second["status"] == "applied" and count(Student) == 1
+    assert db.session.get(Student, student.id).school == "江南大学"
+
+
+def test_a_kiosk_registers_no_student_and_cannot_tell_whether_another_parent_did(kiosk_client, position):
+    """Issue 12: a kiosk used to register a new student at once and refuse one another member had
+    registered ("该学生已由另一位家长登记"), so anyone typing a member's ID number and mobile there
+    learned whether another parent registered a young person. Now a kiosk applies only for the
+    parent's own registered students: nobody's student and another parent's get the same answer."""
+    parent = create_member(name="李建华")
+    theirs = create_student(create_member(name="王立新"))  # another parent registered this student
+    nobodys = {"name": "赵明", "id_number": compose_id_number("320206", date(2005, 6, 1), 177)}
+    answers = {}
+    for case, student in (("another parent", who(theirs)), ("nobody", nobodys)):
+        [answer] = results(kiosk_client.push(job_application(parent, position.id, student)))
+        answers[case] = {key: value for key, value in answer.items() if key != "id"}
+    assert answers["another parent"] == answers["nobody"]
+    assert answers["nobody"]["status"] == "rejected" and answers["nobody"]["code"] == "student_not_registered"
+    assert "登记子女" in answers["nobody"]["message"] and "另一位家长" not in answers["nobody"]["message"]
+    assert count(Application) == 0 and count(Student) == 1  # no one registered, the other family's untouched
+    assert db.session.get(Student, theirs.id).parent_member_id != parent.id
 
 
 def test_a_second_application_to_the_same_position_is_refused_by_the_jobs_rule(kiosk_client, position):
     parent = create_member()
-    results(kiosk_client.push(job_application(parent, position.id)))
-    [answer] = results(kiosk_client.push(job_application(parent, position.id)))
+    student = create_student(parent)
+    results(kiosk_client.push(job_application(parent, position.id, who(student))))
+    [answer] = results(kiosk_client.push(job_application(parent, position.id, who(student))))
     assert answer["status"] == "rejected" and answer["code"] == "duplicate_application"
     assert count(Application) == 1
 
@@ -255,10 +279,11 @@ def test_a_second_application_to_the_same_position_is_refused_by_the_jobs_rule(k
 def test_an_application_to_a_filled_position_is_rejected_with_the_reason(kiosk_client, position):
     db.session.get(Position, position.id).filled = position.places
     db.session.commit()
-    [answer] = results(kiosk_client.push(job_application(create_member(), position.id)))
+    parent = create_member()
+    student = create_student(parent)
+    [answer] = results(kiosk_client.push(job_application(parent, position.id, who(student))))
     assert answer["status"] == "rejected" and answer["code"] == "position_closed"
     assert answer["message"].startswith("该岗位已停止报名（") and count(Application) == 0
-    assert count(Student) == 0  # the student registered for it went with the refusal
 
 
 # --- enrollment.apply and campaign.claim ------------------------------------------------------

@@ -36,6 +36,7 @@ from tests.factories import (
     create_enterprise,
     create_member,
     create_position,
+    create_student,
     create_union,
 )
 from tests.sync.conftest import API, CentralServer, register, signature_auth
@@ -123,6 +124,7 @@ def test_one_batch_of_real_kinds_from_8_threads_is_applied_once(federation, open
                                apply_by=today + timedelta(days=10))
     cls = open_class(3)
     parent = create_member(name="李建华")
+    student = create_student(parent)  # registered on the web: a kiosk applies only for the parent's own
     kiosk, key = register()
     batch = [
         {"id": str(uuid.uuid4()), "kind": "claim.submit", "payload": {
@@ -133,8 +135,7 @@ def test_one_batch_of_real_kinds_from_8_threads_is_applied_once(federation, open
         registration(member_block(parent), cls.id),
         {"id": str(uuid.uuid4()), "kind": "job.apply", "payload": {
             "parent": member_block(parent), "position_id": position.id,
-            "student": {"name": "李明", "id_number": compose_id_number("320206", date(2005, 3, 1), 101),
-                        "school": "江南大学", "major": "会计学", "year": 2, "mobile": "13712345678"}}},
+            "student": {"name": student.name, "id_number": student.id_number}}},
         registration(member_block(parent), 2_000_000_000),  # no such class: rejected, with a reason
     ]
     sessions = [kiosk_session(kiosk.id, key) for _ in range(8)]

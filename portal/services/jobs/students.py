@@ -100,25 +100,6 @@ def _add_student(parent: Member, *, name: str, id_number: IdNumber, mobile: str,
     return student
 
 
-@unit_of_work
-def register_student(member, details: StudentDetails, *, today: date | None = None, via: str = "kiosk") -> Student:
-    """A member registers their child at once (age is checked against each position's start date
-    later). Used by kiosk applications; on the web a member goes through ``request_student_link``."""
-    today = today or clock.today()
-    require_role(member, Role.MEMBER)
-    parsed, mobile = _checked_details(details, today=today)
-    existing = _registered(parsed.value)
-    if existing is not None:
-        if existing.parent_member_id == member.id:
-            raise Conflict(ALREADY_YOURS, code="student_exists", field="id_number")
-        raise Conflict(OTHER_PARENT, code="student_other_parent", field="id_number")
-    if parsed.value == member.id_number:
-        raise InvalidInput(N_("这是您本人的身份证号码，请填写学生本人的身份证号码。"), field="id_number")
-    return _add_student(member, name=details.name.strip(), id_number=parsed, mobile=mobile,
-                        school=details.school.strip(), major=details.major.strip(),
-                        year_of_study=details.year_of_study, via=via)
-
-
 # ---------------------------------------------------------------- a member registering a child
 
 def _link_code_hash(public_id: str, code: str) -> str:

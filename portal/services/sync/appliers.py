@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.domain.childcare import RegistrationStatus
-from portal.domain.errors import Conflict, InvalidInput, NotFound
+from portal.domain.errors import InvalidInput, NotFound
 from portal.domain.i18n import N_, interpolate
 from portal.domain.identity import parse_id_number
 from portal.domain.sync import EnvelopeKind
@@ -33,7 +33,7 @@ from portal.services.childcare import queries as childcare_queries
 from portal.services.childcare import registrations
 from portal.services.claims import documents, filing
 from portal.services.enrollment import campaigns, enrolments
-from portal.services.jobs import applications, students
+from portal.services.jobs import applications
 from portal.services.sync import blobs, members
 from portal.services.sync.handlers import Applied, EnvelopeContext, handles
 from portal.services.unit_of_work import savepoint
@@ -52,6 +52,8 @@ COVER_APPLIED = N_("参保申请已提交，编号%(reference)s。由所在工�
 UNION_UNKNOWN = N_("找不到代码为“%(union_code)s”的工会，请核对后重新提交，或不填工会由工作人员确认。")
 CAMPAIGN_UNKNOWN = N_("找不到该赠送项目，可能已经结束。")
 GIFT_CLAIMED = N_("已领取“%(campaign)s”互助保障，%(starts_on)s起保障一年，编号%(reference)s。")
+STUDENT_NOT_YOURS = N_(
+    "您还没有登记这名学生。请先在门户网站“我的勤工俭学”中“登记子女”（需学生手机收到的确认码），再来报名。")
 JOB_APPLIED = N_("已报名“%(title)s”，编号%(reference)s。企业答复后会短信通知学生。")
 
 
@@ -144,26 +146,23 @@ def apply_childcare(context: EnvelopeContext) -> Applied:
 
 
 def _student(parent, block: dict, today: date) -> Student:
-    """The parent's registered child with this ID number, registered now if new."""
-    year = block["year"]
-    details = students.StudentDetails(
-        name=block["name"], id_number=block["id_number"], mobile=block["mobile"], school=block["school"],
-        major=block["major"],
-        year_of_study=students.YEARS_OF_STUDY[year - 1] if 1 <= year <= len(students.YEARS_OF_STUDY) else "")
-    try:
-        with savepoint():
-            return students.register_student(parent, details, today=today, via="kiosk")
-    except Conflict as error:
-        if error.code != "student_exists":
-            raise
+    """The parent's own registered child with this ID number.
+
+    A kiosk cannot take the student's code, so it registers no one: a student not among the
+    parent's own is refused with one sentence that depends on the parent's own data only, the
+    same whether nobody or another parent registered that student (no "another parent" oracle).
+    """
     identity = parse_id_number(block["id_number"], today=today)
-    return db.session.scalar(select(Student).where(Student.parent_member_id == parent.id,
-                                                   Student.id_number_hash == lookup_hash(identity.value)))
+    student = db.session.scalar(select(Student).where(Student.parent_member_id == parent.id,
+                                                      Student.id_number_hash == lookup_hash(identity.value)))
+    if student is None:
+        raise InvalidInput(STUDENT_NOT_YOURS, code="student_not_registered", field="student")
+    return student
 
 
 @handles(EnvelopeKind.JOB_APPLY)
 def apply_job(context: EnvelopeContext) -> Applied:
-    """Apply for the parent's child (registering the student first if new); a filled, closed or
+    """Apply for a child the parent registered on the web (see ``_student``); a filled, closed or
     withdrawn position is refused with the area's reason."""
     payload, today = context.payload, _today(context)
     parent = members.member_for(payload["parent"], now=_now(context))
