@@ -8,7 +8,8 @@ fails (network, 429/503) is sent again, as a kiosk would.
 The envelopes are what kiosks send: in turn a cover application (``enrollment.apply``), a claim
 without attachments (``claim.submit``, hospital stay, by a member covered since 90 days), a
 childcare registration (``childcare.register``, a class with seats for all) and a work-study
-application (``job.apply``, the student registered by the kiosk). Every envelope names its own
+application (``job.apply``, for a student the parent registered on the web beforehand: a kiosk
+registers no student, issue 12). Every envelope names its own
 member, created beforehand with bulk inserts as the city data is (verified, in a union; the
 claimants with a year's cover), so they are applied by the real appliers; one envelope of each
 kind in 50 carries a mobile that is not the member's, as a mistyped one would, and is rejected
@@ -115,6 +116,15 @@ def person(index: int) -> dict:
             "name": f"会员{index}", "mobile": f"138{index:08d}"}
 
 
+def student_id_number(index: int) -> str:
+    """The ID number of the ``index``-th member's student (the job applications' members)."""
+    from datetime import date
+
+    from portal.domain.identity import compose_id_number
+
+    return compose_id_number("320206", date(2004, 1, 1) + timedelta(days=index // 400), index % 400 * 2 + 1)
+
+
 def add_people(union, count: int) -> list[dict]:
     """``count`` verified members of ``union`` in bulk (the city data's way: Core inserts, the
     models' encryption and lookup hashes); every fourth one, the claimant of the kinds' cycle,
@@ -124,7 +134,7 @@ def add_people(union, count: int) -> list[dict]:
     from portal.domain.identity import parse_id_number
     from portal.domain.plans import BenefitSchedule, cover_period
     from portal.extensions import db
-    from portal.models import Enrollment, Member, Plan
+    from portal.models import Enrollment, Member, Plan, Student
     from portal.pii import lookup_hash
 
     plan = Plan.from_schedule("SANHEYI", "职工住院+重疾+意外三合一互助保障", BenefitSchedule())
@@ -156,6 +166,19 @@ def add_people(union, count: int) -> list[dict]:
                        "ends_on": ends_on, "confirmed_at": clock.now() - timedelta(days=92)}
 
     bulk_insert(Enrollment, covers())
+
+    def students():  # registered on the web beforehand: a kiosk applies only for the parent's own
+        for index, block in enumerate(blocks):
+            if KINDS[index % len(KINDS)] == "job.apply":
+                identity = parse_id_number(student_id_number(index), today=today)
+                mobile = f"137{index:08d}"
+                yield {"parent_member_id": ids[lookup_hash(block["id_number"])], "name": f"学生{index}",
+                       "id_number": identity.value, "id_number_hash": lookup_hash(identity.value),
+                       "birth_date": identity.birth_date, "gender": identity.gender, "mobile": mobile,
+                       "mobile_hash": lookup_hash(mobile), "school": "江南大学", "major": "会计学",
+                       "year_of_study": "大二", "registered_via": "member"}
+
+    bulk_insert(Student, students())
     db.session.commit()
     return blocks
 
@@ -252,10 +275,8 @@ def make_envelope(index: int, seq: int, world: dict) -> dict:
                    "child": {"name": f"孩子{index}", "id_number": child, "health_notes": "",
                              "pickup_adults": [{"name": "王芳", "mobile": "13912345678"}]}}
     else:
-        student = compose_id_number("320206", date(2004, 1, 1) + timedelta(days=index // 400), index % 400 * 2 + 1)
         payload = {"parent": block, "position_id": world["position_ids"][index % len(world["position_ids"])],
-                   "student": {"name": f"学生{index}", "id_number": student, "school": "江南大学", "major": "会计学",
-                               "year": 2, "mobile": f"137{index:08d}"},
+                   "student": {"name": f"学生{index}", "id_number": student_id_number(index)},
                    "motivation": "想在暑假积累工作经验。"}
     return {"id": str(uuid.uuid4()), "seq": seq, "kind": kind, "created_at": "2026-07-15T09:30:00+08:00",
             "payload": payload}
