@@ -29,9 +29,12 @@ from portal.services.enrollment import rosters
 from tests.factories import create_kiosk, create_member, create_plan, create_staff, create_station, create_union
 from tests.services.test_enrollment_rosters import person, xlsx
 
-NOW = utcnow()
-OLD = NOW - timedelta(days=100)
-RECENT = NOW - timedelta(minutes=5)
+
+def _moments():
+    """An old and a recent moment, taken when the test runs: taken when the module was imported, a
+    full run reaching this test more than ten minutes later saw the 'recent' nonce expired too."""
+    now = utcnow()
+    return now - timedelta(days=100), now - timedelta(minutes=5)
 
 
 def _count(model, *where) -> int:
@@ -42,7 +45,7 @@ def _uploads() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
 
 
-def _world():
+def _world(OLD, RECENT):  # noqa: N803 - the two moments read as constants in the rows below
     """One old and one recent row of every kind purge looks after, files included."""
     union = create_union("LX01")
     member = create_member(union=union)
@@ -85,7 +88,8 @@ def _world():
 
 
 def test_purge_removes_what_is_past_retention_and_keeps_the_rest(runner):
-    old_roster, new_roster, stray = _world()
+    OLD, RECENT = _moments()  # noqa: N806
+    old_roster, new_roster, stray = _world(OLD, RECENT)
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
@@ -123,6 +127,6 @@ def test_purge_runs_nightly_in_the_task_queue():
     due = {task.name for task in tasks.huey.read_periodic(datetime(2026, 12, 2, 16, 20))}
     assert "purge_expired" in due  # 00:20 in China, every night
     assert "purge_expired" not in {task.name for task in tasks.huey.read_periodic(datetime(2026, 12, 2, 16, 21))}
-    _world()
+    _world(*_moments())
     first = tasks.purge_expired.call_local()
     assert first["login_codes"] == 1 and set(tasks.purge_expired.call_local().values()) == {0}
