@@ -263,6 +263,11 @@ def write(results: list[tuple], quick: bool) -> Path:
             lines += ["<details><summary>JSON</summary>", "", "```json"]
             lines += [json.dumps(record, ensure_ascii=False) for record in records]
             lines += ["```", "", "</details>", ""]
+    # What was measured by hand (the whole city) and what the figures mean: kept in bench/NOTES.md so a
+    # new run does not lose it.
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += [line for line in notes.read_text(encoding="utf-8").splitlines() if not line.startswith("<!--")]
     path = ROOT / "BENCHMARKS.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
