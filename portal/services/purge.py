@@ -1,6 +1,7 @@
 """Retention: what is kept only as long as it is needed is deleted when that time is over.
 
-``flask --app wsgi purge`` and the nightly task (``portal.tasks.purge_expired``) call ``purge``.
+``flask --app wsgi purge`` and the nightly task ``purge_expired`` call ``purge`` (the task module
+calls services, never the reverse).
 Each kind of record has its retention in the settings (``RETENTION_*``, in days); ``purge`` deletes
 what is past it and answers how many of each it removed. Sessions and search tokens need nothing
 here: both live in the browser, signed and sealed with an expiry, and the server keeps no copy.
