@@ -15,7 +15,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-import xlsxwriter
 from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from portal.services.jobs import positions
 from tests.browser.accessibility import check_page, screenshot_on_failure
 from tests.browser.conftest import DESKTOP
 from tests.browser.screenshots import key_screen
+from tests.browser.test_roster_upload import write_roster
 from tests.conftest import sent_code
 from tests.factories import (
     covered_member,
@@ -364,17 +364,6 @@ def test_enterprise_posts_a_position_and_hires_two_students(screen, sign_in, vie
 
 
 # ---------------------------------------------------------------------------------------------- officer: roster
-
-def write_roster(path, rows):
-    workbook = xlsxwriter.Workbook(str(path))
-    sheet = workbook.add_worksheet("名单")
-    text = workbook.add_format({"num_format": "@"})
-    for number, cells in enumerate(rows):
-        for column, value in enumerate(cells):
-            sheet.write_string(number, column, value, text)
-    workbook.close()
-    return path
-
 
 @SIZES
 def test_officer_fixes_a_roster_confirms_it_and_renews_after_reviewing_the_list(screen, sign_in, viewport,
