@@ -39,9 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import access_policy, cli, errors, proxy, security, tasks, templating
     from portal.services import unit_of_work
+    from portal.services.dashboards import summary
     from portal.services.sync import watch
 
     unit_of_work.init_app(app)
+    summary.init_app(app)
     watch.init_app(app)
     tasks.init_app(app)
     errors.init_app(app)

@@ -76,6 +76,9 @@ DEFAULTS: dict[str, object] = {
     # SQL parameters (ID numbers, health data) are kept out of logs and error messages; turn on for
     # development only.
     "LOG_SQL_PARAMETERS": False,
+    # The federation dashboard's enrolment figures come from a summary refreshed by the task queue a
+    # minute after changes and every five minutes; older than this (seconds), a request refreshes it.
+    "DASHBOARD_SUMMARY_MAX_AGE": 15 * 60,
     "PAYOUT_BATCH_MAX_CLAIMS": 5000,  # claims per payout batch (one bank file); a backlog makes several
     # Kiosk sync (SYNC.md); the limits are announced to kiosks by POST /api/sync/v1/session.
     "SYNC_MAX_ENVELOPES": 100,  # per push

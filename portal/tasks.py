@@ -32,6 +32,14 @@ class TaskQueue:
     def enqueue(self, task_name: str, *args):
         return self.tasks[task_name](*args)
 
+    def schedule(self, task_name: str, delay_seconds: float, *args):
+        """Run ``task_name(*args)`` in ``delay_seconds`` (in-line mode: kept in the schedule, not run)."""
+        return self.tasks[task_name].schedule(args=args, delay=delay_seconds)
+
+    def take(self, key: str):
+        """Read and remove ``key`` from the shared store."""
+        return self.huey.get(key)
+
     def put(self, key: str, value) -> None:
         self.huey.put(key, value)
 
@@ -58,6 +66,7 @@ def init_app(app: Flask) -> None:
         "check_roster": check_roster,
         "import_roster": import_roster,
         "settle_payout_batch": settle_payout_batch,
+        "refresh_dashboard_summary": refresh_dashboard_summary,
     })
 
 
@@ -148,6 +157,27 @@ def resume_payout_settlements() -> int:
 
     with app_context():
         return payouts.resume_settlements()
+
+
+# --- The dashboard's summary (portal.services.dashboards.summary) -------------------------------
+
+@huey.task(retries=1, retry_delay=60)
+def refresh_dashboard_summary(requested_at: str | None = None) -> str:
+    """A minute after enrolments or claims changed (debounced): the federation's figures catch up."""
+    from portal.services.dashboards import summary
+
+    with app_context():
+        return summary.refresh_requested(requested_at).isoformat()
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def refresh_dashboard_summary_regularly() -> str:
+    """Every five minutes whatever happened: changes made outside the ORM (bulk loads) and a lost
+    debounced refresh are caught up, so the summary is never older than a few minutes."""
+    from portal.services.dashboards import summary
+
+    with app_context():
+        return summary.refresh_requested().isoformat()
 
 
 # --- Nightly sweeps (huey schedules in UTC: 16:xx UTC is just after midnight in China) ---------

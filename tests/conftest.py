@@ -67,6 +67,9 @@ def app(tmp_path_factory):
         "SMS_BACKEND": "outbox",
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "HUEY_IMMEDIATE": True,
+        # The dashboard's summary is refreshed by every dashboard read (the figures then follow each
+        # test's data at once); tests/services/test_dashboard_summary.py sets a real age to test staleness.
+        "DASHBOARD_SUMMARY_MAX_AGE": 0,
         # The same algorithm at 1/32 of the cost: the suite signs staff in about a thousand times.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     })

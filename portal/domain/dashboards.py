@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from portal.domain.claims import ClaimStatus
+from portal.domain.enrollment import EnrollmentStatus
 from portal.domain.errors import InvalidInput
 from portal.domain.i18n import N_
 from portal.domain.roles import Role
@@ -41,6 +43,10 @@ SECTIONS_BY_ROLE: dict[Role, frozenset[str]] = {
 # Roles whose dashboard can be narrowed to a union of their scope, and who may download the monthly report.
 UNION_FILTER_ROLES = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER, Role.CHILDCARE_ORGANISER)
 REPORT_ROLES = (Role.ADMIN, Role.REVIEWER, Role.UNION_OFFICER)
+
+# A year of cover that was given (confirmed, whether still running or over), and claims granted.
+CONFIRMED_COVER = (EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED)
+GRANTED = (ClaimStatus.APPROVED, ClaimStatus.PAYOUT_PENDING, ClaimStatus.PAID)
 
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100

@@ -20,6 +20,7 @@ from portal.models.claims import (
     PayoutBatch,
     PayoutItem,
 )
+from portal.models.dashboards import DashboardCount, DashboardSnapshot
 from portal.models.enrollment import (
     Campaign,
     Enrollment,
@@ -96,6 +97,8 @@ __all__ = [
     "PayoutBatch",
     "PayoutItem",
     "Concern",
+    "DashboardCount",
+    "DashboardSnapshot",
     "Enrollment",
     "EnrollmentChannel",
     "EnrollmentStatus",

@@ -267,3 +267,132 @@ def test_a_member_or_an_account_without_a_union_gets_no_figures(city):
         queries.dashboard(create_member(union=city["far"]), now=NOW)
     with pytest.raises(PermissionDenied):
         queries.dashboard(create_staff("lost", Role.UNION_OFFICER), now=NOW)
+
+
+# --------------------------------------------------------------------------- the enrolment summary
+
+
+@pytest.fixture
+def varied(city):
+    """``city`` and more: covers of three plan years through every channel and status, gifted covers
+    of a campaign with claims granted and refused on them, members covered through two unions (one
+    inside a district, one across districts) and a cover kept without a union."""
+    from portal.models import Campaign
+
+    plan = create_plan(code="VARIED")
+    campaign = Campaign(name="锡新保", sponsor="市总工会", plan=plan, union=city["federation"],
+                        opens_on=date(2025, 1, 1), closes_on=date(2026, 12, 31), quota=40)
+    db.session.add(campaign)
+    db.session.commit()
+    channels = ["roster", "renewal", "self_service", "kiosk", "campaign"]
+    statuses = ["active", "expired", "pending", "cancelled", "active", "expired"]
+    unions = [city["grassroots"], city["sibling"], city["far"], city["district"], city["other"]]
+    for number in range(30):
+        union = unions[number % len(unions)]
+        member = create_member(union=union, name=f"多样{number}")
+        year = 2024 + number % 3
+        enrolment = create_enrollment(member, plan, starts_on=date(year, 1 + number % 12, 1),
+                                      status=statuses[number % len(statuses)])
+        enrolment.channel = channels[number % len(channels)]
+        if enrolment.channel == "campaign":
+            enrolment.campaign_id = campaign.id
+            for status in ("approved", "rejected", "paid"):
+                db.session.add(Claim(member=member, union_id=union.id, claim_type="hospital", status=status,
+                                     filed_by_type="member", plan_year=year, enrollment_id=enrolment.id,
+                                     submitted_at=NOW - timedelta(days=30), decided_at=NOW - timedelta(days=20)))
+    db.session.commit()
+    inside = create_member(union=city["grassroots"], name="区内调动")
+    create_enrollment(inside, plan, starts_on=date(2025, 2, 1), status="expired")
+    create_enrollment(inside, plan, starts_on=date(2026, 2, 1), union=city["sibling"])
+    across = create_member(union=city["grassroots"], name="跨区调动")
+    create_enrollment(across, plan, starts_on=date(2024, 5, 1), status="expired")
+    create_enrollment(across, plan, starts_on=date(2026, 5, 1), union=city["far"])
+    create_enrollment(create_member(union=None, name="无工会"), plan, starts_on=date(2026, 3, 1))
+    return {**city, "campaign": campaign, "inside": inside, "across": across}
+
+
+def _scopes(admin):
+    return [queries.resolve_scope(admin, code) for code in (None, "FED", "DA", "DB", "GA1", "GA2", "GB1")]
+
+
+def test_the_summary_s_figures_equal_the_live_queries_in_every_scope_and_year(varied):
+    from portal.domain.dashboards import Period
+    from portal.services.dashboards import summary
+
+    admin = create_staff("admin", Role.ADMIN)
+    summary.refresh()
+    for scope in _scopes(admin):
+        counts = summary.read(scope)
+        for year in (None, 2024, 2025, 2026, 2027):
+            period = Period(year)
+            where = (scope.union.code if scope.union else "all", year)
+            assert counts.enrolment_figures(period) == queries.enrolment_figures(scope, period), where
+            assert (queries.campaign_uptake(scope, period, counts)
+                    == queries.campaign_uptake(scope, period)), where
+            for today in (date(2026, 7, 20), date(2025, 3, 1)):
+                assert (queries.monthly_trends(scope, period, today=today, counts=counts)
+                        == queries.monthly_trends(scope, period, today=today)), where
+    # The data set reaches what it is meant to: gifted covers with granted claims, and people
+    # counted once across their unions (the federation's people equal a direct count).
+    everyone = summary.read(queries.resolve_scope(admin))
+    (row,) = queries.campaign_uptake(queries.resolve_scope(admin), Period(None), everyone)
+    assert row["claimed"] > 0 and row["claims_granted"] > 0
+    people = db.session.scalar(text("SELECT count(DISTINCT member_id) FROM enrollments "
+                                    "WHERE status IN ('active', 'expired')"))
+    assert everyone.enrolment_figures(Period(None))["people"] == people
+    district = summary.read(queries.resolve_scope(admin, "DA")).enrolment_figures(Period(None))
+    assert district["people"] == _direct(varied["district"])["people"]
+
+
+def test_the_summary_is_a_snapshot_until_it_is_refreshed(varied, app, monkeypatch):
+    from portal.services.dashboards import summary
+
+    monkeypatch.setitem(app.config, "DASHBOARD_SUMMARY_MAX_AGE", 3600)
+    admin = create_staff("admin", Role.ADMIN)
+    first = queries.dashboard(admin, now=NOW)  # no snapshot yet: computed in the request
+    assert first.summary_taken_at is not None
+    create_enrollment(create_member(union=varied["far"], name="新来的"), create_plan(code="LATE"),
+                      starts_on=date(2026, 8, 1))
+    stale = queries.dashboard(admin, now=NOW)
+    assert stale.enrolment == first.enrolment and stale.summary_taken_at == first.summary_taken_at
+    summary.refresh()
+    fresh = queries.dashboard(admin, now=NOW)
+    assert fresh.enrolment["enrolments"] == first.enrolment["enrolments"] + 1
+    assert fresh.enrolment["people"] == first.enrolment["people"] + 1
+    assert fresh.summary_taken_at >= first.summary_taken_at
+    # Refreshing twice adds nothing up twice.
+    summary.refresh()
+    assert queries.dashboard(admin, now=NOW).enrolment == fresh.enrolment
+    # A snapshot older than the setting is refreshed by the request that finds it.
+    create_enrollment(create_member(union=varied["far"], name="又一个"), create_plan(code="LATER"),
+                      starts_on=date(2026, 9, 1))
+    db.session.execute(text("UPDATE dashboard_snapshots SET taken_at = :old"),
+                       {"old": (datetime.now(UTC) - timedelta(hours=2)).replace(tzinfo=None)
+                        if db.engine.dialect.name == "sqlite" else datetime.now(UTC) - timedelta(hours=2)})
+    db.session.commit()
+    assert queries.dashboard(admin, now=NOW).enrolment["enrolments"] == fresh.enrolment["enrolments"] + 1
+
+
+def test_a_change_to_covers_or_claims_schedules_one_refresh_and_a_rollback_none(varied, app):
+    from portal.services.dashboards import summary
+
+    queue = app.extensions["task_queue"]
+    queue.take(summary.DUE_KEY)
+    scheduled = len(queue.huey.scheduled())
+    member = create_member(union=varied["far"], name="排队")  # no cover, no claim: nothing to refresh
+    assert queue.peek(summary.DUE_KEY) is None
+    enrolment = create_enrollment(member, create_plan(code="QUEUED"))
+    requested = queue.peek(summary.DUE_KEY)
+    assert requested is not None and len(queue.huey.scheduled()) == scheduled + 1
+    enrolment.status = "expired"
+    db.session.commit()
+    assert len(queue.huey.scheduled()) == scheduled + 1  # debounced: the waiting refresh covers it
+    summary.refresh_requested(requested)  # what the queued task runs
+    assert queue.peek(summary.DUE_KEY) is None
+    enrolment.status = "cancelled"
+    db.session.flush()
+    db.session.rollback()
+    assert queue.peek(summary.DUE_KEY) is None
+    _claim(member, "submitted", submitted=NOW)
+    assert queue.peek(summary.DUE_KEY) is not None
+    queue.take(summary.DUE_KEY)

@@ -18,6 +18,8 @@ from portal import clock
 from portal.domain.claims import OPEN_FOR_REVIEW, ClaimStatus
 from portal.domain.dashboards import (
     AGE_BUCKETS,
+    CONFIRMED_COVER,
+    GRANTED,
     Period,
     Section,
     month_key,
@@ -50,12 +52,12 @@ from portal.models import (
 )
 from portal.models.base import UtcDateTime
 from portal.services.access import role_of, scope_union
+from portal.services.dashboards import summary
 from portal.services.dashboards.sql import days_between, median_of, month_of
 
-CONFIRMED_COVER = (EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED)  # a year of cover that was given
 DECIDED = (ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.PAYOUT_PENDING, ClaimStatus.PAID)
-GRANTED = (ClaimStatus.APPROVED, ClaimStatus.PAYOUT_PENDING, ClaimStatus.PAID)
 RUNNING_CLASS = ("published",)  # drafts are not offered yet, cancelled ones never ran
+SUMMARISED_SECTIONS = frozenset({Section.ENROLMENT, Section.CAMPAIGNS, Section.TRENDS})
 STALE_AFTER = timedelta(hours=24)  # a kiosk silent this long is shown as needing a look
 UNKNOWN_UNION = N_("没有这个工会，或它不在您的工作范围内。")
 
@@ -130,6 +132,7 @@ class Dashboard:
     kiosks: dict | None = None
     trends: dict | None = None
     ageing: list[dict] = field(default_factory=list)
+    summary_taken_at: datetime | None = None  # when the enrolment summary these figures read was taken
 
     def shows(self, section: str) -> bool:
         return section in self.sections
@@ -143,12 +146,15 @@ def dashboard(actor, *, year: int | None = None, union_code: str | None = None,
     period = Period(year)
     sections = sections_for(role_of(actor))
     board = Dashboard(scope=scope, period=period, sections=sections, now=now)
+    # The enrolment figures read the summary (thousands of rows, not every enrolment of the city).
+    counts = summary.read(scope) if sections & SUMMARISED_SECTIONS else None
+    board.summary_taken_at = counts.taken_at if counts else None
     if Section.ENROLMENT in sections:
-        board.enrolment = enrolment_figures(scope, period)
+        board.enrolment = enrolment_figures(scope, period, counts)
     if Section.CLAIMS in sections:
         board.claims = claim_figures(scope, period)
     if Section.CAMPAIGNS in sections:
-        board.campaigns = campaign_uptake(scope, period)
+        board.campaigns = campaign_uptake(scope, period, counts)
     if Section.JOBS in sections:
         board.jobs = job_figures(scope, period)
     if Section.CHILDCARE in sections:
@@ -156,7 +162,7 @@ def dashboard(actor, *, year: int | None = None, union_code: str | None = None,
     if Section.KIOSKS in sections:
         board.kiosks = kiosk_figures(scope, now)
     if Section.TRENDS in sections:
-        board.trends = monthly_trends(scope, period, today=now.astimezone(clock.CHINA).date())
+        board.trends = monthly_trends(scope, period, today=now.astimezone(clock.CHINA).date(), counts=counts)
     if Section.AGEING in sections:
         board.ageing = queue_ageing(scope, now)
     return board
@@ -175,8 +181,11 @@ def _day_in(column, period: Period):
     return and_(column >= period.start, column < period.end)
 
 
-def enrolment_figures(scope: Scope, period: Period) -> dict:
-    """Confirmed enrolments (人次) and people covered, by plan year and by channel."""
+def enrolment_figures(scope: Scope, period: Period, counts: summary.Summary | None = None) -> dict:
+    """Confirmed enrolments (人次) and people covered, by plan year and by channel: from the summary
+    ``counts`` when given, otherwise live (the reference the summary is tested against)."""
+    if counts is not None:
+        return counts.enrolment_figures(period)
     base = scope.where(select(Enrollment.id).where(Enrollment.status.in_(CONFIRMED_COVER)), Enrollment.union_id)
     if period.year:
         base = base.where(Enrollment.plan_year == period.year)
@@ -184,7 +193,8 @@ def enrolment_figures(scope: Scope, period: Period) -> dict:
     by_year = db.session.execute(base.with_only_columns(Enrollment.plan_year, func.count(Enrollment.id))
                                  .group_by(Enrollment.plan_year).order_by(Enrollment.plan_year)).all()
     by_channel = db.session.execute(base.with_only_columns(Enrollment.channel, func.count(Enrollment.id))
-                                    .group_by(Enrollment.channel).order_by(func.count(Enrollment.id).desc())).all()
+                                    .group_by(Enrollment.channel)
+                                    .order_by(func.count(Enrollment.id).desc(), Enrollment.channel)).all()
     if len(by_year) <= 1:  # one plan year (or none): one cover per member in it
         people = by_year[0][1] if by_year else 0
     else:  # several years: the members covered in any of them
@@ -226,9 +236,28 @@ def claim_figures(scope: Scope, period: Period) -> dict:
     }
 
 
-def campaign_uptake(scope: Scope, period: Period) -> list[dict]:
+def campaign_uptake(scope: Scope, period: Period, counts: summary.Summary | None = None) -> list[dict]:
     """Each gifted campaign with uptake in the scope (or run by a union in it): claimed against its
-    quota, and the claims its workers had granted."""
+    quota, and the claims its workers had granted (from the summary ``counts`` when given)."""
+    if counts is not None:
+        taken_by = counts.per_campaign(summary.TAKEN, period)
+        granted_by = counts.per_campaign(summary.GRANTED_CLAIMS, period)
+    else:
+        taken_by, granted_by = _campaign_counts(scope, period)
+    owned = scope.where(select(Campaign.id), Campaign.union_id)
+    if period.year:
+        owned = owned.where(Campaign.opens_on < period.end, Campaign.closes_on >= period.start)
+    ids = set(taken_by) | set(db.session.scalars(owned))
+    if not ids:
+        return []
+    campaigns = db.session.scalars(select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.opens_on.desc()))
+    return [{"id": campaign.id, "name": campaign.name, "quota": campaign.quota,
+             "claimed": taken_by.get(campaign.id, 0), "claims_granted": granted_by.get(campaign.id, 0),
+             "percent": percent(taken_by.get(campaign.id, 0), campaign.quota)} for campaign in campaigns]
+
+
+def _campaign_counts(scope: Scope, period: Period) -> tuple[dict[int, int], dict[int, int]]:
+    """Live: gifted covers taken per campaign, and claims granted on them."""
     taken = scope.where(select(Enrollment.campaign_id, func.count(Enrollment.id))
                         .where(Enrollment.campaign_id.is_not(None), Enrollment.status != EnrollmentStatus.CANCELLED),
                         Enrollment.union_id)
@@ -241,16 +270,7 @@ def campaign_uptake(scope: Scope, period: Period) -> list[dict]:
     if period.year:
         granted = granted.where(Enrollment.plan_year == period.year)
     granted_by = dict(db.session.execute(granted.group_by(Enrollment.campaign_id)).all())
-    owned = scope.where(select(Campaign.id), Campaign.union_id)
-    if period.year:
-        owned = owned.where(Campaign.opens_on < period.end, Campaign.closes_on >= period.start)
-    ids = set(taken_by) | set(db.session.scalars(owned))
-    if not ids:
-        return []
-    campaigns = db.session.scalars(select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.opens_on.desc()))
-    return [{"id": campaign.id, "name": campaign.name, "quota": campaign.quota,
-             "claimed": taken_by.get(campaign.id, 0), "claims_granted": granted_by.get(campaign.id, 0),
-             "percent": percent(taken_by.get(campaign.id, 0), campaign.quota)} for campaign in campaigns]
+    return taken_by, granted_by
 
 
 def job_figures(scope: Scope, period: Period) -> dict:
@@ -333,8 +353,9 @@ def kiosk_figures(scope: Scope, now: datetime, *, listed: int = 8) -> dict:
     }
 
 
-def monthly_trends(scope: Scope, period: Period, *, today: date) -> dict:
-    """Twelve months: enrolments starting, claims filed, claims paid and the amount paid."""
+def monthly_trends(scope: Scope, period: Period, *, today: date, counts: summary.Summary | None = None) -> dict:
+    """Twelve months: enrolments starting (from the summary ``counts`` when given), claims filed,
+    claims paid and the amount paid."""
     months = trend_months(period, today=today)
     first, last = month_key(months[0]), month_key(months[-1])
 
@@ -344,10 +365,13 @@ def monthly_trends(scope: Scope, period: Period, *, today: date) -> dict:
                                   .where(month_expression.between(first, last)).group_by(month)).all()
         return {row[0]: row[1:] for row in rows}
 
-    enrolments = per_month(
-        scope.where(select(Enrollment.id).where(Enrollment.status.in_(CONFIRMED_COVER),
-                                                Enrollment.starts_on.is_not(None)), Enrollment.union_id),
-        month_of(Enrollment.starts_on, local=False), func.count(Enrollment.id))
+    if counts is not None:
+        enrolments = {month: (count,) for month, count in counts.started_by_month(first, last).items()}
+    else:
+        enrolments = per_month(
+            scope.where(select(Enrollment.id).where(Enrollment.status.in_(CONFIRMED_COVER),
+                                                    Enrollment.starts_on.is_not(None)), Enrollment.union_id),
+            month_of(Enrollment.starts_on, local=False), func.count(Enrollment.id))
     filed = per_month(
         scope.where(select(Claim.id).where(Claim.status != ClaimStatus.DRAFT, Claim.submitted_at.is_not(None)),
                     Claim.union_id),
