@@ -14,14 +14,17 @@ per value: it skips the application lookup and gives exactly what the column typ
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
-from collections.abc import Callable
+import os
+import struct
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import Text
@@ -30,6 +33,46 @@ from sqlalchemy.types import TypeDecorator
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
+
+
+_BLOCK = 16
+_PKCS7 = [bytes([size]) * size for size in range(_BLOCK + 1)]
+
+
+def fernet_tokens(key: bytes, values: Sequence[str], *, now: float | None = None) -> list[str]:
+    """The Fernet tokens of ``values`` under the 32-byte Fernet ``key``, with one AES call for them all.
+
+    Exactly the format ``Fernet.encrypt`` writes and ``Fernet.decrypt`` reads (version 0x80, time,
+    a random IV, AES-128-CBC with PKCS7 padding, HMAC-SHA256 of all that), so nothing stored
+    changes; what changes is the cost: ``Fernet.encrypt`` builds a cipher, a padder and an HMAC
+    object per value (about 20 µs), this about 5 µs a value.
+
+    How one CBC call serves many values, each under its own random IV: the plaintext stream is, per
+    value, 16 fresh random bytes ``R`` then the padded value. CBC encrypts ``R`` to
+    ``AES(R xor previous block)``: a uniformly random block independent of everything before it
+    (``R`` is), which is that value's IV — the "encrypt a nonce" way of making CBC IVs of NIST
+    SP 800-38A, appendix C — and the value's blocks that follow are its CBC ciphertext under that
+    IV. So each token's IV and ciphertext are one contiguous slice of the output.
+    """
+    if not values:
+        return []
+    signing_key, encryption_key = key[:_BLOCK], key[_BLOCK:]
+    header = b"\x80" + struct.pack(">Q", int(time.time() if now is None else now))
+    padded = [data + _PKCS7[_BLOCK - len(data) % _BLOCK] for data in (value.encode() for value in values)]
+    randoms = os.urandom(_BLOCK * (len(padded) + 1))
+    stream = b"".join([piece for index, data in enumerate(padded)
+                       for piece in (randoms[_BLOCK * (index + 1):_BLOCK * (index + 2)], data)])
+    encryptor = Cipher(algorithms.AES(encryption_key), modes.CBC(randoms[:_BLOCK])).encryptor()
+    ciphertext = encryptor.update(stream) + encryptor.finalize()
+    tokens = []
+    start = 0
+    sign, encode = hmac.digest, base64.urlsafe_b64encode
+    for data in padded:
+        end = start + _BLOCK + len(data)
+        body = header + ciphertext[start:end]  # version, time, IV, ciphertext
+        tokens.append(encode(body + sign(signing_key, body, "sha256")).decode())
+        start = end
+    return tokens
 
 
 class PersonalDataVault:
@@ -42,12 +85,18 @@ class PersonalDataVault:
             raise ValueError("DATA_KEY must be base64 of 32 random bytes") from exc
         if len(master) < 32:
             raise ValueError("DATA_KEY must be base64 of 32 random bytes")
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"portal/pii/encrypt/v1")))
+        self._fernet_key = _derive(master, b"portal/pii/encrypt/v1")
+        self._fernet = Fernet(base64.urlsafe_b64encode(self._fernet_key))
         self._hash_key = _derive(master, b"portal/pii/lookup/v1")
         self._sealer = Fernet(base64.urlsafe_b64encode(_derive(master, b"portal/search-token/v1")))
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
+
+    def encrypt_many(self, values: Sequence[str]) -> list[str]:
+        """``[encrypt(value) for value in values]``, several times faster (``fernet_tokens``): for
+        bulk writers, who then store the tokens as they are (what ``EncryptedText`` would store)."""
+        return fernet_tokens(self._fernet_key, values)
 
     def decrypt(self, token: str) -> str:
         try:
@@ -70,7 +119,7 @@ class PersonalDataVault:
 
     def lookup_hash(self, value: str) -> str:
         """A stable keyed hash of a normalised value, for unique constraints and exact search."""
-        return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._hash_key, value.encode(), "sha256").hex()  # = hmac.new(...).hexdigest()
 
 
 def vault() -> PersonalDataVault:
