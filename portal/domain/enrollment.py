@@ -404,7 +404,7 @@ def parse_yes_no(value: object, *, column: str) -> bool | None:
 def clean_name(value: object) -> str:
     """Names keep their middle dot (少数民族姓名) but lose every kind of space."""
     text = normalise_text(value)
-    text = "".join(ch for ch in text if not ch.isspace())
+    text = "".join(text.split())  # split() drops exactly the characters isspace() names
     return text.replace("•", "·").replace("．", "·")
 
 
