@@ -10,7 +10,7 @@ PostgreSQL). Nothing here commits: the caller's unit of work writes everything o
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.integrations.safe_parse import read_sheet
 from portal.models import Enrollment, EnrollmentChannel, EnrollmentStatus, Member, Payer, Plan, Union
 from portal.models.base import utcnow
-from portal.pii import lookup_hash
+from portal.pii import PersonalDataVault, vault
 from portal.services.enrollment.enrolments import blocking_stmt, covered_message
 
 CHUNK_ROWS = 2000
@@ -99,6 +99,7 @@ class Outcome:
 
 @dataclass
 class _Target:
+    vault: PersonalDataVault
     union: Union
     plan: Plan
     plan_year: int
@@ -129,7 +130,7 @@ def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: dat
                    progress=None) -> Outcome:
     """Check every row and, when ``write``, add the valid ones; the caller commits or rolls back."""
     starts_on, ends_on = cover_period(today)
-    target = _Target(union, plan, rules.plan_year_for(today), starts_on, ends_on, getattr(actor, "id", None),
+    target = _Target(vault(), union, plan, rules.plan_year_for(today), starts_on, ends_on, getattr(actor, "id", None),
                      roster_import_id)
     validator = rules.RosterValidator(today=today, merged=source.merged)
     outcome = Outcome(rows=[] if collect_rows else None)
@@ -157,11 +158,11 @@ def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: dat
 def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outcome, *, write: bool,
                    collect_rows: bool) -> None:
     """Sort one chunk's rows into covered elsewhere, missing a mobile, or good; write the good ones."""
+    lookup_hash = target.vault.lookup_hash  # the key taken once, not through the app per value
     hashes = {lookup_hash(row.id_number.value): row for row in chunk}
     known, covering, previous_end = _known_people(list(hashes), target.starts_on)
-    new_members: list[dict] = []
+    new_members: list[tuple[str, rules.RosterRow]] = []
     enrol: list[str] = []
-    now = utcnow()
     for digest, row in hashes.items():
         member_id = known.get(digest)
         if member_id is not None and member_id in covering:
@@ -179,18 +180,20 @@ def _process_chunk(chunk: list[rules.RosterRow], target: _Target, outcome: Outco
             outcome.ok_rows += 1
             outcome.note(row, "ok", "新会员，将同时登记会员信息" if member_id is None else "", collect_rows)
             if member_id is None:
-                new_members.append(_member_values(row, digest, target.union.id, now))
+                new_members.append((digest, row))
             enrol.append(digest)
     if not write:
         return
+    now = utcnow()
     if new_members:
-        ids = insert_rows(Member.__table__, new_members, return_ids=True)
-        known.update(zip((values["id_number_hash"] for values in new_members), ids, strict=True))
+        ids = _insert_members(new_members, target, now)
+        known.update(zip((digest for digest, _row in new_members), ids, strict=True))
         outcome.members_created += len(new_members)
     if enrol:
-        insert_rows(Enrollment.__table__, [
-            _enrollment_values(known[digest], target, previous_end.get(known[digest]), now) for digest in enrol
-        ])
+        insert_rows(Enrollment.__table__, ("member_id", "is_renewal"), [
+            (known[digest], rules.is_continuation(previous_end.get(known[digest]), target.starts_on))
+            for digest in enrol
+        ], same=_enrollment_constants(target, now))
         outcome.created += len(enrol)
 
 
@@ -218,74 +221,139 @@ def _known_people(hashes: list[str], starts_on: date) -> tuple[dict[str, int], d
     return known, covering, previous_end
 
 
-def insert_rows(table, rows: list[dict], *, return_ids: bool = False) -> list[int] | None:
+MEMBER_COLUMNS = ("name", "id_number", "id_number_hash", "gender", "birth_date", "mobile", "mobile_hash",
+                  "occupation", "is_gig_worker", "has_social_insurance", "region_note")
+
+
+def _insert_members(new_members: list[tuple[str, rules.RosterRow]], target: _Target, now) -> list[int]:
+    """Insert one chunk's new members; their ids, in order. The ID numbers and mobiles are
+    encrypted here, a chunk at a time (``encrypt_many``: the tokens ``EncryptedText`` stores)."""
+    vault = target.vault
+    rows = [row for _digest, row in new_members]
+    id_numbers = vault.encrypt_many([row.id_number.value for row in rows])
+    mobiles = iter(vault.encrypt_many([row.mobile for row in rows if row.mobile is not None]))
+    records = [
+        (row.name, id_number, digest, row.id_number.gender, row.id_number.birth_date,
+         None if row.mobile is None else next(mobiles),
+         None if row.mobile is None else vault.lookup_hash(row.mobile),
+         row.occupation, row.is_gig_worker, row.has_social_insurance, row.id_number.region_note)
+        for (digest, row), id_number in zip(new_members, id_numbers, strict=True)
+    ]
+    same = {"union_id": target.union.id, "sms_consent": True, "is_verified": True, "created_at": now,
+            "updated_at": now}
+    return insert_rows(Member.__table__, MEMBER_COLUMNS, records, same=same, stored=("id_number", "mobile"),
+                       return_ids=True)
+
+
+def _enrollment_constants(target: _Target, now) -> dict:
+    """What every enrolment of the roster has in common (all but the member and whether it renews)."""
+    return {
+        "plan_id": target.plan.id, "union_id": target.union.id, "plan_year": target.plan_year,
+        "status": EnrollmentStatus.ACTIVE, "channel": EnrollmentChannel.ROSTER, "payer": Payer.UNION,
+        "contribution_fen": target.plan.contribution_fen, "starts_on": target.starts_on,
+        "ends_on": target.ends_on, "confirmed_at": now, "confirmed_by_id": target.actor_id,
+        "roster_import_id": target.roster_import_id, "created_at": now, "updated_at": now,
+    }
+
+
+def insert_rows(table, columns: Sequence[str], records: list[tuple], *, same: dict | None = None,
+                stored: Sequence[str] = (), return_ids: bool = False) -> list[int] | None:
     """Insert many rows in the session's transaction, the fastest way the database offers.
 
+    ``records`` hold the values of ``columns`` in order; ``same`` the values every row shares.
+    Values pass through their column type's bind processing as SQLAlchemy would do it (dates,
+    booleans, UTC times, and encryption for ``EncryptedText``), once per row for ``records`` and
+    once in all for ``same``; the ``stored`` columns come already in stored form (tokens of
+    ``PersonalDataVault.encrypt_many``) and are passed as they are. Columns left out take their
+    scalar default (as Core's ``insert`` would), or their server default, or NULL.
+
     PostgreSQL gets COPY (ids drawn from the table's sequence first, so members can be linked);
-    SQLite one executemany. Values pass through each column type's bind processing,
-    so ID numbers and mobiles are encrypted (Fernet, per row) either way.
+    SQLite one executemany of the driver, without SQLAlchemy's per-row parameter handling.
     """
+    if not records:
+        return [] if return_ids else None
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        return _copy_rows(connection, table, rows, return_ids=return_ids)
-    connection.execute(insert(table), rows)
+    dialect = connection.dialect
+    same = {**_scalar_defaults(table, {*columns, *(same or {})}), **(same or {})}
+    names = [*columns, *same]
+    processors = [(index, process) for index, name in enumerate(columns) if name not in stored
+                  and (process := _bind_processor(table, name, dialect)) is not None]
+    shared = tuple(_bound(table, name, value, dialect) for name, value in same.items())
+    if processors:
+        records = [_processed(record, processors) for record in records]
+    if dialect.name == "postgresql":
+        return _copy_rows(connection, table, names, records, shared, return_ids=return_ids)
+    if dialect.name != "sqlite":
+        raise NotImplementedError(f"insert_rows on {dialect.name}")
+    statement = insert(table).compile(dialect=dialect, column_keys=names)  # "?" in the order of names
+    order = [names.index(key) for key in statement.positiontup]
+    rows = [record + shared for record in records]
+    if order != list(range(len(names))):
+        rows = [tuple(row[index] for index in order) for row in rows]
+    connection.exec_driver_sql(str(statement), rows)
     if not return_ids:
         return None
-    if connection.dialect.name == "sqlite":
-        # SQLite gives an integer primary key max(id) + 1, and this transaction holds the only
-        # write lock from its first insert to commit, so the batch's ids are the last n in order.
-        # (RETURNING in parameter order would make SQLAlchemy insert the rows one by one.)
-        last = connection.execute(select(func.max(table.c.id))).scalar_one()
-        return list(range(last - len(rows) + 1, last + 1))
-    raise NotImplementedError(f"insert_rows(return_ids=True) on {connection.dialect.name}")
+    # SQLite gives an integer primary key max(id) + 1, and this transaction holds the only
+    # write lock from its first insert to commit, so the batch's ids are the last n in order.
+    last = connection.execute(select(func.max(table.c.id))).scalar_one()
+    return list(range(last - len(records) + 1, last + 1))
 
 
-def _copy_rows(connection, table, rows: list[dict], *, return_ids: bool) -> list[int] | None:
-    names = list(rows[0])
+def _scalar_defaults(table, given: set[str]) -> dict:
+    """The Python-side scalar defaults of the columns not given (what Core's ``insert`` would add);
+    a column with a callable default must be given (it would differ per row)."""
+    defaults = {}
+    for column in table.columns:
+        if column.name in given or column.default is None or column.primary_key:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"insert_rows: give {table.name}.{column.name} (its default is computed)")
+        defaults[column.name] = column.default.arg
+    return defaults
+
+
+def _bind_processor(table, name: str, dialect):
+    """What SQLAlchemy does to a value of this column before the driver sees it (``None``: nothing)."""
+    column_type = table.c[name].type
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _bound(table, name: str, value, dialect):
+    process = _bind_processor(table, name, dialect)
+    return _plain(value if process is None else process(value))
+
+
+def _processed(record: tuple, processors: list) -> tuple:
+    values = list(record)
+    for index, process in processors:
+        values[index] = process(values[index])
+    return tuple(values)
+
+
+def _copy_rows(connection, table, names: list[str], records: list[tuple], shared: tuple, *,
+               return_ids: bool) -> list[int] | None:
     ids = None
     if return_ids:
         ids = list(connection.execute(
             select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
-            .select_from(func.generate_series(1, len(rows)))
+            .select_from(func.generate_series(1, len(records)))
         ).scalars())
         names = ["id", *names]
-    processors = [(table.c[name].type.bind_processor(connection.dialect) or _plain) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-            for index, values in enumerate(rows):
-                record = [ids[index], *values.values()] if ids else values.values()
-                copy.write_row([_plain(process(value)) for process, value in zip(processors, record, strict=True)])
+            if ids:
+                for member_id, record in zip(ids, records, strict=True):
+                    copy.write_row((member_id, *record, *shared))
+            else:
+                for record in records:
+                    copy.write_row(record + shared)
     return ids
 
 
 def _plain(value):
     """COPY adapts by exact type: enum members (``StrEnum``) go as their text."""
     return str(value) if isinstance(value, str) and type(value) is not str else value
-
-
-def _member_values(row: rules.RosterRow, digest: str, union_id: int, now) -> dict:
-    """A new member's columns; ``id_number`` and ``mobile`` are encrypted by their column type."""
-    return {
-        "name": row.name, "id_number": row.id_number.value, "id_number_hash": digest,
-        "gender": row.id_number.gender, "birth_date": row.id_number.birth_date,
-        "mobile": row.mobile, "mobile_hash": lookup_hash(row.mobile) if row.mobile else None,
-        "union_id": union_id, "occupation": row.occupation, "is_gig_worker": row.is_gig_worker,
-        "has_social_insurance": row.has_social_insurance, "sms_consent": True,
-        "is_verified": True, "region_note": row.id_number.region_note, "created_at": now, "updated_at": now,
-    }
-
-
-def _enrollment_values(member_id: int, target: _Target, previous_end: date | None, now) -> dict:
-    return {
-        "member_id": member_id, "plan_id": target.plan.id, "union_id": target.union.id,
-        "plan_year": target.plan_year,
-        "status": EnrollmentStatus.ACTIVE, "channel": EnrollmentChannel.ROSTER, "payer": Payer.UNION,
-        "is_renewal": rules.is_continuation(previous_end, target.starts_on),
-        "contribution_fen": target.plan.contribution_fen, "starts_on": target.starts_on,
-        "ends_on": target.ends_on, "confirmed_at": now, "confirmed_by_id": target.actor_id,
-        "roster_import_id": target.roster_import_id, "created_at": now, "updated_at": now,
-    }
 
 
 # --- The downloadable template --------------------------------------------------------------
