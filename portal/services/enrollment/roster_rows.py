@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import xlsxwriter
-from sqlalchemy import func, insert, select
+from sqlalchemy import any_, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import joinedload
 
 from portal.domain import enrollment as rules
@@ -201,24 +202,32 @@ def _known_people(hashes: list[str], starts_on: date) -> tuple[dict[str, int], d
     """For one chunk, in three queries: the members the portal knows (by ID hash), why those already
     covered on ``starts_on`` are (member id → message), and when each one's last cover ended."""
     known = dict(db.session.execute(
-        select(Member.id_number_hash, Member.id).where(Member.id_number_hash.in_(hashes))
+        select(Member.id_number_hash, Member.id).where(_among(Member.id_number_hash, hashes))
     ).all())
     covering: dict[int, str] = {}
     previous_end: dict[int, date] = {}
     if known:
         ids = list(known.values())
         for enrollment in db.session.scalars(
-            blocking_stmt(starts_on).where(Enrollment.member_id.in_(ids))
+            blocking_stmt(starts_on).where(_among(Enrollment.member_id, ids))
             .options(joinedload(Enrollment.union), joinedload(Enrollment.campaign))
         ):
             covering.setdefault(enrollment.member_id, covered_message(enrollment))
         previous_end = dict(db.session.execute(
             select(Enrollment.member_id, func.max(Enrollment.ends_on)).where(
-                Enrollment.member_id.in_(ids),
+                _among(Enrollment.member_id, ids),
                 Enrollment.status.in_((EnrollmentStatus.ACTIVE, EnrollmentStatus.EXPIRED)),
             ).group_by(Enrollment.member_id)
         ).all())
     return known, covering, previous_end
+
+
+def _among(column, values: list):
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``: one parameter, not a chunk's
+    2,000 placeholders that SQLAlchemy and psycopg would render and convert again for every chunk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 MEMBER_COLUMNS = ("name", "id_number", "id_number_hash", "gender", "birth_date", "mobile", "mobile_hash",
