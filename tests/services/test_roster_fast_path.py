@@ -12,7 +12,6 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
 from portal.domain import enrollment as rules
-from portal.domain.identity import compose_id_number
 from portal.domain.plans import cover_period
 from portal.extensions import db
 from portal.models import Enrollment, Member
