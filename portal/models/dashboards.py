@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -30,12 +30,14 @@ class DashboardCount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     figure: Mapped[str] = mapped_column(String(16))
     union_id: Mapped[int | None] = mapped_column(Integer)
-    year: Mapped[int | None] = mapped_column(Integer)  # a cover's plan year
+    year: Mapped[int | None] = mapped_column(Integer)  # a cover's plan year; a median's year (None: all)
     month: Mapped[str | None] = mapped_column(String(7))  # 'YYYY-MM'
     channel: Mapped[str | None] = mapped_column(String(16))
     campaign_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(16))  # a claim's
     member_id: Mapped[int | None] = mapped_column(Integer)  # only members covered through several unions
     value: Mapped[int] = mapped_column(BigInteger)
+    days: Mapped[float | None] = mapped_column(Float)  # a median (citywide rows only)
     citywide: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -301,6 +301,13 @@ def varied(city):
                                      filed_by_type="member", plan_year=year, enrollment_id=enrolment.id,
                                      submitted_at=NOW - timedelta(days=30), decided_at=NOW - timedelta(days=20)))
     db.session.commit()
+    # Claims across a year's end in China's time, decided and paid in the next year.
+    for number, submitted in enumerate((datetime(2024, 12, 31, 15, 30, tzinfo=UTC),
+                                        datetime(2024, 12, 31, 16, 30, tzinfo=UTC),
+                                        datetime(2025, 11, 20, 2, 0, tzinfo=UTC))):
+        _claim(create_member(union=unions[number], name=f"跨年{number}"), "paid", submitted=submitted,
+               decided=submitted + timedelta(days=20 + number), paid=submitted + timedelta(days=45 + number),
+               approved_fen=70_000 + number)
     inside = create_member(union=city["grassroots"], name="区内调动")
     create_enrollment(inside, plan, starts_on=date(2025, 2, 1), status="expired")
     create_enrollment(inside, plan, starts_on=date(2026, 2, 1), union=city["sibling"])
@@ -329,6 +336,7 @@ def test_the_summary_s_figures_equal_the_live_queries_in_every_scope_and_year(va
             assert counts.enrolment_figures(period) == queries.enrolment_figures(scope, period), where
             assert (queries.campaign_uptake(scope, period, counts)
                     == queries.campaign_uptake(scope, period)), where
+            assert queries.claim_figures(scope, period, counts) == queries.claim_figures(scope, period), where
             for today in (date(2026, 7, 20), date(2025, 3, 1)):
                 assert (queries.monthly_trends(scope, period, today=today, counts=counts)
                         == queries.monthly_trends(scope, period, today=today)), where
@@ -342,6 +350,7 @@ def test_the_summary_s_figures_equal_the_live_queries_in_every_scope_and_year(va
     assert everyone.enrolment_figures(Period(None))["people"] == people
     district = summary.read(queries.resolve_scope(admin, "DA")).enrolment_figures(Period(None))
     assert district["people"] == _direct(varied["district"])["people"]
+    assert everyone.claims_by_status(Period(2025)) and everyone.medians(Period(2025))[1] is not None
 
 
 def test_the_summary_is_a_snapshot_until_it_is_refreshed(varied, app, monkeypatch):
@@ -353,12 +362,17 @@ def test_the_summary_is_a_snapshot_until_it_is_refreshed(varied, app, monkeypatc
     assert first.summary_taken_at is not None
     create_enrollment(create_member(union=varied["far"], name="新来的"), create_plan(code="LATE"),
                       starts_on=date(2026, 8, 1))
+    _claim(create_member(union=varied["far"], name="新赔付"), "paid", submitted=NOW - timedelta(days=9),
+           decided=NOW - timedelta(days=8), paid=NOW - timedelta(days=1), approved_fen=33_300)
     stale = queries.dashboard(admin, now=NOW)
     assert stale.enrolment == first.enrolment and stale.summary_taken_at == first.summary_taken_at
+    assert stale.claims == first.claims and stale.trends == first.trends
     summary.refresh()
     fresh = queries.dashboard(admin, now=NOW)
     assert fresh.enrolment["enrolments"] == first.enrolment["enrolments"] + 1
     assert fresh.enrolment["people"] == first.enrolment["people"] + 1
+    assert (fresh.claims["paid"], fresh.claims["paid_fen"]) == (first.claims["paid"] + 1,
+                                                                first.claims["paid_fen"] + 33_300)
     assert fresh.summary_taken_at >= first.summary_taken_at
     # Refreshing twice adds nothing up twice.
     summary.refresh()

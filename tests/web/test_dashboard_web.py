@@ -56,7 +56,7 @@ def test_the_federation_dashboard_shows_figures_and_accessible_charts(client, au
     assert _figure(page, "figure-paid") == "8"
     assert _figure(page, "figure-paid-amount") == "9,680.00元"
     # The enrolment figures come from the summary, and say when it was taken (today: the time only).
-    assert re.search(r'id="summary-taken-at">参保数据截至 \d\d:\d\d<', page)
+    assert re.search(r'id="summary-taken-at">参保和理赔数据截至 \d\d:\d\d<', page)
     charts = re.findall(r'<svg class="chart[^"]*" role="img"[^>]*aria-labelledby="([^"]+)"', page)
     assert len(charts) >= 5
     for labelled_by in charts:  # each chart names a <title> and a <desc> that exist

@@ -57,7 +57,7 @@ from portal.services.dashboards.sql import days_between, median_of, month_of
 
 DECIDED = (ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.PAYOUT_PENDING, ClaimStatus.PAID)
 RUNNING_CLASS = ("published",)  # drafts are not offered yet, cancelled ones never ran
-SUMMARISED_SECTIONS = frozenset({Section.ENROLMENT, Section.CAMPAIGNS, Section.TRENDS})
+SUMMARISED_SECTIONS = frozenset({Section.ENROLMENT, Section.CLAIMS, Section.CAMPAIGNS, Section.TRENDS})
 STALE_AFTER = timedelta(hours=24)  # a kiosk silent this long is shown as needing a look
 UNKNOWN_UNION = N_("没有这个工会，或它不在您的工作范围内。")
 
@@ -146,13 +146,13 @@ def dashboard(actor, *, year: int | None = None, union_code: str | None = None,
     period = Period(year)
     sections = sections_for(role_of(actor))
     board = Dashboard(scope=scope, period=period, sections=sections, now=now)
-    # The enrolment figures read the summary (thousands of rows, not every enrolment of the city).
+    # The enrolment and claim figures read the summary (not every enrolment and claim of the city).
     counts = summary.read(scope) if sections & SUMMARISED_SECTIONS else None
     board.summary_taken_at = counts.taken_at if counts else None
     if Section.ENROLMENT in sections:
         board.enrolment = enrolment_figures(scope, period, counts)
     if Section.CLAIMS in sections:
-        board.claims = claim_figures(scope, period)
+        board.claims = claim_figures(scope, period, counts)
     if Section.CAMPAIGNS in sections:
         board.campaigns = campaign_uptake(scope, period, counts)
     if Section.JOBS in sections:
@@ -208,22 +208,21 @@ def enrolment_figures(scope: Scope, period: Period, counts: summary.Summary | No
     }
 
 
-def claim_figures(scope: Scope, period: Period) -> dict:
-    """Claims filed in the period by status, payouts made in it, and the median days to decide and pay."""
-    filed = scope.where(select(Claim.id).where(Claim.status != ClaimStatus.DRAFT, Claim.submitted_at.is_not(None)),
-                        Claim.union_id).where(_moment_in(Claim.submitted_at, period))
-    by_status = dict(db.session.execute(filed.with_only_columns(Claim.status, func.count(Claim.id))
-                                        .group_by(Claim.status)).all())
-    paid = scope.where(select(Claim.id).where(Claim.status == ClaimStatus.PAID, Claim.paid_at.is_not(None)),
-                       Claim.union_id).where(_moment_in(Claim.paid_at, period))
-    paid_count, paid_fen = db.session.execute(paid.with_only_columns(
-        func.count(Claim.id), func.coalesce(func.sum(Claim.approved_fen), 0))).one()
-    decided = scope.where(select(Claim.id).where(Claim.status.in_(DECIDED), Claim.decided_at.is_not(None),
-                                                 Claim.submitted_at.is_not(None)),
-                          Claim.union_id).where(_moment_in(Claim.decided_at, period))
-    days_to_decision = db.session.scalar(median_of(days_between(Claim.decided_at, Claim.submitted_at), decided))
-    days_to_payment = db.session.scalar(median_of(
-        days_between(Claim.paid_at, Claim.submitted_at), paid.where(Claim.submitted_at.is_not(None))))
+def claim_figures(scope: Scope, period: Period, counts: summary.Summary | None = None) -> dict:
+    """Claims filed in the period by status, payouts made in it, and the median days to decide and pay:
+    from the summary ``counts`` when given (a subtree's medians are still asked live), otherwise live."""
+    if counts is not None:
+        by_status, (paid_count, paid_fen) = counts.claims_by_status(period), counts.paid(period)
+    else:
+        filed = scope.where(select(Claim.id).where(Claim.status != ClaimStatus.DRAFT,
+                                                   Claim.submitted_at.is_not(None)),
+                            Claim.union_id).where(_moment_in(Claim.submitted_at, period))
+        by_status = dict(db.session.execute(filed.with_only_columns(Claim.status, func.count(Claim.id))
+                                            .group_by(Claim.status)).all())
+        paid_count, paid_fen = db.session.execute(_paid_claims(scope, period).with_only_columns(
+            func.count(Claim.id), func.coalesce(func.sum(Claim.approved_fen), 0))).one()
+    medians = counts.medians(period) if counts is not None else None
+    days_to_decision, days_to_payment = medians if medians is not None else claim_medians(scope, period)
     statuses = [status for status in ClaimStatus if status != ClaimStatus.DRAFT]
     return {
         "filed": sum(by_status.values()),
@@ -234,6 +233,23 @@ def claim_figures(scope: Scope, period: Period) -> dict:
         "median_days_to_decision": None if days_to_decision is None else round(float(days_to_decision), 1),
         "median_days_to_payment": None if days_to_payment is None else round(float(days_to_payment), 1),
     }
+
+
+def _paid_claims(scope: Scope, period: Period) -> Select:
+    return scope.where(select(Claim.id).where(Claim.status == ClaimStatus.PAID, Claim.paid_at.is_not(None)),
+                       Claim.union_id).where(_moment_in(Claim.paid_at, period))
+
+
+def claim_medians(scope: Scope, period: Period) -> tuple[float | None, float | None]:
+    """Live: the median days from filing to decision (claims decided in the period) and to payment
+    (claims paid in it)."""
+    decided = scope.where(select(Claim.id).where(Claim.status.in_(DECIDED), Claim.decided_at.is_not(None),
+                                                 Claim.submitted_at.is_not(None)),
+                          Claim.union_id).where(_moment_in(Claim.decided_at, period))
+    to_decision = db.session.scalar(median_of(days_between(Claim.decided_at, Claim.submitted_at), decided))
+    to_payment = db.session.scalar(median_of(days_between(Claim.paid_at, Claim.submitted_at),
+                                             _paid_claims(scope, period).where(Claim.submitted_at.is_not(None))))
+    return (None if to_decision is None else float(to_decision)), (None if to_payment is None else float(to_payment))
 
 
 def campaign_uptake(scope: Scope, period: Period, counts: summary.Summary | None = None) -> list[dict]:
@@ -354,8 +370,8 @@ def kiosk_figures(scope: Scope, now: datetime, *, listed: int = 8) -> dict:
 
 
 def monthly_trends(scope: Scope, period: Period, *, today: date, counts: summary.Summary | None = None) -> dict:
-    """Twelve months: enrolments starting (from the summary ``counts`` when given), claims filed,
-    claims paid and the amount paid."""
+    """Twelve months: enrolments starting, claims filed, claims paid and the amount paid (from the
+    summary ``counts`` when given, otherwise live)."""
     months = trend_months(period, today=today)
     first, last = month_key(months[0]), month_key(months[-1])
 
@@ -367,11 +383,13 @@ def monthly_trends(scope: Scope, period: Period, *, today: date, counts: summary
 
     if counts is not None:
         enrolments = {month: (count,) for month, count in counts.started_by_month(first, last).items()}
-    else:
-        enrolments = per_month(
-            scope.where(select(Enrollment.id).where(Enrollment.status.in_(CONFIRMED_COVER),
-                                                    Enrollment.starts_on.is_not(None)), Enrollment.union_id),
-            month_of(Enrollment.starts_on, local=False), func.count(Enrollment.id))
+        filed_counts, paid = counts.claims_by_month(first, last)
+        filed = {month: (count,) for month, count in filed_counts.items()}
+        return _trend_rows(months, enrolments, filed, paid)
+    enrolments = per_month(
+        scope.where(select(Enrollment.id).where(Enrollment.status.in_(CONFIRMED_COVER),
+                                                Enrollment.starts_on.is_not(None)), Enrollment.union_id),
+        month_of(Enrollment.starts_on, local=False), func.count(Enrollment.id))
     filed = per_month(
         scope.where(select(Claim.id).where(Claim.status != ClaimStatus.DRAFT, Claim.submitted_at.is_not(None)),
                     Claim.union_id),
@@ -380,6 +398,10 @@ def monthly_trends(scope: Scope, period: Period, *, today: date, counts: summary
         scope.where(select(Claim.id).where(Claim.status == ClaimStatus.PAID, Claim.paid_at.is_not(None)),
                     Claim.union_id),
         month_of(Claim.paid_at), func.count(Claim.id), func.coalesce(func.sum(Claim.approved_fen), 0))
+    return _trend_rows(months, enrolments, filed, paid)
+
+
+def _trend_rows(months: list[date], enrolments: dict, filed: dict, paid: dict) -> dict:
     rows = []
     for month in months:
         key = month_key(month)
