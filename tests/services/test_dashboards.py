@@ -410,3 +410,30 @@ def test_a_change_to_covers_or_claims_schedules_one_refresh_and_a_rollback_none(
     _claim(member, "submitted", submitted=NOW)
     assert queue.peek(summary.DUE_KEY) is not None
     queue.take(summary.DUE_KEY)
+
+
+def test_a_roster_import_written_through_the_driver_schedules_a_refresh_too(app):
+    """The import writes its covers unseen by the session; its roster row stands for them."""
+    from portal.domain.dashboards import Period
+    from portal.services.dashboards import summary
+    from portal.services.enrollment import rosters
+    from tests.services.test_enrollment_rosters import _plan, person, xlsx
+
+    union = create_union("LX09")
+    officer = create_staff("officer", Role.UNION_OFFICER, union=union)
+    _plan()
+    before = summary.read(queries.resolve_scope(officer))
+    queue = app.extensions["task_queue"]
+    queue.take(summary.DUE_KEY)
+    roster, _ = rosters.upload_roster(officer, union, xlsx([["姓名", "身份证号", "手机号"],
+                                                           ["张三", person(41), "13900000041"],
+                                                           ["李四", person(42), "13900000042"]]), "名单.xlsx")
+    queue.take(summary.DUE_KEY)  # checking it wrote no cover; only the import matters here
+    rosters.confirm_roster(officer, roster.id)
+    requested = queue.peek(summary.DUE_KEY)
+    assert requested is not None
+    summary.refresh_requested(requested)
+    after = summary.read(queries.resolve_scope(officer), max_age=timedelta(hours=1))
+    every_year = Period(None)
+    assert (after.enrolment_figures(every_year)["enrolments"]
+            == before.enrolment_figures(every_year)["enrolments"] + 2)

@@ -50,7 +50,7 @@ from portal.domain.dashboards import CONFIRMED_COVER, GRANTED, Period
 from portal.domain.enrollment import EnrollmentStatus
 from portal.domain.errors import Conflict
 from portal.extensions import db
-from portal.models import Claim, DashboardCount, DashboardSnapshot, Enrollment
+from portal.models import Claim, DashboardCount, DashboardSnapshot, Enrollment, RosterImport
 from portal.services.dashboards.sql import month_of
 from portal.services.unit_of_work import savepoint, transaction
 
@@ -330,7 +330,9 @@ def refresh_requested(requested_at: str | None = None) -> datetime:
 
 
 _CHANGED = "dashboard_summary_changed"
-SUMMARISED = (Enrollment, Claim)
+# A roster import writes its members and covers through the driver, unseen by the session; its
+# own row changes in the same transaction, so it stands for them.
+SUMMARISED = (Enrollment, Claim, RosterImport)
 
 
 def _note_changes(session: Session, _flush_context) -> None:
