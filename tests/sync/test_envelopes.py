@@ -25,6 +25,21 @@ def test_an_envelope_is_applied_then_answered_duplicate_with_the_same_receipt(ki
     assert effects() == 1
 
 
+def test_an_envelope_repeated_in_its_own_batch_is_answered_duplicate_with_its_receipt(kiosk_client,
+                                                                                     recording_handler):
+    """Receipts are written for the whole batch just before it commits: a repeat of an envelope
+    later in the same batch must still read the first one's receipt, and every applied envelope
+    must have its receipt stored once the push has answered."""
+    first, other = enrolment_envelope("甲"), enrolment_envelope("乙")
+    answers = results(kiosk_client.push(first, other, first))
+    assert [a["status"] for a in answers] == ["applied", "applied", "duplicate"]
+    assert answers[2]["receipt"] == answers[0]["receipt"] and answers[0]["receipt"].startswith("T")
+    assert effects() == 2
+    db.session.expire_all()
+    stored = {row.envelope_id: row.receipt for row in db.session.scalars(select(SyncEnvelope))}
+    assert stored == {first["id"]: answers[0]["receipt"], other["id"]: answers[1]["receipt"]}
+
+
 def test_a_changed_payload_under_an_old_id_is_a_conflict_and_changes_nothing(kiosk_client, recording_handler):
     envelope = enrolment_envelope()
     results(kiosk_client.push(envelope))

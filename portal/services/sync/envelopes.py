@@ -9,7 +9,8 @@ are sent only after the one commit that makes every one of them true: a server t
 it has committed nothing, one that dies after it answers the same again when the kiosk retries.
 One commit per batch instead of one per envelope is what makes a push fast (one WAL flush, no
 re-reads of expired objects between envelopes), with one statement for an envelope refused
-before anything runs and no savepoint but the applier's.
+before anything runs and no savepoint but the applier's; the applied envelopes' receipts are
+written onto their guard rows together, in one statement, just before the commit.
 
 A concurrent push of the same envelope blocks on its guard (PostgreSQL) or on the write lock
 (SQLite, taken up front with ``BEGIN IMMEDIATE``) and then loses the unique race, so the effect
@@ -29,7 +30,7 @@ from datetime import datetime
 
 from flask import current_app
 from jsonschema import Draft202012Validator
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -107,7 +108,10 @@ def _push_in_one_transaction(kiosk_id: str, envelopes: list, now: datetime) -> l
         _begin_immediate_on_sqlite()
         known = _known(kiosk_id, envelopes)
         decided: list[str] = []
-        results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided) for raw in envelopes]
+        receipts: list[dict] = []
+        results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided, receipts=receipts)
+                   for raw in envelopes]
+        _write_receipts(receipts)
         if decided:  # the kiosk's own submission statuses, one statement for the batch
             feed.write_changes(db.session.connection(), [(FeedEntity.SUBMISSION_STATUS, envelope_id,
                                                           ChangeOp.UPSERT) for envelope_id in decided],
@@ -141,11 +145,13 @@ def _rolled_back_by_the_database(error: OperationalError) -> bool:
 
 
 def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = None,
-                   decided: list[str] | None = None) -> EnvelopeResult:
+                   decided: list[str] | None = None, receipts: list[dict] | None = None) -> EnvelopeResult:
     """Apply one envelope (or answer for it again) and say how it went.
 
     In its own transaction, or in the caller's (a batch) when one is open; ``decided`` collects
-    the ids whose outcome was stored, for the caller to write their feed rows in one go.
+    the ids whose outcome was stored, for the caller to write their feed rows in one go, and
+    ``receipts`` the receipts of the applied ones, for the caller to store with ``_write_receipts``
+    in one statement before it commits.
     """
     if not isinstance(raw, dict) or normal_envelope_id(raw.get("id")) is None:
         shown = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else ""
@@ -164,12 +170,12 @@ def apply_envelope(kiosk_id: str, raw, *, now: datetime, known: dict | None = No
     if problem is None and raw["kind"] not in HANDLERS:
         problem = "kind_unsupported", f"本平台暂不能处理“{raw['kind']}”类提交。"
     if problem is not None:
-        return _decide(kiosk_id, raw, envelope_id, digest, now, refusal=problem, decided=decided)
+        return _decide(kiosk_id, raw, envelope_id, digest, now, refusal=problem, decided=decided, receipts=receipts)
     missing = [item["sha256"] for item in attachments if blobs.held(item["sha256"]) is None]
     if missing:
         return EnvelopeResult(envelope_id, ResultStatus.PENDING_ATTACHMENTS, code="attachments_missing",
                               message=f"还有{len(missing)}个附件没有上传，上传后会自动重新提交。")
-    return _decide(kiosk_id, raw, envelope_id, digest, now, decided=decided)
+    return _decide(kiosk_id, raw, envelope_id, digest, now, decided=decided, receipts=receipts)
 
 
 def _stored(kiosk_id: str, envelope_id: str) -> SyncEnvelope | None:
@@ -208,8 +214,23 @@ def _guard(values: dict) -> int | None:
         .returning(SyncEnvelope.id)).scalar()
 
 
+def _write_receipts(receipts: list[dict]) -> None:
+    """Store the batch's pending receipts on their guard rows, one statement for all (an executemany:
+    psycopg sends it as one pipeline), and empty the list. Called before anything reads those rows
+    back (a repeat of an envelope in the same batch) and before the batch commits, so the commit
+    that makes an ``applied`` answer true always carries its receipt."""
+    if not receipts:
+        return
+    table = SyncEnvelope.__table__
+    db.session.connection().execute(
+        update(table).where(table.c.id == bindparam("row_id"))
+        .values(receipt=bindparam("new_receipt"), message=bindparam("new_message")), receipts)
+    receipts.clear()
+
+
 def _decide(kiosk_id: str, raw: dict, envelope_id: str, digest: str, now: datetime, *,
-            refusal: tuple[str, str] | None = None, decided: list[str] | None = None) -> EnvelopeResult:
+            refusal: tuple[str, str] | None = None, decided: list[str] | None = None,
+            receipts: list[dict] | None = None) -> EnvelopeResult:
     values = {"kiosk_id": kiosk_id, "envelope_id": envelope_id, "seq": _seq(raw.get("seq")),
               "kind": str(raw.get("kind"))[:32], "payload_hash": digest, "status": EnvelopeStatus.APPLIED,
               "created_at_kiosk": str(raw.get("created_at") or "")[:40] or None, "received_at": now}
@@ -220,6 +241,8 @@ def _decide(kiosk_id: str, raw: dict, envelope_id: str, digest: str, now: dateti
         # of the same envelope waits on.
         row_id = _guard(values)
         if row_id is None:
+            if receipts:  # the earlier one may be this batch's own: its receipt is read back below
+                _write_receipts(receipts)
             stored = _stored(kiosk_id, envelope_id)
             if stored is None:  # taken and gone again: cannot be (rows are never deleted)
                 raise Conflict(N_("同样的内容刚刚已经提交过了，请刷新页面查看。"), code="duplicate")
@@ -228,9 +251,13 @@ def _decide(kiosk_id: str, raw: dict, envelope_id: str, digest: str, now: dateti
             outcome = _run(kiosk_id, raw, envelope_id, now)
             if isinstance(outcome, Applied):
                 values.update(receipt=(outcome.receipt or "")[:64] or None, message=outcome.message)
-                db.session.execute(update(SyncEnvelope).where(SyncEnvelope.id == row_id)
-                                   .values(receipt=values["receipt"], message=values["message"])
-                                   .execution_options(synchronize_session=False))
+                if receipts is not None:  # written with the batch's others before it commits
+                    receipts.append({"row_id": row_id, "new_receipt": values["receipt"],
+                                     "new_message": values["message"]})
+                else:
+                    db.session.execute(update(SyncEnvelope).where(SyncEnvelope.id == row_id)
+                                       .values(receipt=values["receipt"], message=values["message"])
+                                       .execution_options(synchronize_session=False))
             else:
                 refused = _refusal_values(raw, outcome)
                 values.update(refused)
