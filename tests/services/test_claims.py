@@ -124,6 +124,24 @@ def test_event_outside_any_cover_and_a_second_claim_for_the_same_stay_are_flagge
     assert "no_cover" in outside.flag_codes
 
 
+def test_the_assessment_reads_what_its_unit_changed_before_it_even_unflushed():
+    """``refresh_assessment`` runs its queries without autoflush (the claim is written once): it
+    must still see another claim of the same stay approved earlier in the same unit and not yet
+    flushed, and block this one as a duplicate, exactly as with a flush before every query."""
+    from portal.services.claims import assessment
+
+    member = covered_member()
+    first = file_claim(member)
+    second = file_claim(member)
+    assert "duplicate_open" in second.flag_codes
+    with transaction():
+        first.status = ClaimStatus.APPROVED  # pending in the session, not flushed
+        assessment.refresh_assessment(second, today=NOON.date())
+        assert ",duplicate_stay," in second.flag_codes and "duplicate_open" not in second.flag_codes
+    db.session.expire_all()
+    assert ",duplicate_stay," in db.session.get(Claim, second.id).flag_codes
+
+
 def test_allowance_days_already_paid_in_the_plan_year_reduce_a_later_claim():
     member = covered_member()
     earlier = file_claim(member, facts={**HOSPITAL_FACTS, "admission_date": date(2026, 1, 10),

@@ -35,11 +35,22 @@ ALWAYS_UPLOADABLE = {"disability_appraisal", "death_certificate", "invoice"}
 
 
 def refresh_assessment(claim: Claim, *, today: date) -> None:
-    """Find the cover, run the automatic checks and compute the benefit with its breakdown."""
-    enrollment = _attach_cover(claim)
-    schedule = schedule_for(claim)
-    _record_flags(claim, schedule, enrollment, today=today)
-    _record_benefit(claim, schedule)
+    """Find the cover, run the automatic checks and compute the benefit with its breakdown.
+
+    Everything pending is flushed first, so every query below reads what the unit has done so far
+    (another claim of the same stay approved a moment ago, a document just added). The queries
+    then run without autoflush: what changes meanwhile is this claim's own assessment columns,
+    which none of them reads (they read covers, plans, documents and the member's *other* claims),
+    so the answers are the same, and the claim is written once at the end instead of once per
+    query (five UPDATEs of the claim became one).
+    """
+    session = db.session()
+    session.flush()
+    with session.no_autoflush:
+        enrollment = _attach_cover(claim)
+        schedule = schedule_for(claim)
+        _record_flags(claim, schedule, enrollment, today=today)
+        _record_benefit(claim, schedule)
 
 
 def _attach_cover(claim: Claim) -> Enrollment | None:
