@@ -441,3 +441,23 @@ def test_a_notice_goes_out_in_the_class_template_with_the_organisers_words(xw):
         notices.send_notice(organiser, cls.id, " 明 天 ", now=NOW)
     notices.send_notice(organiser, cls.id, "明天  停课一天。", now=NOW)
     assert [t.body for t in texts("childcare_notice")] == ["【软件园班】明天 停课一天。"]
+
+
+def test_locking_a_class_reads_its_seats_again_over_a_stale_copy_in_the_session():
+    """``lock_class`` locks and re-reads in one statement: a seat count another connection changed
+    after this session loaded the class must be the one the seat decision sees."""
+    from sqlalchemy import update
+
+    from portal.services.childcare.permissions import lock_class
+    from portal.services.unit_of_work import transaction, write_apart
+
+    cls = create_childcare_class(create_union())
+    db.session.commit()
+    held = db.session.get(ChildcareClass, cls.id)
+    taken = held.seats_taken
+    write_apart(update(ChildcareClass).where(ChildcareClass.id == cls.id).values(seats_taken=taken + 3))
+    with transaction():
+        locked = lock_class(cls.id)
+        assert locked is held and locked.seats_taken == taken + 3
+    with pytest.raises(NotFound), transaction():
+        lock_class(10**9)

@@ -8,7 +8,6 @@ from portal import clock
 from portal.domain.errors import PermissionDenied
 from portal.domain.i18n import N_
 from portal.domain.roles import Role
-from portal.extensions import db
 from portal.models.childcare import ChildcareClass, Registration
 from portal.services.access import require_role, require_union_in_scope
 from portal.services.records import get_or_not_found
@@ -28,10 +27,8 @@ def get_class(class_id: int) -> ChildcareClass:
 
 def lock_class(class_id: int) -> ChildcareClass:
     """The class row, locked for the rest of the unit of work and re-read from the database (the
-    seat count an earlier read left in the session may be stale by now)."""
-    cls = get_class(class_id)
-    db.session.refresh(cls, with_for_update=True)
-    return cls
+    seat count an earlier read left in the session may be stale by now), in one statement."""
+    return get_or_not_found(ChildcareClass, class_id, CLASS_NOT_FOUND, for_update=True, fresh=True)
 
 
 def get_registration(registration_id: int) -> Registration:
