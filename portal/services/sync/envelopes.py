@@ -54,7 +54,7 @@ from portal.domain.sync import (
 )
 from portal.extensions import db
 from portal.models import Kiosk, SyncEnvelope
-from portal.services.sync import appliers, blobs, feed  # noqa: F401 - appliers fill HANDLERS
+from portal.services.sync import appliers, blobs, feed, members  # noqa: F401 - appliers fill HANDLERS
 from portal.services.sync.handlers import HANDLERS, Applied, Attachment, EnvelopeContext
 from portal.services.sync.problems import Problem
 from portal.services.unit_of_work import independent_unit, savepoint, transaction
@@ -109,8 +109,11 @@ def _push_in_one_transaction(kiosk_id: str, envelopes: list, now: datetime) -> l
         known = _known(kiosk_id, envelopes)
         decided: list[str] = []
         receipts: list[dict] = []
-        results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided, receipts=receipts)
-                   for raw in envelopes]
+        fresh = [raw for raw in envelopes if isinstance(raw, dict)
+                 and normal_envelope_id(raw.get("id")) not in known]  # repeats are answered, not applied
+        with members.loaded_for(fresh, now=now):
+            results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided, receipts=receipts)
+                       for raw in envelopes]
         _write_receipts(receipts)
         if decided:  # the kiosk's own submission statuses, one statement for the batch
             feed.write_changes(db.session.connection(), [(FeedEntity.SUBMISSION_STATUS, envelope_id,
