@@ -42,10 +42,12 @@ def refresh_assessment(claim: Claim, *, today: date) -> None:
     then run without autoflush: what changes meanwhile is this claim's own assessment columns,
     which none of them reads (they read covers, plans, documents and the member's *other* claims),
     so the answers are the same, and the claim is written once at the end instead of once per
-    query (five UPDATEs of the claim became one).
+    query (five UPDATEs of the claim became one). For the same reason, when this claim is the
+    only thing pending (a submission's new status), that first flush is left to the end too.
     """
     session = db.session()
-    session.flush()
+    if session.new or session.deleted or any(instance is not claim for instance in session.dirty):
+        session.flush()
     with session.no_autoflush:
         enrollment = _attach_cover(claim)
         schedule = schedule_for(claim)
