@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date, get_locale, get_translations, gettext
 from flask_login import current_user
 from jinja2 import pass_context
@@ -101,6 +102,20 @@ def _yuan_filter(context, value: int | Decimal | None) -> str:
     return format_yuan(value) if is_zh else f"¥{format_amount(value)}"
 
 
+# The finished text of each ``_('…')`` without variables, per catalogue (Flask-Babel keeps one
+# catalogue object per language for the life of the process): the layout and navigation alone call
+# ``_()`` some thirty times a page, each a catalogue lookup, a ``Markup`` and a ``%``, always giving
+# the same text. Weak keys: a catalogue dropped (tests build many apps) takes its texts with it.
+_CONSTANT_TEXTS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _constant_texts(translations) -> dict:
+    try:
+        return _CONSTANT_TEXTS.setdefault(translations, {})
+    except TypeError:  # a catalogue that cannot be weakly referenced: no memory kept
+        return {}
+
+
 def page_translations() -> dict:
     """``_``/``gettext``/``ngettext`` for one render, bound to the request's translations once.
 
@@ -112,13 +127,22 @@ def page_translations() -> dict:
     translations = get_translations()
     locale = get_locale()
     text, plural = translations.ugettext, translations.ungettext
+    constant = _constant_texts(translations)
 
     @pass_context
     def fast_gettext(context, message: str, /, **variables):
+        autoescape = context.eval_ctx.autoescape
+        if not variables:
+            known = constant.get((message, autoescape))
+            if known is not None:
+                return known
         value = text(message)
-        if context.eval_ctx.autoescape:
+        if autoescape:
             value = Markup(value)  # noqa: S704 - our own catalogue's text, as Jinja's newstyle gettext marks it
-        return value % variables
+        value = value % variables
+        if not variables:
+            constant[(message, autoescape)] = value
+        return value
 
     @pass_context
     def fast_ngettext(context, singular: str, plural_form: str, num: int, /, **variables):
@@ -190,6 +214,44 @@ def cover_status(enrollment) -> CoverStatus:
     return rules_cover_status(enrollment.status, enrollment.starts_on, enrollment.ends_on, clock.today())
 
 
+# A bound on each cache of addresses: ``script_root`` comes from the request (a proxy's prefix), so
+# however many different ones arrive, the memory kept stays small.
+CACHED_URLS_MAX = 256
+
+
+def fixed_url(endpoint: str) -> str:
+    """``url_for(endpoint)`` for an endpoint without arguments, built once per mount point.
+
+    The layout and navigation link the same pages on every request (some fifteen ``url_for``
+    calls, each a walk of the URL map and of every ``url_defaults`` hook, ~30 µs); the address
+    of an endpoint without arguments depends only on where the app is mounted (``script_root``).
+    """
+    cache = current_app.extensions.setdefault("fixed_urls", {})
+    key = (endpoint, request.script_root)
+    found = cache.get(key)
+    if found is None:
+        found = url_for(endpoint)
+        if len(cache) < CACHED_URLS_MAX:
+            cache[key] = found
+    return found
+
+
+def static_url(filename: str) -> str:
+    """``url_for('static', filename=…)`` with its content version, built once per version of the
+    file: the version is still checked on every call (``proxy.static_version``), so an edited
+    file gets its new address at once, as before."""
+    from portal.proxy import static_version
+
+    cache = current_app.extensions.setdefault("static_urls", {})
+    key = (filename, request.script_root, static_version(current_app, filename))
+    found = cache.get(key)
+    if found is None:
+        found = url_for("static", filename=filename)
+        if len(cache) < CACHED_URLS_MAX:
+            cache[key] = found
+    return found
+
+
 def init_app(app: Flask) -> None:
     from portal.domain import audit as audit_words
 
@@ -197,6 +259,7 @@ def init_app(app: Flask) -> None:
                                  COVER_STATUS_LABELS=COVER_STATUS_LABELS,
                                  COVER_STATUS_TONES=COVER_STATUS_TONES)
     app.jinja_env.globals["form_problems"] = form_problems
+    app.jinja_env.globals.update(fixed_url=fixed_url, static_url=static_url)
     app.jinja_env.globals["STORED_ISSUES"] = STORED_ISSUES  # a roster's page lists this many issues
     app.jinja_env.filters.update(
         local_time=local_time,
