@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import load_only, selectinload
 
 from portal import clock
@@ -33,12 +33,15 @@ MEMBER_LIST_COLUMNS = (Claim.id, Claim.member_id, Claim.claim_type, Claim.status
                        Claim.calculated_fen, Claim.approved_fen, Claim.version_id)
 
 
+# Built once (the member id is a parameter): building the ``load_only`` options and the statement's
+# cache key again on every visit cost a third of the query's own time.
+_MEMBER_CLAIMS = (select(Claim).where(Claim.member_id == bindparam("member_id"))
+                  .options(load_only(*MEMBER_LIST_COLUMNS)).order_by(Claim.id.desc()))
+
+
 def member_claims(member) -> list[Claim]:
     """Every claim of the signed-in member, newest first."""
-    return list(db.session.scalars(
-        select(Claim).where(Claim.member_id == member.id).options(load_only(*MEMBER_LIST_COLUMNS))
-        .order_by(Claim.id.desc())
-    ))
+    return list(db.session.scalars(_MEMBER_CLAIMS, {"member_id": member.id}))
 
 
 def union_claims(actor, *, status: str | None = None, query: str | None = None, page: int = 1,
