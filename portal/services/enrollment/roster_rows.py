@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 
 import xlsxwriter
 from sqlalchemy import any_, bindparam, func, insert, select
@@ -294,12 +295,9 @@ def insert_rows(table, columns: Sequence[str], records: list[tuple], *, same: di
         return _copy_rows(connection, table, names, records, shared, return_ids=return_ids)
     if dialect.name != "sqlite":
         raise NotImplementedError(f"insert_rows on {dialect.name}")
-    statement = insert(table).compile(dialect=dialect, column_keys=names)  # "?" in the order of names
-    order = [names.index(key) for key in statement.positiontup]
-    rows = [record + shared for record in records]
-    if order != list(range(len(names))):
-        rows = [tuple(row[index] for index in order) for row in rows]
-    connection.exec_driver_sql(str(statement), rows)
+    statement = insert(table).compile(dialect=dialect, column_keys=names)  # its "?" in the table's order
+    in_order = itemgetter(*(names.index(key) for key in statement.positiontup))
+    connection.exec_driver_sql(str(statement), [in_order(record + shared) for record in records])
     if not return_ids:
         return None
     # SQLite gives an integer primary key max(id) + 1, and this transaction holds the only
