@@ -435,7 +435,8 @@ class RosterValidator:
                     break
                 continue
             values = {key: cells[index] if index < len(cells) else "" for key, index in self.columns.items()}
-            if all(normalise(value) == "" for value in values.values()):
+            # The ID number first: filled in nearly every row, and an ASCII cell normalises cheapest.
+            if normalise(values["id_number"]) == "" and all(normalise(value) == "" for value in values.values()):
                 continue  # a blank row, or one holding only a 序号
             self.data_rows += 1
             checked = self._check_row(number, values)
@@ -460,7 +461,7 @@ class RosterValidator:
         name = clean_name(values.get("name"))
         if not name:
             issue("name", N_("请填写姓名。"))
-        elif len(name) > 30 or any(ch.isdigit() for ch in name):
+        elif len(name) > 30 or (not name.isalpha() and any(ch.isdigit() for ch in name)):  # letters: no digit
             issue("name", N_("姓名不应含数字，且不超过30个字，请核对是否填错了列。"))
         raw_id = values.get("id_number")
         id_number = None
