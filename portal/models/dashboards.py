@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.domain.claims import ClaimStatus
 from portal.extensions import db
-from portal.models.base import UtcDateTime
+from portal.models.base import UtcDateTime, status_check
 
 
 class DashboardCount(db.Model):
@@ -25,7 +26,7 @@ class DashboardCount(db.Model):
     """
 
     __tablename__ = "dashboard_counts"
-    __table_args__ = (Index("ix_dashboard_counts_union_figure", "union_id", "figure"),)
+    __table_args__ = (Index("ix_dashboard_counts_union_figure", "union_id", "figure"), status_check(ClaimStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     figure: Mapped[str] = mapped_column(String(16))
