@@ -36,7 +36,34 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class PortalLimiter(Limiter):
+    """Flask-Limiter, without its before-request pass on the requests it has nothing to decide for.
+
+    A ``@limiter.limit`` on a view is checked by the decorator's own wrapper when the view runs; the
+    before-request pass only applies the limits that reach every endpoint (application, default and
+    meta limits, a blueprint's limits, limits hinted to an endpoint, the in-memory fallback's when
+    the storage is down). The portal declares none of those, yet resolving that nothing applies cost
+    every page 70-130 µs. So the pass is skipped while none exists, and runs exactly as before as
+    soon as one does (a ``RATELIMIT_DEFAULT`` set in the environment, say).
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and callable_name is None and not self._limits_every_request_may_meet():
+            return None
+        return super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def _limits_every_request_may_meet(self) -> bool:
+        from flask import request
+
+        manager = self.limit_manager
+        return bool(manager._application_limits or manager._default_limits or manager._blueprint_limits
+                    or self._meta_limits or self._storage_dead
+                    or manager.has_hints(request.endpoint or ""))
+
+
+limiter = PortalLimiter(key_func=get_remote_address, default_limits=[])
 
 
 def select_locale() -> Locale:

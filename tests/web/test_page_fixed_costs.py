@@ -100,3 +100,28 @@ def test_the_review_queue_names_each_claims_member_and_union(app):
     for claim in claims:
         assert claim.member.name == filed[claim.id].name
         assert claim.union.name == filed[claim.id].union.name
+
+
+def test_a_limited_endpoint_still_limits_when_pages_skip_the_limiter(client):
+    """The pages without a limit skip Flask-Limiter's before-request pass; the sign-in form's own limit
+    (20 a minute, from its decorator) still refuses the 21st attempt."""
+    from tests.conftest import csrf_token
+
+    assert all(client.get("/help").status_code == 200 for _ in range(25))
+    token = csrf_token(client, "/auth/staff/login")
+    answers = [client.post("/auth/staff/login", data={"csrf_token": token, "username": "nobody", "password": "x"})
+               for _ in range(21)]
+    assert answers[19].status_code != 429 and answers[20].status_code == 429
+
+
+def test_a_limit_on_every_endpoint_still_reaches_the_pages_without_their_own(client, monkeypatch):
+    """A default limit (``RATELIMIT_DEFAULT``) is one the skipped pass would have applied: with one
+    configured, the pass runs again and an unlimited page is limited too."""
+    from flask_limiter import Limit
+
+    from portal.extensions import limiter
+
+    every_page = Limit(limit_provider="3 per minute", key_function=limiter._key_func, per_method=False).bind(limiter)
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [every_page])
+    answers = [client.get("/help").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
