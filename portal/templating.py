@@ -12,7 +12,7 @@ from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date, get_locale, get_translations, gettext
 from flask_login import current_user
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal import charts
 from portal.domain.enrollment import COVER_STATUS_LABELS, COVER_STATUS_TONES, STORED_ISSUES, CoverStatus
@@ -252,6 +252,40 @@ def static_url(filename: str) -> str:
     return found
 
 
+# Where the navigation's sign-out form takes the request's CSRF token: a character of Unicode's private
+# use area, which no catalogue text or address holds and escaping leaves as it is.
+NAVIGATION_CSRF_SLOT = "\ue000csrf-token\ue000"
+_NAVIGATIONS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+@pass_context
+def navigation(context) -> Markup:
+    """``_nav.html`` for the reader's role and language, rendered once per catalogue, role and mount
+    point, with the request's own CSRF token put in.
+
+    The navigation is the same for everyone of one role reading one language (its links and texts,
+    nothing about the person); rendering it again cost every page some fifty template calls. The
+    catalogue is a weak key, as for ``_constant_texts``.
+    """
+    from flask_wtf.csrf import generate_csrf
+
+    role = context.get("current_role")
+    try:
+        cache = _NAVIGATIONS.setdefault(get_translations(), {})
+    except TypeError:
+        cache = {}
+    key = (role, request.script_root)
+    html = cache.get(key)
+    if html is None:
+        html = current_app.jinja_env.get_template("_nav.html").render(
+            current_role=role, Role=Role, csrf_token=lambda: NAVIGATION_CSRF_SLOT, **page_translations())
+        if len(cache) < CACHED_URLS_MAX:
+            cache[key] = html
+    if NAVIGATION_CSRF_SLOT in html:
+        html = html.replace(NAVIGATION_CSRF_SLOT, str(escape(generate_csrf())))
+    return Markup(html)  # noqa: S704 - our own template's output, escaped as it rendered
+
+
 def init_app(app: Flask) -> None:
     from portal.domain import audit as audit_words
 
@@ -259,7 +293,7 @@ def init_app(app: Flask) -> None:
                                  COVER_STATUS_LABELS=COVER_STATUS_LABELS,
                                  COVER_STATUS_TONES=COVER_STATUS_TONES)
     app.jinja_env.globals["form_problems"] = form_problems
-    app.jinja_env.globals.update(fixed_url=fixed_url, static_url=static_url)
+    app.jinja_env.globals.update(fixed_url=fixed_url, static_url=static_url, navigation=navigation)
     app.jinja_env.globals["STORED_ISSUES"] = STORED_ISSUES  # a roster's page lists this many issues
     app.jinja_env.filters.update(
         local_time=local_time,

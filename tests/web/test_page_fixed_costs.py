@@ -125,3 +125,35 @@ def test_a_limit_on_every_endpoint_still_reaches_the_pages_without_their_own(cli
     monkeypatch.setattr(limiter.limit_manager, "_default_limits", [every_page])
     answers = [client.get("/help").status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+def test_the_navigation_kept_per_role_carries_each_sessions_own_token(app, auth):
+    """The navigation is rendered once per role and language; its sign-out form still holds the
+    token of the session reading it, and that token signs the reader out."""
+    import re
+
+    first, second = covered_member(), covered_member()
+    create_staff("nav_reviewer", Role.REVIEWER)
+    db.session.commit()
+    readers = {}
+    for name, member in (("first", first), ("second", second)):
+        client = app.test_client()
+        type(auth)(client).member(member)
+        readers[name] = client
+    reviewer = app.test_client()
+    type(auth)(reviewer).staff("nav_reviewer")
+
+    tokens = {}
+    for name, client in (*readers.items(), ("reviewer", reviewer)):
+        page = client.get("/help").get_data(as_text=True)
+        nav = page[page.index('<nav class="main-nav"'):page.index("</nav>")]
+        header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        logout_token = re.search(r'action="/auth/logout"[^>]*>\s*<input[^>]*value="([^"]+)"', nav).group(1)
+        assert logout_token == header_token
+        tokens[name] = logout_token
+        assert ("我的理赔" in nav) is (name != "reviewer") and ("理赔审核" in nav) is (name == "reviewer")
+    assert len(set(tokens.values())) == 3
+
+    assert readers["first"].post("/auth/logout", data={"csrf_token": tokens["first"]}).status_code == 302
+    assert readers["first"].get("/claims/").status_code == 302  # signed out
+    assert readers["second"].get("/claims/").status_code == 200
