@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, case, false, func, null, or_, select
-from sqlalchemy.orm import joinedload, load_only, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Select, bindparam, case, false, func, null, or_, select
+from sqlalchemy.orm import load_only, selectinload
 
 from portal import clock
 from portal.domain.bounds import record_id
@@ -19,6 +18,7 @@ from portal.extensions import db
 from portal.integrations.spreadsheets import write_xlsx
 from portal.models import Enrollment, EnrollmentStatus, Member, SmsMessage, Union
 from portal.models.claims import Claim, DischargeImport, PayoutBatch, PayoutItem
+from portal.models.people import PersonalDataMixin
 from portal.pii import lookup_hash
 from portal.services.access import require_role
 from portal.services.claims.access import REVIEW_ROLES
@@ -39,18 +39,60 @@ class QueueFilters:
     q: str | None = None  # a claim number, a member's name or their ID number (typed in full)
 
 
-# What review/_queue_table.html shows of a claim (and the version, which the ORM keeps); its checks
-# (``flags``) are read apart, see ``review_queue``.
-QUEUE_ROW_COLUMNS = (Claim.id, Claim.member_id, Claim.union_id, Claim.claim_type, Claim.status, Claim.submitted_at,
-                     Claim.flag_codes, Claim.is_flagged, Claim.sample_hold, Claim.calculated_fen, Claim.version_id)
-# A claim's checks, decrypted only when it has any: most claims of a queue have none, and each
+@dataclass(frozen=True, slots=True)
+class QueueMember:
+    id: int
+    name: str
+    masked_name = PersonalDataMixin.masked_name  # the model's own rule, on these two fields
+
+
+@dataclass(frozen=True, slots=True)
+class QueueUnion:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What review/_queue_table.html shows of a claim, read as plain values: a page of fifty claims
+    loaded as ORM objects (each with its member and union) cost more than the rest of the page, most
+    of it marking the forty columns not read as deferred on every object. The labels and the number
+    are the model's own properties."""
+
+    id: int
+    claim_type: str
+    status: str
+    submitted_at: datetime | None
+    is_flagged: bool
+    sample_hold: bool
+    calculated_fen: int | None
+    flags: list
+    member: QueueMember | None
+    union: QueueUnion | None
+
+    type_enum = Claim.type_enum
+    type_label = Claim.type_label
+    status_enum = Claim.status_enum
+    status_label = Claim.status_label
+    reference = Claim.reference
+
+
+# A claim's checks are decrypted only when it has any: most claims of a queue have none, and each
 # would otherwise be a Fernet decryption of an empty list (``flags``, ``flag_codes`` and
 # ``is_flagged`` are written together by the assessment).
 _FLAGS_IF_ANY = case((or_(Claim.is_flagged, Claim.flag_codes != ""), Claim.flags), else_=null())
+# Built once (its cache key too): the rows of one page of the queue, by claim id.
+_QUEUE_ROWS = (
+    select(Claim.id, Claim.claim_type, Claim.status, Claim.submitted_at, Claim.is_flagged, Claim.sample_hold,
+           Claim.calculated_fen, _FLAGS_IF_ANY, Member.id, Member.name, Union.id, Union.name)
+    .outerjoin(Member, Member.id == Claim.member_id)
+    .outerjoin(Union, Union.id == Claim.union_id)
+    .where(Claim.id.in_(bindparam("claim_ids", expanding=True)))
+)
 
 
 def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int = 50,
-                 now: datetime | None = None) -> tuple[list[Claim], int]:
+                 now: datetime | None = None) -> tuple[list[QueueRow], int]:
     """Claims to review, oldest submission first, filtered and paged."""
     stmt = queue_stmt(actor, filters, now=now)
     if stmt is None:
@@ -62,21 +104,19 @@ def review_queue(actor, filters: QueueFilters, *, page: int = 1, per_page: int =
         stmt.with_only_columns(Claim.id)
         .offset((page - 1) * per_page).limit(per_page)
     ))
+    if not page_ids:
+        return [], total
     # Only what a queue row shows: nothing else decrypted (hospital, diagnosis, bank card, members'
-    # ID numbers, breakdowns: each a Fernet decryption per row, a third of the page's time). The
-    # member's name and the union's are joined in (each claim has one of each): two more round trips
-    # and their loaders (``selectinload``) cost a sixth of the page.
-    rows = db.session.execute(
-        select(Claim, _FLAGS_IF_ANY).where(Claim.id.in_(page_ids))
-        .options(load_only(*QUEUE_ROW_COLUMNS),
-                 joinedload(Claim.member).load_only(Member.id, Member.name),
-                 joinedload(Claim.union).load_only(Union.id, Union.name))
-    )
+    # ID numbers, breakdowns: each a Fernet decryption per row, a third of the page's time), the
+    # member's name and the union's joined in.
     by_id = {}
-    for claim, flags in rows:
-        # As loaded, not as changed: nothing for the session to write back.
-        set_committed_value(claim, "flags", flags or [])
-        by_id[claim.id] = claim
+    for (claim_id, claim_type, status, submitted_at, is_flagged, sample_hold, calculated_fen, flags,
+         member_id, member_name, union_id, union_name) in db.session.execute(_QUEUE_ROWS, {"claim_ids": page_ids}):
+        by_id[claim_id] = QueueRow(
+            id=claim_id, claim_type=claim_type, status=status, submitted_at=submitted_at, is_flagged=is_flagged,
+            sample_hold=sample_hold, calculated_fen=calculated_fen, flags=flags or [],
+            member=None if member_id is None else QueueMember(member_id, member_name),
+            union=None if union_id is None else QueueUnion(union_id, union_name))
     return [by_id[claim_id] for claim_id in page_ids], total
 
 
