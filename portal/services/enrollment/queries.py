@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal import clock
@@ -58,13 +58,18 @@ class MyCover:
     can_apply: bool
 
 
+# A member's enrolments, newest first, with what the cover page shows of each: built once, with its
+# cache key (the three joinedloads made building it a third of the page's query time).
+_MEMBER_ENROLLMENTS = (
+    select(Enrollment).where(Enrollment.member_id == bindparam("member_id"))
+    .options(joinedload(Enrollment.plan), joinedload(Enrollment.union), joinedload(Enrollment.campaign))
+    .order_by(Enrollment.starts_on.desc().nulls_first(), Enrollment.id.desc())
+)
+
+
 def my_cover(member: Member, *, today: date | None = None) -> MyCover:
     today = today or clock.today()
-    enrollments = list(db.session.scalars(
-        select(Enrollment).where(Enrollment.member_id == member.id)
-        .options(joinedload(Enrollment.plan), joinedload(Enrollment.union), joinedload(Enrollment.campaign))
-        .order_by(Enrollment.starts_on.desc().nulls_first(), Enrollment.id.desc())
-    ))
+    enrollments = list(db.session.scalars(_MEMBER_ENROLLMENTS, {"member_id": member.id}))
     current = next((e for e in enrollments if e.covers(today)), None)
     upcoming = next((e for e in enrollments if e.status == EnrollmentStatus.ACTIVE
                      and e.starts_on and e.starts_on > today), None)
