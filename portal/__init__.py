@@ -19,9 +19,32 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class Portal(Flask):
+    """Flask, remembering which views and hooks are plain functions.
+
+    Flask asks ``inspect.iscoroutinefunction`` of every view, before- and after-request hook and
+    context processor on every request (some twenty a page); the answer never changes for one
+    function. An ``async def`` one is still wrapped each time, as Flask does.
+    """
+
+    PLAIN_CALLABLES_MAX = 1024  # a bound on what is remembered, should callables be made per request
+
+    def ensure_sync(self, func):
+        plain = self.__dict__.setdefault("_plain_callables", set())
+        try:
+            if func in plain:
+                return func
+        except TypeError:  # unhashable: asked each time
+            return super().ensure_sync(func)
+        result = super().ensure_sync(func)
+        if result is func and len(plain) < self.PLAIN_CALLABLES_MAX:
+            plain.add(func)
+        return result
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal: defaults, then ``instance/config.py``, then ``PORTAL_*``, then ``config``."""
-    app = Flask(
+    app = Portal(
         __name__,
         instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
         instance_relative_config=True,

@@ -5,6 +5,8 @@ version, each member's own claims, the review queue's names."""
 
 from __future__ import annotations
 
+import pytest
+
 from portal.blueprints.auth import load_user
 from portal.domain.roles import Role
 from portal.extensions import db
@@ -179,3 +181,19 @@ def test_the_review_queue_decrypts_only_the_checks_a_claim_has(app, client, auth
     auth.staff("queue_flags")
     page = client.get("/review/").get_data(as_text=True)
     assert 'title="住院日期与另一件申请重叠"' in page and "通过" in page
+
+
+def test_flask_still_asks_about_an_async_function_the_portal_remembers_plain_ones(app):
+    """``ensure_sync`` remembers plain functions; a coroutine function is still handed to Flask's
+    wrapping every time (which, without the ``async`` extra installed, refuses it)."""
+
+    def plain():
+        return "plain"
+
+    async def coroutine():
+        return "awaited"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    for _round in range(2):
+        with pytest.raises(RuntimeError, match="async"):
+            app.ensure_sync(coroutine)
