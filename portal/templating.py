@@ -271,7 +271,8 @@ def navigation(context) -> Markup:
 
     role = context.get("current_role")
     try:
-        cache = _NAVIGATIONS.setdefault(get_translations(), {})
+        # Not kept while templates reload on change (development): an edited _nav.html shows at once.
+        cache = {} if current_app.jinja_env.auto_reload else _NAVIGATIONS.setdefault(get_translations(), {})
     except TypeError:
         cache = {}
     key = (role, request.script_root)
