@@ -192,6 +192,11 @@ def init_app(app) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy sends ``after_commit`` for a released savepoint too; the transaction goes on
+        # and may still roll back, so its follow-ups (a text handed to the queue, which a worker
+        # could look up before the row is committed) and undos stay where they are.
+        return
     session.info.pop(_ON_ROLLBACK, None)
     for callback in session.info.pop(_AFTER_COMMIT, []):
         callback()

@@ -126,6 +126,28 @@ def test_a_failed_savepoint_drops_its_follow_ups_but_keeps_the_others():
     assert events == ["inner undone", "outer"]
 
 
+def test_a_savepoint_released_runs_no_follow_up_before_the_commit():
+    """SQLAlchemy reports a released savepoint as a commit: the follow-ups must still wait for the
+    real one (a text handed to the queue before its row is committed can be looked up in vain),
+    and an undo registered before the savepoint must still run if the transaction rolls back."""
+    events = []
+    with transaction():
+        after_commit(lambda: events.append("sent"))
+        with savepoint():
+            add("S1")
+        assert events == []
+    assert events == ["sent"]
+    events.clear()
+    with pytest.raises(InvalidInput), transaction():
+        after_commit(lambda: events.append("sent"))
+        on_rollback(lambda: events.append("file removed"))
+        with savepoint():
+            add("S2")
+        raise InvalidInput("不行")
+    assert events == ["file removed"]
+    assert codes() == ["S1"]
+
+
 def test_an_independent_record_survives_the_rollback_of_the_action():
     @unit_of_work
     def refused_attempt():

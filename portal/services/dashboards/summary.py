@@ -342,6 +342,8 @@ def _note_changes(session: Session, _flush_context) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a released savepoint: the change is not committed yet
+        return
     if session.info.pop(_CHANGED, False) and has_app_context():
         try:
             schedule_refresh()
