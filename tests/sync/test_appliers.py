@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from portal import clock
 from portal.domain.identity import compose_id_number
@@ -265,6 +265,31 @@ def test_a_kiosk_registers_no_student_and_cannot_tell_whether_another_parent_did
     assert "登记子女" in answers["nobody"]["message"] and "另一位家长" not in answers["nobody"]["message"]
     assert count(Application) == 0 and count(Student) == 1  # no one registered, the other family's untouched
     assert db.session.get(Student, theirs.id).parent_member_id != parent.id
+
+
+def test_a_batch_reads_its_position_once_and_answers_as_envelopes_pushed_alone(kiosk_client, position):
+    """The session keeps a batch's positions (``kept_rows``): without it each envelope read its
+    position again, and once more for the answer's title, the row having been dropped meanwhile."""
+    parents = [create_member(name=name) for name in ("李建华", "王立新", "赵明")]
+    students = [create_student(parent) for parent in parents]
+    alone = results(kiosk_client.push(job_application(parents[0], position.id, who(students[0]))))
+    reads = []
+
+    def note(conn, cursor, statement, *args):
+        if "FROM positions" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        batch = results(kiosk_client.push(*(job_application(parent, position.id, who(student))
+                                             for parent, student in zip(parents[1:], students[1:], strict=True))))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(reads) == 1
+    ids = sorted(db.session.scalars(select(Application.id)))
+    for answer, application_id in zip(alone + batch, ids, strict=True):
+        assert answer["status"] == "applied" and answer["receipt"] == f"QG{application_id:07d}"
+        assert answer["message"] == alone[0]["message"].replace(alone[0]["receipt"], answer["receipt"])
 
 
 def test_a_second_application_to_the_same_position_is_refused_by_the_jobs_rule(kiosk_client, position):

@@ -54,7 +54,7 @@ from portal.domain.sync import (
 )
 from portal.extensions import db
 from portal.models import Kiosk, SyncEnvelope
-from portal.services.sync import appliers, blobs, feed, members  # noqa: F401 - appliers fill HANDLERS
+from portal.services.sync import appliers, blobs, feed, kept_rows, members  # noqa: F401 - appliers fill HANDLERS
 from portal.services.sync.handlers import HANDLERS, Applied, Attachment, EnvelopeContext
 from portal.services.sync.problems import Problem
 from portal.services.unit_of_work import independent_unit, savepoint, transaction
@@ -111,7 +111,7 @@ def _push_in_one_transaction(kiosk_id: str, envelopes: list, now: datetime) -> l
         receipts: list[dict] = []
         fresh = [raw for raw in envelopes if isinstance(raw, dict)
                  and normal_envelope_id(raw.get("id")) not in known]  # repeats are answered, not applied
-        with members.loaded_for(fresh, now=now):
+        with members.loaded_for(fresh, now=now), kept_rows.kept_for_the_batch():
             results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided, receipts=receipts)
                        for raw in envelopes]
         _write_receipts(receipts)
