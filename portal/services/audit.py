@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from portal.domain.identity import mask_personal_numbers
 from portal.extensions import db
 from portal.models import AuditEvent
+from portal.models.base import utcnow
+from portal.services.unit_of_work import defer
 
 
 def actor_label(actor) -> str:
@@ -45,5 +47,8 @@ def record(actor, action: str, entity: str | None = None, entity_id=None, *, ses
     if has_request_context():
         event.ip = (request.remote_addr or "")[:64]
         event.user_agent = mask_personal_numbers((request.user_agent.string or "")[:200])
+    if session is None and defer(event):  # a kiosk push writes its batch's rows together
+        event.at = utcnow()  # when it happened, not when the batch is written
+        return event
     (session or db.session).add(event)
     return event

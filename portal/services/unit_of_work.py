@@ -35,6 +35,7 @@ from portal.extensions import db
 _DEPTH = "uow_depth"
 _AFTER_COMMIT = "uow_after_commit"
 _ON_ROLLBACK = "uow_on_rollback"
+_DEFERRED = "uow_deferred_rows"
 
 STALE_MESSAGE = N_("该记录刚刚已被他人处理或修改，请刷新页面查看最新状态后再操作。")
 DUPLICATE_MESSAGE = N_("同样的内容刚刚已经提交过了，请刷新页面查看。")
@@ -106,6 +107,7 @@ def savepoint() -> Iterator[None]:
     session.info[_DEPTH] = depth + 1
     commit_mark = len(session.info.get(_AFTER_COMMIT, ()))
     rollback_mark = len(session.info.get(_ON_ROLLBACK, ()))
+    deferred_mark = len(session.info.get(_DEFERRED, ()))
     try:
         yield
         session.flush()
@@ -120,6 +122,8 @@ def savepoint() -> Iterator[None]:
         for callback in reversed(undo[rollback_mark:]):
             callback()
         del undo[rollback_mark:]
+        if session.info.get(_DEFERRED) is not None:  # its deferred rows go with it
+            del session.info[_DEFERRED][deferred_mark:]
         conflict = _as_conflict(error)
         if conflict is not None:
             raise conflict from error
@@ -168,6 +172,34 @@ def write_apart(statement, *, wait: bool = True) -> int | None:
         finally:
             if sqlite and not wait:
                 connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
+
+
+@contextmanager
+def rows_deferred() -> Iterator[None]:
+    """Within: rows given to ``defer`` are added to the session together when the block ends, in
+    one flush (one multi-row INSERT), instead of one INSERT each; those of a savepoint that failed
+    are dropped with it, all of them if the block raises. For a batch of many items in one
+    transaction (a kiosk push: every envelope writes its audit rows), so write-only rows that
+    nothing reads back before the commit."""
+    session = db.session()
+    session.info[_DEFERRED] = []
+    try:
+        yield
+        rows = session.info.get(_DEFERRED) or []
+        if rows:
+            session.add_all(rows)
+            session.flush()
+    finally:
+        session.info.pop(_DEFERRED, None)
+
+
+def defer(row) -> bool:
+    """Keep ``row`` for the enclosing ``rows_deferred()`` block; False when there is none."""
+    rows = db.session().info.get(_DEFERRED)
+    if rows is None:
+        return False
+    rows.append(row)
+    return True
 
 
 def in_unit_of_work() -> bool:

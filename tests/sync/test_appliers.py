@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select
 from portal import clock
 from portal.domain.identity import compose_id_number
 from portal.extensions import db
-from portal.models import Application, Enrollment, Member, Position, Student, SyncEnvelope
+from portal.models import Application, AuditEvent, Enrollment, Member, Position, Student, SyncEnvelope
 from portal.models.childcare import Registration
 from portal.models.claims import Claim
 from tests.factories import (
@@ -141,6 +141,22 @@ def test_an_incomplete_claim_is_rejected_with_the_claims_own_words_and_leaves_no
     assert answer["message"].startswith("还不能提交：") and "诊断" in answer["message"]
     assert count(Claim) == 0
     assert db.session.scalar(select(SyncEnvelope)).status == "rejected"  # kept for staff
+
+
+def test_a_batch_writes_the_audit_rows_of_its_applied_envelopes_only_as_one_push_each_would(
+        kiosk_client, federation, insured):
+    """A push adds its audit rows together before it commits (``rows_deferred``): a refused
+    envelope's rows go with its savepoint, an applied one's are those it gets pushed alone."""
+    alone = covered_member(create_union("CL2", parent=federation), starts_on=clock.today() - timedelta(days=90))
+    [lone] = results(kiosk_client.push(hospital_claim(alone)))
+    refused, applied = results(kiosk_client.push(hospital_claim(insured, diagnosis=None), hospital_claim(insured)))
+    assert (lone["status"], refused["status"], applied["status"]) == ("applied", "rejected", "applied")
+    db.session.rollback()
+    claims = {claim.reference: str(claim.id) for claim in db.session.scalars(select(Claim))}
+    rows = list(db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "claim").order_by(AuditEvent.id)))
+    assert {row.entity_id for row in rows} == set(claims.values())  # none for the refused claim
+    actions = {claim_id: [row.action for row in rows if row.entity_id == claim_id] for claim_id in claims.values()}
+    assert actions[claims[applied["receipt"]]] == actions[claims[lone["receipt"]]] != []
 
 
 def test_a_claim_whose_member_block_does_not_match_the_record_is_rejected(kiosk_client, insured):

@@ -57,7 +57,7 @@ from portal.models import Kiosk, SyncEnvelope
 from portal.services.sync import appliers, blobs, feed, kept_rows, members  # noqa: F401 - appliers fill HANDLERS
 from portal.services.sync.handlers import HANDLERS, Applied, Attachment, EnvelopeContext
 from portal.services.sync.problems import Problem
-from portal.services.unit_of_work import independent_unit, savepoint, transaction
+from portal.services.unit_of_work import independent_unit, rows_deferred, savepoint, transaction
 
 INTERNAL_ERROR = N_("系统处理这份提交时出错，已转工作人员人工处理，请勿重复提交。")
 CONFLICT_MESSAGE = "这个编号的提交已收到过，但内容不同；未做任何改动。请作为新的提交重新填写。"
@@ -111,7 +111,7 @@ def _push_in_one_transaction(kiosk_id: str, envelopes: list, now: datetime) -> l
         receipts: list[dict] = []
         fresh = [raw for raw in envelopes if isinstance(raw, dict)
                  and normal_envelope_id(raw.get("id")) not in known]  # repeats are answered, not applied
-        with members.loaded_for(fresh, now=now), kept_rows.kept_for_the_batch():
+        with members.loaded_for(fresh, now=now), kept_rows.kept_for_the_batch(), rows_deferred():
             results = [apply_envelope(kiosk_id, raw, now=now, known=known, decided=decided, receipts=receipts)
                        for raw in envelopes]
         _write_receipts(receipts)
