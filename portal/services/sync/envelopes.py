@@ -10,7 +10,10 @@ it has committed nothing, one that dies after it answers the same again when the
 One commit per batch instead of one per envelope is what makes a push fast (one WAL flush, no
 re-reads of expired objects between envelopes), with one statement for an envelope refused
 before anything runs and no savepoint but the applier's; the applied envelopes' receipts are
-written onto their guard rows together, in one statement, just before the commit.
+written onto their guard rows together, in one statement, just before the commit, and so are the
+batch's audit rows (``rows_deferred``: a refused envelope's go with its savepoint). The reference
+rows the appliers read (plans, positions, enterprises) are kept by the session for the whole
+push (``kept_rows``) rather than read again by each envelope.
 
 A concurrent push of the same envelope blocks on its guard (PostgreSQL) or on the write lock
 (SQLite, taken up front with ``BEGIN IMMEDIATE``) and then loses the unique race, so the effect
