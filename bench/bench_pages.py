@@ -44,6 +44,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.proc_cpu import group_cpu  # noqa: E402 - the project root is on the path only now
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CODE_RE = re.compile(r"验证码为(\d{6})")
 ASSET_RE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
@@ -203,20 +205,8 @@ def wrk(binary: str, url: str, seconds: int, cookies: str = "") -> dict:
 
 
 def group_cpu_seconds(process: subprocess.Popen) -> float:
-    """CPU time (user + system) used so far by every live process of ``process``'s group: gunicorn's
-    arbiter and its workers (started in a session of their own, so the group is theirs alone)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == process.pid:  # fields[2]: the process group (the 5th field of stat)
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    """CPU time (user + system) used so far by gunicorn's arbiter and its workers (its process group)."""
+    return group_cpu(process.pid)
 
 
 def measured(binary: str, url: str, seconds: int, server: subprocess.Popen, cookies: str = "") -> dict:

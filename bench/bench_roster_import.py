@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.proc_cpu import process_cpu  # noqa: E402 - the project root is on the path only now
+
 os.environ.setdefault("PORTAL_HUEY_IMMEDIATE", "1")
 
 PG_URL = os.environ.get("PORTAL_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_enrollment")
@@ -137,17 +140,8 @@ def server_cpu_seconds(db) -> float | None:
     with db.engine.connect() as connection:
         pids = connection.execute(text(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars().all()
-    used = [_process_cpu(pid) for pid in pids]
+    used = [process_cpu(pid) for pid in pids]
     return None if None in used else sum(used)
-
-
-def _process_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a process of this machine, from /proc; ``None`` if unreadable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def read_overhead(roster: Path) -> dict:
@@ -199,13 +193,13 @@ def run_baseline(url: str, roster: Path) -> dict:
         import psycopg
 
         with psycopg.connect(url.replace("+psycopg", "")) as connection:
-            server_started = _process_cpu(connection.info.backend_pid)
+            server_started = process_cpu(connection.info.backend_pid)
             connection.execute("DROP TABLE IF EXISTS baseline_roster")
             connection.execute(f"CREATE TABLE baseline_roster ({columns})")
             with connection.cursor().copy("COPY baseline_roster FROM STDIN") as copy:
                 for record in records:
                     copy.write_row(record)
-            server_ended = _process_cpu(connection.info.backend_pid)
+            server_ended = process_cpu(connection.info.backend_pid)
             if server_started is not None and server_ended is not None:
                 server_cpu = round(server_ended - server_started, 2)
     seconds = time.perf_counter() - started

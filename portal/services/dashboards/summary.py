@@ -6,7 +6,7 @@ of the table (``bench/NOTES.md``); no index helps a count over the whole city. T
 recomputed as a whole, in one transaction, by ``refresh``:
 
 - by the task queue a minute after a change to an enrolment or a claim (``schedule_refresh``,
-  debounced: one refresh for a burst of changes) and every five minutes (``portal.tasks``);
+  debounced: one refresh for a burst of changes) and every five minutes (the queue's periodic job);
 - in the request itself when there is no snapshot yet or it is older than
   ``DASHBOARD_SUMMARY_MAX_AGE`` seconds (a consumer that stopped), so staleness is bounded.
 
