@@ -111,7 +111,8 @@ def test_only_an_officer_of_the_members_union_confirms(tree):
         singles.decide(create_staff(role=Role.ADMIN), participant.id, confirm=True, now=NOW)
     singles.decide(create_staff(role=Role.UNION_OFFICER, union=a), participant.id, confirm=True, now=NOW)
     assert participant.status == "confirmed"
-    texts = db.session.scalars(select(SmsMessage.kind).where(SmsMessage.member_id == participant.member_id)).all()
+    texts = db.session.scalars(select(SmsMessage.kind).where(SmsMessage.member_id == participant.member_id)
+                               .order_by(SmsMessage.id)).all()
     assert texts == ["singles_registered", "singles_decided"]
 
 
