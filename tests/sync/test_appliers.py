@@ -196,6 +196,33 @@ def test_a_child_gets_the_last_seat_and_the_next_one_the_waitlist(kiosk_client, 
     assert statuses == {1: "confirmed", 2: "waitlisted"}
 
 
+def test_a_batch_locks_the_class_after_its_other_envelopes_and_seats_in_the_order_sent(kiosk_client, federation):
+    """A registration locks its class until the batch commits. Applied after the batch's other
+    kinds, it holds that lock for the batch's tail only, so other kiosks' pushes wait less; the
+    answers keep the batch's order and the seats still go in the order the registrations came."""
+    create_plan()
+    union = create_union("TB", parent=federation)
+    cls = create_childcare_class(union, today=clock.today(), phase="after_window", seats=1, allocated_at=clock.now())
+    first, applicant, second = (create_member(union=union, name=name) for name in ("甲", "丙", "乙"))
+    batch = (registration(first, cls.id), cover_application(applicant), registration(second, cls.id))
+    statements = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        seated, cover, waiting = results(kiosk_client.push(*batch))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert seated["receipt"] == f"TB{cls.id}-1" and "已获得名额" in seated["message"]
+    assert cover["status"] == "applied" and cover["receipt"].startswith("CB")
+    assert waiting["receipt"] == f"TB{cls.id}-2" and "候补名单，第1位" in waiting["message"]
+    class_reads = [i for i, text in enumerate(statements) if "FROM childcare_classes" in text]
+    cover_writes = [i for i, text in enumerate(statements) if text.startswith("INSERT INTO enrollments")]
+    assert cover_writes and class_reads and cover_writes[-1] < class_reads[0]
+
+
 def test_a_child_outside_the_class_ages_is_rejected_with_the_childcare_reason(kiosk_client, federation):
     union = create_union("TB", parent=federation)
     cls = create_childcare_class(union, today=clock.today(), phase="after_window", seats=5, allocated_at=clock.now())
