@@ -157,7 +157,8 @@ def _sync_table(records: list[dict]) -> list[str]:
                 rejected = f"{run.get('rejected', 0):,}" + (f" ({reasons})" if reasons else "")
                 others = ", ".join(f"{status} {count:,}"
                                    for status, count in (run.get("other_answers") or {}).items()) or "none"
-                lines.append(f"| {database} | {name} | {run['envelopes']:,} | {run['seconds']} "
+                shown = database + (" + Redis" if record[database].get("redis") else "")
+                lines.append(f"| {shown} | {name} | {run['envelopes']:,} | {run['seconds']} "
                              f"| {run['envelopes_per_second']}{goal} | {run['batch_p50_ms']} / {run['batch_p95_ms']} "
                              f"| {run.get('applied', 0):,} | {rejected} | {others} | {run['lost']} "
                              f"| {run['duplicated']} |")
