@@ -1,5 +1,10 @@
 """Benchmark: kiosks pushing envelopes to the central portal under gunicorn (2 workers).
 
+The workers are gunicorn's sync workers, the class ``deploy/gunicorn.conf.py`` runs. Threaded
+workers (2 × 4) were measured slower on both databases: a push shares its process's Python lock
+with three others, so the push holding what the others wait for (a childcare class's row on
+PostgreSQL, the write lock on SQLite) runs slower.
+
 Two runs per database: N envelopes (default 10,000) from one kiosk (batches one after the other),
 and N from 100 simulated kiosks at once (each pushing its own batches from client threads).
 Requests are signed as kiosks sign them (requests-http-signature, Ed25519, nonce). A batch that
@@ -254,7 +259,7 @@ def start_gunicorn(url: str, instance: Path, data_key: str, port: int, redis_url
     if redis_url:
         env["PORTAL_REDIS_URL"] = redis_url
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen([str(gunicorn), "--workers", "2", "--threads", "4", "--worker-class", "gthread",
+    process = subprocess.Popen([str(gunicorn), "--workers", "2", "--worker-class", "sync",
                                 "--bind", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)

@@ -226,7 +226,7 @@ def _generic_table(records: list[dict]) -> list[str]:
     return lines
 
 
-TABLES = {"bench_sync.py": ("Kiosk sync to the central portal (gunicorn 2 workers × 4 threads, signed pushes of "
+TABLES = {"bench_sync.py": ("Kiosk sync to the central portal (gunicorn 2 sync workers, signed pushes of "
                             "cover applications, claims without attachments, childcare registrations and job "
                             "applications, each for its own member; lost: sent but not stored, or applied without "
                             "its record; duplicated: answered `applied` twice, or more records than applied):",
