@@ -6,8 +6,13 @@ and compression ratios (a zip bomb), and the ``<dimension ref="A1:XFD1048576">``
 declares (a reader allocates the whole declared range: one cell at XFD1048576 is 512 GB). Then
 the file is read in a child process (``sheet_worker.py``) that limits its own memory
 (RLIMIT_AS), CPU time (RLIMIT_CPU) and writes nothing, under a wall-clock timeout; the rows come
-back as JSON. Whatever the file does to the reader there, the web server or task consumer that
-asked gets an ``InvalidInput`` with a message saying what to do, never a crash.
+back as JSON lines, a thousand rows a line. Whatever the file does to the reader there, the web
+server or task consumer that asked gets an ``InvalidInput`` with a message saying what to do, never
+a crash.
+
+``open_sheet`` hands the rows on as they arrive, so a 100,000-row roster is checked while the
+child is still reading it and is never held whole in this process; ``read_sheet`` collects them
+for the small files (union lists, discharge lists) that are used whole.
 
 Limits are ``SheetLimits``; an app may change any of them with ``UNTRUSTED_SHEET_LIMITS`` (a dict).
 """
@@ -18,11 +23,14 @@ import dataclasses
 import io
 import json
 import logging
+import queue
 import re
 import subprocess
 import sys
+import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -74,6 +82,18 @@ class Sheet:
     height: int
 
 
+@dataclass
+class SheetStream:
+    """The first sheet while the child reads it: its merged blocks and height at once, its rows (from
+    row 1 and column A) as they come. Iterating ``rows`` raises ``InvalidInput`` where the child
+    refused or died; ``close`` stops a child whose rows are no longer wanted."""
+
+    rows: Iterator[list[object]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]
+    height: int
+    close: Callable[[], None]
+
+
 def limits_from_config() -> SheetLimits:
     from flask import current_app, has_app_context
 
@@ -82,8 +102,15 @@ def limits_from_config() -> SheetLimits:
 
 
 def read_sheet(data: bytes, filename: str, *, limits: SheetLimits | None = None) -> Sheet:
-    """The first sheet of an untrusted ``.xlsx``/``.xlsm``/``.xls`` or ``.csv``; ``InvalidInput``
+    """The first sheet of an untrusted ``.xlsx``/``.xlsm``/``.xls`` or ``.csv``, all of it; ``InvalidInput``
     with a message for the person who sent it when the file is unusable or over the limits."""
+    stream = open_sheet(data, filename, limits=limits)
+    return Sheet(rows=list(stream.rows), merged=stream.merged, height=stream.height)
+
+
+def open_sheet(data: bytes, filename: str, *, limits: SheetLimits | None = None) -> SheetStream:
+    """``read_sheet`` row by row: the refusals the file's shape decides (type, size, area, damage)
+    are raised here, before any row; one found further in is raised from ``rows`` where it is met."""
     limits = limits or limits_from_config()
     name = (filename or "").lower()
     if name.endswith(".csv"):
@@ -98,7 +125,15 @@ def read_sheet(data: bytes, filename: str, *, limits: SheetLimits | None = None)
         raise InvalidInput(UNREADABLE, code="file_unreadable")
     if kind == "xlsx" and limits.precheck:
         inspect_xlsx(data, limits)
-    return _read_in_child(data, kind, limits)
+    child = _ChildReader(data, kind, limits)
+    shape = child.answer()
+    try:
+        merged = [((int(a), int(b)), (int(c), int(d))) for (a, b), (c, d) in shape["merged"]]
+        height = int(shape["height"])
+    except (KeyError, TypeError, ValueError):
+        child.stop()
+        raise InvalidInput(TOO_COMPLEX, code="file_too_complex") from None
+    return SheetStream(rows=child.rows(), merged=merged, height=height, close=child.stop)
 
 
 # --- The cheap look ----------------------------------------------------------------------------
@@ -192,35 +227,97 @@ _REFUSALS = {
 }
 
 
-def _read_in_child(data: bytes, kind: str, limits: SheetLimits) -> Sheet:
-    settings = {**dataclasses.asdict(limits), "kind": kind}
-    started = time.monotonic()
-    try:
+class _ChildReader:
+    """One run of ``sheet_worker.py``, its answer lines taken off the pipe by a thread as they come.
+
+    The thread drains the pipe whatever this process is doing, so the child never waits for the
+    checks of the rows it already sent and ``wall_seconds`` measures the child alone; a timer kills
+    it at that limit. The lines wait in a queue as bytes, far smaller than the rows they decode to.
+    """
+
+    def __init__(self, data: bytes, kind: str, limits: SheetLimits):
+        self.limits = limits
+        self.timed_out = False
+        self.started = time.monotonic()
+        self.lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        settings = {**dataclasses.asdict(limits), "kind": kind}
         # Our own interpreter and script; the untrusted file only travels on stdin, and the child
         # gets none of this process's environment (no database address, no keys) nor its files.
-        done = subprocess.run([sys.executable, "-I", str(WORKER), json.dumps(settings)],  # noqa: S603
-                              input=data, capture_output=True, timeout=limits.wall_seconds, check=False,
-                              env=CHILD_ENVIRONMENT, close_fds=True)
-    except subprocess.TimeoutExpired as error:  # run() has killed the child
-        log.warning("spreadsheet reader stopped after %.0f s", time.monotonic() - started)
-        raise InvalidInput(TIMEOUT, code="file_too_complex") from error
-    try:
-        answer = json.loads(done.stdout, object_hook=_untag) if done.returncode == 0 else None
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        # Killed by its limits (SIGKILL/SIGXCPU, or an abort when an allocation was refused).
-        log.warning("spreadsheet reader refused or died (exit %s)", done.returncode)
-        raise InvalidInput(TOO_COMPLEX, code="file_too_complex")
-    if not answer.get("ok"):
-        msgid, code = _REFUSALS.get(answer.get("code"), _REFUSALS["unreadable"])
-        params = {key: value for key, value in (answer.get("params") or {}).items() if key in ("rows", "columns",
-                                                                                              "cells", "row")}
-        params.setdefault("max", {"too_many_rows": limits.max_rows, "too_many_columns": limits.max_columns,
-                                  "field_too_long": limits.max_field_chars}.get(answer.get("code"), ""))
-        raise InvalidInput(msgid, code=code, **params)
-    merged = [((int(a), int(b)), (int(c), int(d))) for (a, b), (c, d) in answer["merged"]]
-    return Sheet(rows=answer["rows"], merged=merged, height=int(answer["height"]))
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-I", str(WORKER), json.dumps(settings)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=CHILD_ENVIRONMENT, close_fds=True)
+        self.timer = threading.Timer(limits.wall_seconds, self._time_out)
+        self.timer.daemon = True
+        self.timer.start()
+        self.pump = threading.Thread(target=self._pump, args=(data,), name="sheet-reader", daemon=True)
+        self.pump.start()
+
+    def _time_out(self) -> None:
+        self.timed_out = True
+        self._kill()
+
+    def _kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+
+    def _pump(self, data: bytes) -> None:
+        try:
+            try:
+                self.process.stdin.write(data)
+                self.process.stdin.close()
+            except OSError:
+                pass  # the child died before reading it all: its missing answer says so
+            for line in self.process.stdout:
+                self.lines.put(line)
+        finally:
+            self.process.wait()
+            self.timer.cancel()
+            self.process.stdout.close()
+            self.lines.put(None)
+
+    def answer(self) -> dict:
+        """The next line the child answered; ``InvalidInput`` for a refusal, a death or the timeout."""
+        line = self.lines.get()
+        try:
+            answer = None if line is None else json.loads(line, object_hook=_untag)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            self.stop()
+            if self.timed_out:
+                log.warning("spreadsheet reader stopped after %.0f s", time.monotonic() - self.started)
+                raise InvalidInput(TIMEOUT, code="file_too_complex")
+            # Killed by its limits (SIGKILL/SIGXCPU, or an abort when an allocation was refused).
+            log.warning("spreadsheet reader refused or died (exit %s)", self.process.returncode)
+            raise InvalidInput(TOO_COMPLEX, code="file_too_complex")
+        if answer.get("ok") is False:
+            self.stop()
+            raise _refusal(answer, self.limits)
+        return answer
+
+    def rows(self) -> Iterator[list[object]]:
+        try:
+            while not (answer := self.answer()).get("end"):
+                rows = answer.get("rows")
+                if not isinstance(rows, list):  # not what the script writes: the file took the reader over?
+                    raise InvalidInput(TOO_COMPLEX, code="file_too_complex")
+                yield from rows
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the child (if still reading) and its thread; nothing more will be asked of it."""
+        self._kill()
+        self.pump.join()
+
+
+def _refusal(answer: dict, limits: SheetLimits) -> InvalidInput:
+    msgid, code = _REFUSALS.get(answer.get("code"), _REFUSALS["unreadable"])
+    params = {key: value for key, value in (answer.get("params") or {}).items() if key in ("rows", "columns",
+                                                                                          "cells", "row")}
+    params.setdefault("max", {"too_many_rows": limits.max_rows, "too_many_columns": limits.max_columns,
+                              "field_too_long": limits.max_field_chars}.get(answer.get("code"), ""))
+    return InvalidInput(msgid, code=code, **params)
 
 
 def _untag(value: dict):

@@ -6,8 +6,11 @@ milliseconds. Before touching the file it limits itself with ``resource.setrlimi
 space (memory), CPU seconds, no core file, no file written. A file that still makes the reader
 allocate too much kills this process, never the web server or the task consumer that asked.
 
-It answers one JSON object on stdout: ``{"ok": true, "rows": [...], "merged": [...], "height": n}``
-or ``{"ok": false, "code": "...", "params": {...}}`` for a refusal it could name. Cell values
+It answers JSON lines on stdout, so the parent checks the first rows while later ones are still
+being read: first ``{"ok": true, "merged": [...], "height": n}`` once the sheet's shape is known
+to be within the limits, then ``{"rows": [...]}`` for every ``ROWS_PER_LINE`` rows, then
+``{"end": true}``. A refusal it could name, before the first line or later (a field too long in
+row 90,000), is the line ``{"ok": false, "code": "...", "params": {...}}`` and the last. Cell values
 JSON has no type for (dates, times, durations) travel tagged as one-key objects; no cell is ever
 an object, so the parent can tell them apart. Nothing is pickled: the parent trusts no byte of it.
 """
@@ -22,6 +25,7 @@ import resource
 import sys
 
 MB = 1024 * 1024
+ROWS_PER_LINE = 1000  # ~100 KB of JSON for a roster: small enough to start early, large enough to be cheap
 
 
 def apply_limits(limits: dict) -> None:
@@ -56,7 +60,7 @@ def _check_fields(row_number: int, cells: list, limits: dict) -> None:
             raise Refused("field_too_long", row=row_number)
 
 
-def read_csv(data: bytes, limits: dict) -> dict:
+def read_csv(data: bytes, limits: dict, emit) -> None:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -83,10 +87,12 @@ def read_csv(data: bytes, limits: dict) -> dict:
             raise Refused("field_too_long", row=reader.line_num) from error
         raise Refused("unreadable") from error
     _check_shape(len(rows), width, limits)
-    return {"rows": rows, "merged": [], "height": len(rows)}
+    emit({"ok": True, "merged": [], "height": len(rows)})
+    for start in range(0, len(rows), ROWS_PER_LINE):
+        emit({"rows": rows[start:start + ROWS_PER_LINE]})
 
 
-def read_workbook(data: bytes, limits: dict) -> dict:
+def read_workbook(data: bytes, limits: dict, emit) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -100,11 +106,16 @@ def read_workbook(data: bytes, limits: dict) -> dict:
     except Exception as error:  # noqa: BLE001 - calamine raises several types for damaged files
         raise Refused("unreadable") from error
     _check_shape(height, width, limits)
+    emit({"ok": True, "merged": merged, "height": sheet.height})
     rows = []
     for number, cells in enumerate(sheet.iter_rows(), start=1):
         _check_fields(number, cells, limits)
         rows.append(cells)
-    return {"rows": rows, "merged": merged, "height": sheet.height}
+        if len(rows) == ROWS_PER_LINE:
+            emit({"rows": rows})
+            rows = []
+    if rows:
+        emit({"rows": rows})
 
 
 def _tagged(value):
@@ -119,21 +130,28 @@ def _tagged(value):
     raise TypeError(f"unexpected cell type {type(value).__name__}")
 
 
+def emit(answer: dict) -> None:
+    """One line of the answer. Bytes, not text: the child's locale must not decide how Chinese
+    travels; JSON escapes every newline inside a value, so a line is always one answer."""
+    sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False, default=_tagged, separators=(",", ":"))
+                            .encode("utf-8") + b"\n")
+    sys.stdout.flush()
+
+
 def main() -> int:
     limits = json.loads(sys.argv[1])
     apply_limits(limits)
     data = sys.stdin.buffer.read()
     try:
-        result = read_csv(data, limits) if limits["kind"] == "csv" else read_workbook(data, limits)
-        answer = {"ok": True, **result}
+        if limits["kind"] == "csv":
+            read_csv(data, limits, emit)
+        else:
+            read_workbook(data, limits, emit)
+        emit({"end": True})
     except Refused as refusal:
-        answer = {"ok": False, "code": refusal.code, "params": refusal.params}
+        emit({"ok": False, "code": refusal.code, "params": refusal.params})
     except MemoryError:
-        answer = {"ok": False, "code": "too_complex", "params": {}}
-    # Bytes, not text: the child's locale must not decide how Chinese travels.
-    sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False, default=_tagged, separators=(",", ":"))
-                            .encode("utf-8"))
-    sys.stdout.flush()
+        emit({"ok": False, "code": "too_complex", "params": {}})
     return 0
 
 

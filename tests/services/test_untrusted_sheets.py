@@ -4,6 +4,7 @@ the roster can be re-checked or replaced, and a normal roster reads exactly as b
 
 import io
 import os
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -14,7 +15,7 @@ from portal.domain.errors import InvalidInput
 from portal.domain.identity import compose_id_number
 from portal.domain.roles import Role
 from portal.extensions import db
-from portal.integrations.safe_parse import SheetLimits, read_sheet
+from portal.integrations.safe_parse import SheetLimits, open_sheet, read_sheet
 from portal.models import Enrollment, RosterImport, RosterImportStatus
 from tests.conftest import post_form
 from tests.factories import create_plan, create_staff, create_union
@@ -96,6 +97,70 @@ def test_a_normal_workbook_reads_exactly_as_the_reader_gives_it():
     assert sheet.rows[2][3] in (datetime(2026, 7, 1), date(2026, 7, 1))
 
 
+def _roster_workbook(people: int, *, long_field_at: int | None = None) -> bytes:
+    """A roster of ``people`` valid rows under the template's headers; the row numbered
+    ``long_field_at`` (as Excel numbers it) carries a 5,000-character 职业."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["姓名", "身份证号", "手机号", "职业"])
+    for n in range(1, people + 1):
+        occupation = "快" * 5_000 if n + 1 == long_field_at else "快递员"
+        sheet.write_row(n, 0, ["张三", _person(n), f"139{n:08d}", occupation])
+    book.close()
+    return buffer.getvalue()
+
+
+def _readers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "sheet-reader"]
+
+
+def test_rows_arrive_while_the_child_reads_and_a_late_refusal_comes_where_it_is_met():
+    """The first thousand rows are handed on before the child reaches row 1,500, whose field is too
+    long: the refusal is raised there, with its row, and the child and its thread are gone."""
+    stream = open_sheet(_roster_workbook(1_600, long_field_at=1_500), "名单.xlsx")
+    assert stream.height == 1_601 and stream.merged == []
+    seen = []
+    with pytest.raises(InvalidInput) as caught:
+        for cells in stream.rows:
+            seen.append(cells)
+    assert len(seen) == 1_000 and seen[0][:2] == ["姓名", "身份证号"] and seen[1][1] == _person(1)
+    assert caught.value.code == "file_field_too_long" and "第1500行" in caught.value.message
+    assert not _readers()
+
+
+def test_a_stream_closed_early_stops_its_reader_and_a_whole_read_matches_the_stream():
+    data = _roster_workbook(2_500)
+    stream = open_sheet(data, "名单.xlsx")
+    assert next(stream.rows)[:2] == ["姓名", "身份证号"]
+    stream.close()
+    assert not _readers()
+    whole = read_sheet(data, "名单.xlsx").rows
+    assert len(whole) == 2_501 and whole == list(CalamineWorkbook.from_filelike(io.BytesIO(data))
+                                                 .get_sheet_by_index(0).iter_rows())
+
+
+def test_a_roster_refused_past_its_first_chunk_writes_nothing_and_says_which_row(monkeypatch):
+    """The first 2,000 people are inserted before the reader reaches row 3,050 (the import writes a
+    chunk at a time, in one unit of work): the refusal there rolls them back."""
+    from portal.models import Member
+    from portal.services.enrollment import roster_rows, rosters
+
+    inserted = []
+    real_insert = roster_rows.insert_rows
+    monkeypatch.setattr(roster_rows, "insert_rows",
+                        lambda table, columns, records, **kw: inserted.append(len(records)) or real_insert(
+                            table, columns, records, **kw))
+    union = create_union("LX01")
+    create_plan()
+    with pytest.raises(InvalidInput) as caught:
+        rosters.import_roster_file(union, _roster_workbook(3_100, long_field_at=3_050), "名单.xlsx")
+    assert caught.value.code == "file_field_too_long" and "第3050行" in caught.value.message
+    assert inserted == [2_000, 2_000]  # the first chunk's members and enrolments, then the refusal
+    assert db.session.query(Member).count() == 0 and db.session.query(Enrollment).count() == 0
+    assert db.session.query(RosterImport).count() == 0 and not _readers()
+
+
 # --- every reader uses it -------------------------------------------------------------------------
 
 HOSTILE = [("XFD1048576", one_far_cell("XFD1048576"), "名单.xlsx"),
@@ -160,13 +225,13 @@ def test_the_reader_gets_none_of_the_portal_s_environment(monkeypatch):
     import subprocess
 
     seen = {}
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def recording(args, **kwargs):
         seen.update(kwargs.get("env") or {"inherited": "everything"})
-        return real_run(args, **kwargs)
+        return real_popen(args, **kwargs)
 
     monkeypatch.setenv("PORTAL_SECRET_KEY", "not-for-the-child")
-    monkeypatch.setattr(subprocess, "run", recording)
+    monkeypatch.setattr(subprocess, "Popen", recording)
     assert read_sheet(b"a,b\n1,2\n", "a.csv").rows == [["a", "b"], ["1", "2"]]
     assert seen and not any(key.startswith("PORTAL_") or key == "inherited" for key in seen)

@@ -10,7 +10,7 @@ PostgreSQL). Nothing here commits: the caller's unit of work writes everything o
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -27,7 +27,7 @@ from portal.domain.i18n import N_
 from portal.domain.identity import mask_id_number
 from portal.domain.plans import cover_period
 from portal.extensions import db
-from portal.integrations.safe_parse import read_sheet
+from portal.integrations.safe_parse import open_sheet
 from portal.models import Enrollment, EnrollmentChannel, EnrollmentStatus, Member, Payer, Plan, Union
 from portal.models.base import utcnow
 from portal.pii import PersonalDataVault, vault
@@ -45,16 +45,19 @@ class RosterSource:
     rows: Iterator[tuple[int, list[object]]]  # (row number as the spreadsheet shows it, cells)
     merged: list = field(default_factory=list)
     total_rows: int = 0  # for the progress bar
+    close: Callable[[], None] = lambda: None  # stops the reader when the rows are no longer wanted
 
 
 def open_roster(data: bytes, filename: str) -> RosterSource:
-    """The rows of the first sheet, read under limits in a child process (``safe_parse``);
-    ``InvalidInput`` (code ``file_unreadable``/``file_type``/``file_too_…``) if unusable."""
+    """The rows of the first sheet, read under limits in a child process (``safe_parse``) while
+    they are checked; ``InvalidInput`` (code ``file_unreadable``/``file_type``/``file_too_…``) if
+    the file is unusable, here or, for a problem found further in, from its rows."""
     if not data:
         raise InvalidInput(N_("上传的文件是空的，请重新选择名单文件。"), code="file_unreadable")
-    sheet = read_sheet(data, filename)
+    sheet = open_sheet(data, filename)
     # Rows start at the sheet's row 1, so counting from 1 gives Excel's row numbers.
-    return RosterSource(rows=enumerate(sheet.rows, start=1), merged=sheet.merged, total_rows=sheet.height)
+    return RosterSource(rows=enumerate(sheet.rows, start=1), merged=sheet.merged, total_rows=sheet.height,
+                        close=sheet.close)
 
 
 # --- Processing -----------------------------------------------------------------------------
@@ -138,17 +141,20 @@ def process_roster(source: RosterSource, *, union: Union, plan: Plan, today: dat
     outcome = Outcome(rows=[] if collect_rows else None)
     chunk: list[rules.RosterRow] = []
     last_row = 0
-    for item in validator.check(source.rows):
-        last_row = item.row
-        if isinstance(item, rules.RowIssue):
-            outcome.add_error(item, collect_rows)
-            continue
-        chunk.append(item)
-        if len(chunk) >= CHUNK_ROWS:
-            _process_chunk(chunk, target, outcome, write=write, collect_rows=collect_rows)
-            chunk = []
-            if progress:
-                progress(last_row, source.total_rows)
+    try:
+        for item in validator.check(source.rows):
+            last_row = item.row
+            if isinstance(item, rules.RowIssue):
+                outcome.add_error(item, collect_rows)
+                continue
+            chunk.append(item)
+            if len(chunk) >= CHUNK_ROWS:
+                _process_chunk(chunk, target, outcome, write=write, collect_rows=collect_rows)
+                chunk = []
+                if progress:
+                    progress(last_row, source.total_rows)
+    finally:
+        source.close()  # a header never found, or a chunk that failed: the reader need go no further
     if chunk:
         _process_chunk(chunk, target, outcome, write=write, collect_rows=collect_rows)
     outcome.total_rows = validator.data_rows
