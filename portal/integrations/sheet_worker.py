@@ -60,7 +60,7 @@ def _check_fields(row_number: int, cells: list, limits: dict) -> None:
             raise Refused("field_too_long", row=row_number)
 
 
-def read_csv(data: bytes, limits: dict, emit) -> None:
+def read_csv(data: bytes, limits: dict) -> None:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -92,7 +92,7 @@ def read_csv(data: bytes, limits: dict, emit) -> None:
         emit({"rows": rows[start:start + ROWS_PER_LINE]})
 
 
-def read_workbook(data: bytes, limits: dict, emit) -> None:
+def read_workbook(data: bytes, limits: dict) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -144,9 +144,9 @@ def main() -> int:
     data = sys.stdin.buffer.read()
     try:
         if limits["kind"] == "csv":
-            read_csv(data, limits, emit)
+            read_csv(data, limits)
         else:
-            read_workbook(data, limits, emit)
+            read_workbook(data, limits)
         emit({"end": True})
     except Refused as refusal:
         emit({"ok": False, "code": refusal.code, "params": refusal.params})
