@@ -280,7 +280,7 @@ class _ChildReader:
         line = self.lines.get()
         try:
             answer = None if line is None else json.loads(line, object_hook=_untag)
-        except ValueError:
+        except (ValueError, TypeError):  # not JSON, or a tagged value of the wrong type
             answer = None
         if not isinstance(answer, dict):
             self.stop()
@@ -313,11 +313,15 @@ class _ChildReader:
 
 def _refusal(answer: dict, limits: SheetLimits) -> InvalidInput:
     msgid, code = _REFUSALS.get(answer.get("code"), _REFUSALS["unreadable"])
-    params = {key: value for key, value in (answer.get("params") or {}).items() if key in ("rows", "columns",
-                                                                                          "cells", "row")}
+    given = answer.get("params")
+    params = {key: value for key, value in (given if isinstance(given, dict) else {}).items()
+              if key in ("rows", "columns", "cells", "row")}
     params.setdefault("max", {"too_many_rows": limits.max_rows, "too_many_columns": limits.max_columns,
                               "field_too_long": limits.max_field_chars}.get(answer.get("code"), ""))
-    return InvalidInput(msgid, code=code, **params)
+    try:
+        return InvalidInput(msgid, code=code, **params)
+    except (KeyError, TypeError, ValueError):  # a refusal without the figures its message names
+        return InvalidInput(TOO_COMPLEX, code="file_too_complex")
 
 
 def _untag(value: dict):

@@ -161,6 +161,26 @@ def test_a_roster_refused_past_its_first_chunk_writes_nothing_and_says_which_row
     assert db.session.query(RosterImport).count() == 0 and not _readers()
 
 
+@pytest.mark.parametrize("answer", [
+    b'{"ok":true,"merged":[],"height":1}\n{"rows":[[{"dt":5}]]}\n{"end":true}\n',  # a date that is a number
+    b'{"ok":true,"merged":[],"height":1}\n{"rows":7}\n{"end":true}\n',  # rows that are not a list
+    b'{"ok":true,"merged":[[1]],"height":1}\n{"end":true}\n',  # a merged block of the wrong shape
+    b'{"ok":true,"merged":[],"height":1}\n[[1]]\n',  # a line that is not an object, and no end
+    b'{"ok":false,"code":"too_many_rows","params":[1]}\n',  # a refusal whose details are not an object
+], ids=["tagged value", "rows", "merged", "not an object", "params"])
+def test_a_reader_answering_out_of_shape_is_refused_with_a_message(monkeypatch, tmp_path, answer):
+    """Were a file to take the reader over, what it sends back is data, checked as such: a message
+    for the person who sent the file, never a stack trace."""
+    from portal.integrations import safe_parse
+
+    script = tmp_path / "worker.py"
+    script.write_text(f"import sys\nsys.stdin.buffer.read()\nsys.stdout.buffer.write({answer!r})\n")
+    monkeypatch.setattr(safe_parse, "WORKER", script)
+    with pytest.raises(InvalidInput) as caught:
+        read_sheet(b"a,b\n", "a.csv")
+    assert caught.value.message and "%(" not in caught.value.message and not _readers()
+
+
 # --- every reader uses it -------------------------------------------------------------------------
 
 HOSTILE = [("XFD1048576", one_far_cell("XFD1048576"), "名单.xlsx"),
